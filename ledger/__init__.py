@@ -1,0 +1,1 @@
+"""Anjian ledger package."""

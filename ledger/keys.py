@@ -1,0 +1,100 @@
+"""Ed25519 keys, signatures and key ids (RFC 8032, via PyNaCl).
+
+Key id: lowercase hex of the first 16 bytes of SHA-256 over the 32-byte raw public key.
+Custodial keys: users without a device of their own sign through a key the platform derives
+for their account, seed = HMAC-SHA256(platform custody secret, b"anjian/custody/v1\\x00" +
+actor id UTF-8). Nothing per user is stored, and a rotated custody secret rotates every custodial
+key at once (rotation is then recorded as events, one per actor).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from functools import cached_property
+
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
+
+__all__ = [
+    "KeyPair",
+    "custodial_keypair",
+    "decode_public_key",
+    "key_id",
+    "verify_signature",
+]
+
+_CUSTODY_LABEL = b"anjian/custody/v1\x00"
+
+
+def key_id(public_key: bytes) -> str:
+    """The key id of a raw 32-byte Ed25519 public key."""
+    if len(public_key) != 32:
+        raise ValueError(f"an Ed25519 public key has 32 bytes, got {len(public_key)}")
+    return hashlib.sha256(public_key).digest()[:16].hex()
+
+
+def decode_public_key(text: str) -> bytes:
+    """Decode a base64 public key as carried in commands, checking its length."""
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError as exc:
+        raise ValueError(f"public key is not valid base64: {exc}") from None
+    if len(raw) != 32:
+        raise ValueError(f"an Ed25519 public key has 32 bytes, got {len(raw)}")
+    return raw
+
+
+def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """True when `signature` is a valid Ed25519 signature of `message` by `public_key`."""
+    if len(signature) != 64 or len(public_key) != 32:
+        return False
+    try:
+        VerifyKey(public_key).verify(message, signature)
+    except BadSignatureError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """An Ed25519 signing key with its public half."""
+
+    seed: bytes
+
+    @classmethod
+    def generate(cls) -> KeyPair:
+        return cls(bytes(SigningKey.generate()))
+
+    @cached_property
+    def _signing(self) -> SigningKey:
+        return SigningKey(self.seed)
+
+    @property
+    def public_key(self) -> bytes:
+        return bytes(self._signing.verify_key)
+
+    @property
+    def public_key_b64(self) -> str:
+        return base64.b64encode(self.public_key).decode("ascii")
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.public_key)
+
+    def sign(self, message: bytes) -> bytes:
+        """The 64-byte detached signature of `message`."""
+        return self._signing.sign(message).signature
+
+    def sign_b64(self, message: bytes) -> str:
+        return base64.b64encode(self.sign(message)).decode("ascii")
+
+
+def custodial_keypair(custody_secret: bytes, actor_id: str) -> KeyPair:
+    """The platform-held key bound to one user account (see module docstring)."""
+    if len(custody_secret) < 32:
+        raise ValueError("the custody secret must have at least 32 bytes")
+    seed = hmac.new(custody_secret, _CUSTODY_LABEL + actor_id.encode("utf-8"), "sha256").digest()
+    return KeyPair(seed)

@@ -1,0 +1,1 @@
+"""Anjian ops package."""
