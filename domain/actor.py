@@ -1,0 +1,186 @@
+"""Actors: the accounts, terminals and gateways that sign commands, and their keys.
+
+Every command is signed by an actor's current Ed25519 key. Registration, rotation and
+revocation of keys are themselves signed events, so an auditor can rebuild, from the log alone,
+which key was valid for which actor at every point of the history.
+
+The first event of a store is the platform actor's self-signed registration (genesis); after
+that only the platform registers actors. Users without a key of their own sign through a
+custodial platform key bound to their account (custody "platform").
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from domain.catalog import (
+    DEVICE,
+    ENTERPRISE,
+    PLATFORM,
+    REGION,
+    REGULATOR,
+    ROLES,
+    USCC,
+    command,
+    enum,
+    text,
+)
+from domain.context import Context
+from domain.envelope import Envelope, SignedCommand
+from domain.errors import AlreadyExists, InvalidTransition, InvalidValue, NotAuthorized
+from domain.ids import actor_id
+from domain.record import Record
+from domain.regions import validate_region
+from domain.uscc import validate_uscc
+
+PLATFORM_ACCOUNT = "platform"
+KEY_RULE = "Ed25519 key registry"
+PUBLIC_KEY = {"type": "string", "pattern": "^[A-Za-z0-9+/]{43}=$",
+              "description": "base64 of a 32-byte Ed25519 public key"}
+
+
+def key_id_of(public_key: bytes) -> str:
+    """Lowercase hex of the first 16 bytes of SHA-256 of the raw public key."""
+    return hashlib.sha256(public_key).digest()[:16].hex()
+
+
+def decode_key(value: str) -> bytes:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError:
+        raise InvalidValue("public_key is not base64", field="public_key") from None
+    if len(raw) != 32:
+        raise InvalidValue(
+            f"public_key must be 32 bytes, got {len(raw)}", field="public_key", rule=KEY_RULE
+        )
+    return raw
+
+
+@dataclass
+class KeyEntry:
+    public_key: bytes
+    status: str  # current | rotated | revoked
+    since: str  # occurred_at of the event that added it
+
+
+class Actor(Record):
+    KIND = "actor"
+    KIND_ZH = "主体账户"
+
+    @classmethod
+    @command(
+        "register", event="ActorRegistered", zh="注册主体账户", en="Register actor",
+        event_zh="主体账户已注册", rule=KEY_RULE, roles=(PLATFORM,), creates=True, step="平台",
+        properties={
+            "account": text(64), "role": enum(*ROLES), "name": text(200),
+            "jurisdiction": REGION, "enterprise": USCC, "public_key": PUBLIC_KEY,
+            "custody": enum("own", "platform"),
+        },
+        required=("account", "role", "name", "jurisdiction", "public_key", "custody"),
+    )
+    def register(cls, cmd: SignedCommand, ctx: Context) -> Actor:
+        env, d = cmd.envelope, cmd.envelope.data
+        if env.subject != actor_id(d["account"]):
+            raise InvalidValue(
+                f"subject of actor {d['account']} must be {actor_id(d['account'])}",
+                field="subject",
+            )
+        if ctx.find(env.subject, Actor) is not None:
+            raise AlreadyExists(f"actor {d['account']} is registered already")
+        validate_region(d["jurisdiction"], field="data.jurisdiction")
+        decode_key(d["public_key"])
+        if d["role"] in (ENTERPRISE, DEVICE):
+            if "enterprise" not in d:
+                raise InvalidValue(
+                    f"a {d['role']} actor must be bound to an enterprise", field="data.enterprise"
+                )
+            validate_uscc(d["enterprise"], field="data.enterprise")
+        if d["role"] == PLATFORM and d["account"] != PLATFORM_ACCOUNT:
+            raise NotAuthorized("only the platform account has the platform role")
+        return cls.create(cmd)
+
+    def on_register(self, env: Envelope, d: dict[str, Any]) -> None:
+        self.account: str = d["account"]
+        self.role: str = d["role"]
+        self.name: str = d["name"]
+        self.jurisdiction: str = d["jurisdiction"]
+        self.enterprise: str | None = d.get("enterprise")
+        self.custody: str = d["custody"]
+        self.keys: dict[str, KeyEntry] = {}
+        self._add_key(d["public_key"], env)
+        self.status = "active"
+
+    def _add_key(self, public_key_b64: str, env: Envelope) -> None:
+        raw = base64.b64decode(public_key_b64)
+        for entry in self.keys.values():
+            if entry.status == "current":
+                entry.status = "rotated"
+        self.keys[key_id_of(raw)] = KeyEntry(raw, "current", env.occurred_at.isoformat())
+
+    @property
+    def current_key(self) -> tuple[str, bytes] | None:
+        for kid, entry in self.keys.items():
+            if entry.status == "current":
+                return kid, entry.public_key
+        return None
+
+    # -- key rotation and revocation ---------------------------------------------------------
+
+    @command(
+        "rotate_key", event="ActorKeyRotated", zh="轮换密钥", en="Rotate key",
+        event_zh="密钥已轮换", rule=KEY_RULE, roles=ROLES, step="平台",
+        properties={"public_key": PUBLIC_KEY}, required=("public_key",),
+    )
+    def rotate_key(self, cmd: SignedCommand, ctx: Context) -> None:
+        env = cmd.envelope
+        self.require("active", action="key rotation")
+        if env.role != PLATFORM and env.actor != self.account:
+            raise NotAuthorized("only the actor itself or the platform rotates its key")
+        raw = decode_key(env.data["public_key"])
+        if key_id_of(raw) in self.keys:
+            raise InvalidValue("this key was used before; a rotation needs a new key",
+                               field="data.public_key", rule=KEY_RULE)
+        self.record(cmd)
+
+    def on_rotate_key(self, env: Envelope, d: dict[str, Any]) -> None:
+        self._add_key(d["public_key"], env)
+
+    @command(
+        "revoke_key", event="ActorKeyRevoked", zh="吊销密钥", en="Revoke key",
+        event_zh="密钥已吊销", rule=KEY_RULE, roles=(PLATFORM,), step="平台",
+        properties={"key_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+                    "reason": text(500)},
+        required=("key_id", "reason"),
+    )
+    def revoke_key(self, cmd: SignedCommand, ctx: Context) -> None:
+        kid = cmd.envelope.data["key_id"]
+        if kid not in self.keys:
+            raise InvalidValue(f"actor {self.account} has no key {kid}", field="data.key_id")
+        if self.keys[kid].status == "revoked":
+            raise InvalidTransition(f"key {kid} is revoked already")
+        self.record(cmd)
+
+    def on_revoke_key(self, env: Envelope, d: dict[str, Any]) -> None:
+        self.keys[d["key_id"]].status = "revoked"
+
+    @command(
+        "deactivate", event="ActorDeactivated", zh="停用主体账户", en="Deactivate actor",
+        event_zh="主体账户已停用", rule=KEY_RULE, roles=(PLATFORM,), step="平台",
+        properties={"reason": text(500)}, required=("reason",),
+    )
+    def deactivate(self, cmd: SignedCommand, ctx: Context) -> None:
+        self.require("active", action="deactivation")
+        if self.account == PLATFORM_ACCOUNT:
+            raise NotAuthorized("the platform account cannot be deactivated")
+        self.record(cmd)
+
+    def on_deactivate(self, env: Envelope, d: dict[str, Any]) -> None:
+        self.status = "deactivated"
+
+
+ROLE_NAMES = {
+    PLATFORM: "平台", REGULATOR: "监管部门", ENTERPRISE: "生产经营单位", DEVICE: "设备终端",
+}

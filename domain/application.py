@@ -1,0 +1,374 @@
+"""Records: the one write path. Load, check, record, save — for one command or a batch.
+
+Every command is authenticated (canonical envelope, registered actor, its current key, a valid
+Ed25519 signature), authorised (role, jurisdiction, enterprise binding), validated (the catalog's
+JSON Schema, then the aggregate's own rules) and only then recorded. A batch is one transaction:
+all of its commands are stored, or none.
+
+Batches verify signatures on a thread pool while the main thread runs the domain logic
+(libsodium releases the GIL), then wait for every verdict before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from domain.actor import PLATFORM_ACCOUNT, Actor, decode_key, key_id_of
+from domain.catalog import CATALOG, DEVICE, ENTERPRISE, PLATFORM, CommandSpec
+from domain.enterprise import Enterprise
+from domain.envelope import SignedCommand
+from domain.errors import (
+    AlreadyExists,
+    BatchRejected,
+    Conflict,
+    DomainError,
+    InvalidEnvelope,
+    InvalidValue,
+    KeyRevoked,
+    KeyRotatedOut,
+    NotAuthorized,
+    NotFound,
+    SignatureRejected,
+    UnknownActor,
+    UnknownKey,
+)
+from domain.ids import actor_id, enterprise_id
+from domain.ports import Notary, SchemaCheck
+from domain.record import Record
+from domain.regions import covers
+
+R = TypeVar("R", bound=Record)
+
+# Importing the aggregates registers their commands in the catalog.
+from domain import aggregates as _aggregates  # noqa: E402,F401
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a stored command became: its event id and its place in the total order."""
+
+    event_id: str  # "<subject uuid>:<version>"
+    notification_id: int
+    type: str
+    subject: UUID
+    version: int
+
+
+def event_id(subject: UUID, version: int) -> str:
+    return f"{subject}:{version}"
+
+
+def parse_event_id(text: str) -> tuple[UUID, int]:
+    subject, sep, version = text.rpartition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return UUID(subject), int(version)
+    except ValueError:
+        raise InvalidValue(
+            f"event id must be '<uuid>:<version>', got {text!r}", field="event_id"
+        ) from None
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """An event as stored, decoded for reading."""
+
+    event_id: str
+    subject: UUID
+    version: int
+    topic: str
+    envelope: dict[str, Any]
+    envelope_text: str
+    signature: str
+    key_id: str
+    recorded_at: str
+    notification_id: int | None = None
+
+    @property
+    def type(self) -> str:
+        return str(self.envelope["type"])
+
+
+def decode_stored(stored: StoredEvent, notification_id: int | None = None) -> StoredRecord:
+    state = json.loads(stored.state)
+    ts = state["timestamp"]
+    return StoredRecord(
+        event_id=event_id(UUID(str(stored.originator_id)), stored.originator_version),
+        subject=UUID(str(stored.originator_id)),
+        version=stored.originator_version,
+        topic=stored.topic,
+        envelope=json.loads(state["envelope"]),
+        envelope_text=state["envelope"],
+        signature=state["signature"],
+        key_id=state["key_id"],
+        recorded_at=ts["_data_"] if isinstance(ts, dict) else str(ts),
+        notification_id=notification_id,
+    )
+
+
+class UnitOfWork:
+    """The aggregates one command or batch touches, and its events in command order."""
+
+    def __init__(self, app: Records) -> None:
+        self._app = app
+        self._loaded: dict[UUID, Record | None] = {}
+        self.events: list[Any] = []
+
+    def find(self, id: UUID, kind: type[R]) -> R | None:
+        if id not in self._loaded:
+            try:
+                self._loaded[id] = self._app.repository.get(id)
+            except AggregateNotFoundError:
+                self._loaded[id] = None
+        agg = self._loaded[id]
+        if agg is None:
+            return None
+        if not isinstance(agg, kind):
+            raise NotFound(f"{id} is a {type(agg).KIND} record, not {kind.KIND}")
+        return agg
+
+    def get(self, id: UUID, kind: type[R]) -> R:
+        agg = self.find(id, kind)
+        if agg is None:
+            raise NotFound(f"no {kind.KIND} record {id}")
+        return agg
+
+    def enterprise(self, uscc: str) -> Enterprise:
+        ent = self.find(enterprise_id(uscc), Enterprise)
+        if ent is None:
+            raise NotFound(f"enterprise {uscc} is not registered", field="data.enterprise")
+        ent.ensure_active()
+        return ent
+
+    def keep(self, agg: Record) -> None:
+        self._loaded[agg.id] = agg
+        self.events.extend(agg.collect_events())
+
+
+class Records(Application[UUID]):
+    """The event store application holding every regulatory record."""
+
+    name = "anjian"
+    log_section_size = 1000
+
+    def __init__(
+        self,
+        notary: Notary,
+        schema_check: SchemaCheck,
+        env: Mapping[str, str] | None = None,
+        verify_threads: int = 2,
+    ) -> None:
+        super().__init__(env=env)
+        self.notary = notary
+        self.schema_check = schema_check
+        self._verify_threads = verify_threads
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def execute(self, cmd: SignedCommand) -> Recorded:
+        """Authenticate, check and store one command in its own transaction."""
+        uow = UnitOfWork(self)
+        public_key = self._handle(cmd, uow)
+        if not self.notary.verify(public_key, cmd.text.encode("utf-8"), cmd.signature):
+            raise SignatureRejected(
+                f"signature of command {cmd.envelope.id} does not verify with key {cmd.key_id}"
+            )
+        return self._store(uow)[0]
+
+    def execute_batch(self, cmds: Sequence[SignedCommand]) -> list[Recorded]:
+        """Store all commands in one transaction, or none (BatchRejected names the bad one)."""
+        uow = UnitOfWork(self)
+        pool = self._verifier_pool()
+        verdicts: list[Future[bool]] = []
+        for i, cmd in enumerate(cmds):
+            try:
+                public_key = self._handle(cmd, uow)
+            except DomainError as exc:
+                for f in verdicts:
+                    f.cancel()
+                raise BatchRejected(i, exc) from exc
+            verdicts.append(
+                pool.submit(self.notary.verify, public_key, cmd.text.encode("utf-8"), cmd.signature)
+            )
+        for i, verdict in enumerate(verdicts):
+            if not verdict.result():
+                raise BatchRejected(i, SignatureRejected(
+                    f"signature of command {cmds[i].envelope.id} does not verify "
+                    f"with key {cmds[i].key_id}"
+                ))
+        return self._store(uow)
+
+    def _verifier_pool(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._verify_threads, "anjian-verify")
+            return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+        super().close()
+
+    def _handle(self, cmd: SignedCommand, uow: UnitOfWork) -> bytes:
+        """Check one command and apply it in the unit of work; return the key to verify with."""
+        env = cmd.envelope
+        spec = CATALOG.get(env.type)
+        if spec is None:
+            raise InvalidEnvelope(f"unknown command type {env.type!r}", field="type")
+        if not self.notary.is_canonical(cmd.text):
+            raise InvalidEnvelope("envelope text is not RFC 8785 canonical JSON")
+        self.schema_check(env.type, env.data)
+        public_key, bound = self._authenticate(cmd, spec, uow)
+        if spec.creates:
+            agg: Record = getattr(spec.aggregate, spec.method)(cmd, uow)
+            _check_binding(cmd, bound, agg)
+        else:
+            target = uow.find(env.subject, spec.aggregate)
+            if target is None:
+                raise NotFound(f"no {spec.aggregate.KIND} record {env.subject}", field="subject")
+            if target.region != env.region:
+                raise InvalidValue(
+                    f"record {env.subject} is in region {target.region}, not {env.region}",
+                    field="region",
+                )
+            _check_binding(cmd, bound, target)
+            getattr(target, spec.method)(cmd, uow)
+            agg = target
+        uow.keep(agg)
+        return public_key
+
+    def _authenticate(
+        self, cmd: SignedCommand, spec: CommandSpec, uow: UnitOfWork
+    ) -> tuple[bytes, str | None]:
+        """The key to verify the signature with, and the enterprise the actor is bound to."""
+        env = cmd.envelope
+        if (
+            spec.type == "actor.register"
+            and env.actor == PLATFORM_ACCOUNT
+            and env.data.get("account") == PLATFORM_ACCOUNT
+        ):
+            # Genesis: the platform actor registers itself with the key it signs with.
+            key = decode_key(env.data["public_key"])
+            if key_id_of(key) != cmd.key_id:
+                raise UnknownKey("genesis must be signed by the key it registers")
+            return key, None
+        actor = uow.find(actor_id(env.actor), Actor)
+        if actor is None:
+            raise UnknownActor(f"actor {env.actor} is not registered", field="actor")
+        if actor.status != "active":
+            raise NotAuthorized(f"actor {env.actor} is {actor.status}", field="actor")
+        if env.role != actor.role:
+            raise NotAuthorized(
+                f"actor {env.actor} has role {actor.role}, not {env.role}", field="role"
+            )
+        entry = actor.keys.get(cmd.key_id)
+        if entry is None:
+            raise UnknownKey(f"key {cmd.key_id} is not a key of actor {env.actor}")
+        if entry.status == "rotated":
+            raise KeyRotatedOut(f"key {cmd.key_id} of actor {env.actor} was rotated out")
+        if entry.status == "revoked":
+            raise KeyRevoked(f"key {cmd.key_id} of actor {env.actor} is revoked")
+        if actor.role not in spec.roles:
+            raise NotAuthorized(
+                f"role {actor.role} may not issue {spec.type} "
+                f"(allowed: {', '.join(sorted(spec.roles))})",
+                rule=spec.rule,
+            )
+        if actor.role != PLATFORM and not covers(actor.jurisdiction, env.region):
+            raise NotAuthorized(
+                f"region {env.region} is outside the jurisdiction {actor.jurisdiction} "
+                f"of actor {env.actor}",
+                field="region",
+            )
+        bound = actor.enterprise if actor.role in (ENTERPRISE, DEVICE) else None
+        return entry.public_key, bound
+
+    def _store(self, uow: UnitOfWork) -> list[Recorded]:
+        try:
+            recordings = self.events.put(uow.events)
+        except IntegrityError:
+            raise Conflict(
+                "another writer recorded an event for one of these records first; retry"
+            ) from None
+        return [
+            Recorded(
+                event_id=event_id(r.domain_event.originator_id, r.domain_event.originator_version),
+                notification_id=r.notification.id,
+                type=json.loads(r.domain_event.envelope)["type"],  # type: ignore[attr-defined]
+                subject=r.domain_event.originator_id,
+                version=r.domain_event.originator_version,
+            )
+            for r in recordings
+        ]
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def load(self, id: UUID, kind: type[R]) -> R:
+        """The current state of one record, or NotFound."""
+        return UnitOfWork(self).get(id, kind)
+
+    def stored(self, eid: str) -> StoredRecord:
+        subject, version = parse_event_id(eid)
+        events = self.recorder.select_events(subject, gt=version - 1, lte=version)
+        if not events:
+            raise NotFound(f"no event {eid}", field="event_id")
+        return decode_stored(events[0])
+
+    def notifications(self, start: int = 1, batch: int = 1000) -> Iterator[StoredRecord]:
+        """Every stored event in the total order of the notification log."""
+        while True:
+            page = self.recorder.select_notifications(start=start, limit=batch)
+            if not page:
+                return
+            for n in page:
+                yield decode_stored(n, n.id)
+            start = page[-1].id + 1
+
+    def history(self, uscc: str) -> list[StoredRecord]:
+        """Every record about one enterprise, in the order they were recorded."""
+        ent_id = enterprise_id(uscc)
+        subjects = {ent_id}
+        out: list[StoredRecord] = []
+        for rec in self.notifications():
+            data = rec.envelope["data"]
+            if rec.subject in subjects or data.get("enterprise") == uscc:
+                subjects.add(rec.subject)
+                out.append(rec)
+        if not out:
+            raise NotFound(f"enterprise {uscc} is not registered", field="uscc")
+        return out
+
+    def enterprises(self, region_prefix: str = "") -> Iterable[Enterprise]:
+        for rec in self.notifications():
+            if rec.type == "enterprise.register" and rec.envelope["region"].startswith(
+                region_prefix
+            ):
+                yield self.repository.get(rec.subject)
+
+
+def _check_binding(cmd: SignedCommand, bound: str | None, agg: Record) -> None:
+    """Enterprise accounts and devices act only on their own enterprise's records."""
+    if bound is None:
+        return
+    owner = getattr(agg, "uscc", None) or getattr(agg, "enterprise", None)
+    claimed = cmd.envelope.data.get("uscc") or cmd.envelope.data.get("enterprise")
+    for value in (owner, claimed):
+        if value is not None and value != bound:
+            raise NotAuthorized(
+                f"actor {cmd.envelope.actor} is bound to enterprise {bound}, not {value}"
+            )
+
+
+__all__ = ["AlreadyExists", "Recorded", "Records", "StoredRecord", "event_id"]

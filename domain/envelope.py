@@ -1,0 +1,123 @@
+"""The signed command envelope: who did what, where and when, as the actor signed it.
+
+The envelope is a JSON object; its RFC 8785 canonical text (UTF-8) is what the actor's Ed25519
+key signs and what every event stores verbatim:
+
+    {"actor": str, "data": {...}, "id": uuid, "occurred_at": ISO 8601 with offset,
+     "region": GB/T 2260 code, "role": str, "subject": uuid, "type": "<aggregate>.<verb>"}
+
+`occurred_at` is when it happened (the actor's clock); the event's own timestamp is when the
+platform recorded it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.errors import InvalidEnvelope
+from domain.regions import validate_region
+
+FIELDS = frozenset({"actor", "data", "id", "occurred_at", "region", "role", "subject", "type"})
+
+
+def parse_instant(value: object, field: str) -> datetime:
+    """A timezone-aware datetime from ISO 8601 text; naive times are rejected."""
+    if not isinstance(value, str):
+        raise InvalidEnvelope(f"{field} must be an ISO 8601 string", field=field)
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidEnvelope(f"{field} is not ISO 8601: {value!r}", field=field) from None
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise InvalidEnvelope(f"{field} must carry a UTC offset: {value!r}", field=field)
+    return t
+
+
+def _uuid(value: object, field: str) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise InvalidEnvelope(f"{field} is not a UUID: {value!r}", field=field) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A parsed envelope. `data` is the command-specific payload (see the catalog)."""
+
+    id: UUID
+    type: str
+    subject: UUID
+    actor: str
+    role: str
+    region: str
+    occurred_at: datetime
+    data: Mapping[str, Any]
+
+    @classmethod
+    def from_json(cls, obj: object) -> Envelope:
+        if not isinstance(obj, dict):
+            raise InvalidEnvelope("envelope must be a JSON object")
+        missing = FIELDS - obj.keys()
+        if missing:
+            raise InvalidEnvelope(f"envelope lacks {', '.join(sorted(missing))}")
+        extra = obj.keys() - FIELDS
+        if extra:
+            raise InvalidEnvelope(f"envelope has unknown fields {', '.join(sorted(extra))}")
+        for name in ("type", "actor", "role"):
+            if not isinstance(obj[name], str) or not obj[name]:
+                raise InvalidEnvelope(f"{name} must be a non-empty string", field=name)
+        if not isinstance(obj["data"], dict):
+            raise InvalidEnvelope("data must be a JSON object", field="data")
+        return cls(
+            id=_uuid(obj["id"], "id"),
+            type=obj["type"],
+            subject=_uuid(obj["subject"], "subject"),
+            actor=obj["actor"],
+            role=obj["role"],
+            region=validate_region(obj["region"], field="region"),
+            occurred_at=parse_instant(obj["occurred_at"], "occurred_at"),
+            data=obj["data"],
+        )
+
+    @classmethod
+    def parse(cls, text: str) -> Envelope:
+        try:
+            obj = json.loads(text)
+        except ValueError as exc:
+            raise InvalidEnvelope(f"envelope is not JSON: {exc}") from None
+        return cls.from_json(obj)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "actor": self.actor,
+            "data": dict(self.data),
+            "id": str(self.id),
+            "occurred_at": self.occurred_at.isoformat(),
+            "region": self.region,
+            "role": self.role,
+            "subject": str(self.subject),
+            "type": self.type,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SignedCommand:
+    """A command as received: the canonical envelope text, its signature and the key id.
+
+    Precondition: `text` is RFC 8785 canonical (the intake produces it with
+    ledger.canonical; the application re-checks through its Notary port).
+    """
+
+    text: str
+    signature: str  # base64 of the 64-byte Ed25519 signature over text.encode("utf-8")
+    key_id: str
+    envelope: Envelope
+
+    @classmethod
+    def of(cls, text: str, signature: str, key_id: str) -> SignedCommand:
+        return cls(text, signature, key_id, Envelope.parse(text))

@@ -1,0 +1,22 @@
+"""Ports the domain needs from infrastructure; ops wires the implementations."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Notary(Protocol):
+    """Checks the bytes an actor signed (implemented by ledger.notary)."""
+
+    def is_canonical(self, text: str) -> bool:
+        """True when `text` is RFC 8785 canonical JSON."""
+
+    def verify(self, public_key: bytes, message: bytes, signature_b64: str) -> bool:
+        """True when the base64 Ed25519 `signature_b64` over `message` verifies."""
+
+
+class SchemaCheck(Protocol):
+    """Validates a command's data against the catalog's JSON Schema (ops wires it)."""
+
+    def __call__(self, command_type: str, data: object) -> None:
+        """Raise domain.errors.InvalidValue naming the field when data breaks the schema."""

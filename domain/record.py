@@ -1,0 +1,112 @@
+"""Record: the base of every Anjian aggregate, whose every event is a signed command.
+
+Each event stores exactly the envelope text the actor signed, the signature and the key id
+(and, through eventsourcing, its aggregate id, version, topic and recorded-at timestamp).
+State is derived from the envelope's data in `apply`, so the stored bytes and the signed bytes
+cannot disagree. Command methods check the lifecycle and the values first and raise a
+DomainError before anything is triggered: a rejected command leaves no event behind.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain import catalog
+from domain.envelope import Envelope, SignedCommand
+from domain.errors import InvalidTransition
+
+R = TypeVar("R", bound="Record")
+
+
+class Record(Aggregate):
+    """An aggregate whose events are signed envelopes.
+
+    Subclasses define `status`-driven lifecycles; `KIND` is the catalog prefix
+    ("hazard", "permit", …) and `KIND_ZH` its Chinese name.
+    """
+
+    KIND: ClassVar[str] = ""
+    KIND_ZH: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.KIND:
+            catalog.register(cls, cls.KIND)
+
+    class Event(Aggregate.Event):
+        envelope: str
+        signature: str
+        key_id: str
+
+        @property
+        def command(self) -> Envelope:
+            return Envelope.parse(self.envelope)
+
+        @property
+        def data(self) -> dict[str, Any]:
+            data: dict[str, Any] = json.loads(self.envelope)["data"]
+            return data
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.apply_envelope(self, Envelope.parse(self.envelope))
+
+    class Created(Event, Aggregate.Created):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.init_record()
+            super().apply(aggregate)
+
+    def init_record(self) -> None:
+        # Not __init__: eventsourcing's metaclass generates subclasses' __init__ methods.
+        self.status: str = "new"
+        self.region: str = ""
+        self.history: list[str] = []
+
+    def apply_envelope(self, event: Record.Event, env: Envelope) -> None:
+        """Evolve state from one event; overridden per event type through `on_<verb>`."""
+        handler = getattr(self, "on_" + env.type.partition(".")[2], None)
+        if handler is None:
+            raise TypeError(f"{type(self).__name__} has no handler for {env.type}")
+        self.region = self.region or env.region
+        handler(env, env.data)
+        self.history.append(env.type)
+
+    # -- helpers for command methods -------------------------------------------------------
+
+    @classmethod
+    def create(cls: type[R], cmd: SignedCommand) -> R:
+        """Create the aggregate from its creation command (already checked by the caller)."""
+        return cls._create(
+            cls.Created,
+            id=cmd.envelope.subject,
+            envelope=cmd.text,
+            signature=cmd.signature,
+            key_id=cmd.key_id,
+        )
+
+    def record(self, cmd: SignedCommand) -> None:
+        """Trigger the event of a checked command."""
+        self.trigger_event(
+            self.Event, envelope=cmd.text, signature=cmd.signature, key_id=cmd.key_id
+        )
+
+    def require(self, *allowed: str, action: str, rule: str = "") -> None:
+        """Raise InvalidTransition unless the current status is one of `allowed`."""
+        if self.status not in allowed:
+            raise InvalidTransition(
+                f"{self.KIND} {self.id} is {self.status}; {action} needs "
+                f"{' or '.join(allowed)}",
+                rule=rule,
+            )
+
+
+def subject_of(event: Record.Event) -> UUID:
+    return event.originator_id
+
+
+def recorded_at(event: Record.Event) -> datetime:
+    return event.timestamp

@@ -1,0 +1,56 @@
+"""The composition root: the only place that wires concrete adapters together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from domain.application import Records
+from ledger.notary import Ed25519Notary
+from ops.keystore import Keystore
+from ops.schemas import CatalogSchemas
+from ops.settings import Settings
+
+
+def store_env(settings: Settings) -> dict[str, str]:
+    """eventsourcing's persistence settings for the configured event store."""
+    if settings.is_postgres:
+        url = urlparse(settings.database_url.replace("+psycopg", ""))
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/"),
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": url.username or "postgres",
+            "POSTGRES_PASSWORD": url.password or "",
+            "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+            # One save of >15k events hangs in psycopg's pipeline mode without DB functions.
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            "CREATE_TABLE": "y",
+        }
+    settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(settings.sqlite_path),
+        "SQLITE_LOCK_TIMEOUT": "30",
+        "CREATE_TABLE": "y",
+    }
+
+
+@dataclass
+class Platform:
+    """Everything a CLI command or the API needs, built from settings."""
+
+    settings: Settings
+    records: Records
+    keystore: Keystore
+    schemas: CatalogSchemas
+
+    def close(self) -> None:
+        self.records.close()
+
+
+def build(settings: Settings) -> Platform:
+    schemas = CatalogSchemas()
+    records = Records(Ed25519Notary(), schemas, env=store_env(settings))
+    return Platform(settings, records, Keystore(settings.keys_dir), schemas)

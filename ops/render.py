@@ -1,0 +1,42 @@
+"""Human-readable rendering for the CLI: Chinese first, times in Asia/Shanghai."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from domain.application import StoredRecord
+from domain.catalog import CATALOG
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(iso: str) -> str:
+    """An ISO 8601 instant shown in Asia/Shanghai."""
+    return datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def event_name(command_type: str) -> str:
+    spec = CATALOG.get(command_type)
+    return spec.event_zh if spec else command_type
+
+
+def stage(command_type: str) -> str:
+    spec = CATALOG.get(command_type)
+    return spec.step if spec else ""
+
+
+def record_json(rec: StoredRecord) -> dict[str, Any]:
+    return {
+        "event_id": rec.event_id,
+        "notification_id": rec.notification_id,
+        "type": rec.type,
+        "event": CATALOG[rec.type].event if rec.type in CATALOG else rec.type,
+        "subject": str(rec.subject),
+        "version": rec.version,
+        "recorded_at": rec.recorded_at,
+        "envelope": rec.envelope,
+        "signature": rec.signature,
+        "key_id": rec.key_id,
+    }
