@@ -191,3 +191,20 @@ class Enterprise(Record):
 
 def _substances(items: list[dict[str, Any]]) -> list[Substance]:
     return [Substance(s["name"], s["quantity"], s["critical"], s["beta"]) for s in items]
+
+
+def enterprise_of(cmd: SignedCommand, ctx: Context, field: str = "enterprise") -> Enterprise:
+    """The active enterprise a creation command is about (data[field] = its USCC).
+
+    The record's region must be the enterprise's region, so that jurisdiction queries on any
+    record agree with the enterprise's own jurisdiction.
+    """
+    uscc = validate_uscc(cmd.envelope.data[field], field=f"data.{field}")
+    ent = ctx.enterprise(uscc)
+    if cmd.envelope.region != ent.region:
+        raise InvalidValue(
+            f"the record's region {cmd.envelope.region} is not the region {ent.region} "
+            f"of enterprise {uscc}",
+            field="region",
+        )
+    return ent
