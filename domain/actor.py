@@ -38,8 +38,11 @@ from domain.uscc import validate_uscc
 
 PLATFORM_ACCOUNT = "platform"
 KEY_RULE = "Ed25519 key registry"
-PUBLIC_KEY = {"type": "string", "pattern": "^[A-Za-z0-9+/]{43}=$",
-              "description": "base64 of a 32-byte Ed25519 public key"}
+PUBLIC_KEY = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9+/]{43}=$",
+    "description": "base64 of a 32-byte Ed25519 public key",
+}
 
 
 def key_id_of(public_key: bytes) -> str:
@@ -72,11 +75,22 @@ class Actor(Record):
 
     @classmethod
     @command(
-        "register", event="ActorRegistered", zh="注册主体账户", en="Register actor",
-        event_zh="主体账户已注册", rule=KEY_RULE, roles=(PLATFORM,), creates=True, step="平台",
+        "register",
+        event="ActorRegistered",
+        zh="注册主体账户",
+        en="Register actor",
+        event_zh="主体账户已注册",
+        rule=KEY_RULE,
+        roles=(PLATFORM,),
+        creates=True,
+        step="平台",
         properties={
-            "account": text(64), "role": enum(*ROLES), "name": text(200),
-            "jurisdiction": REGION, "enterprise": USCC, "public_key": PUBLIC_KEY,
+            "account": text(64),
+            "role": enum(*ROLES),
+            "name": text(200),
+            "jurisdiction": REGION,
+            "enterprise": USCC,
+            "public_key": PUBLIC_KEY,
             "custody": enum("own", "platform"),
         },
         required=("account", "role", "name", "jurisdiction", "public_key", "custody"),
@@ -130,9 +144,16 @@ class Actor(Record):
     # -- key rotation and revocation ---------------------------------------------------------
 
     @command(
-        "rotate_key", event="ActorKeyRotated", zh="轮换密钥", en="Rotate key",
-        event_zh="密钥已轮换", rule=KEY_RULE, roles=ROLES, step="平台",
-        properties={"public_key": PUBLIC_KEY}, required=("public_key",),
+        "rotate_key",
+        event="ActorKeyRotated",
+        zh="轮换密钥",
+        en="Rotate key",
+        event_zh="密钥已轮换",
+        rule=KEY_RULE,
+        roles=ROLES,
+        step="平台",
+        properties={"public_key": PUBLIC_KEY},
+        required=("public_key",),
     )
     def rotate_key(self, cmd: SignedCommand, ctx: Context) -> None:
         env = cmd.envelope
@@ -141,18 +162,26 @@ class Actor(Record):
             raise NotAuthorized("only the actor itself or the platform rotates its key")
         raw = decode_key(env.data["public_key"])
         if key_id_of(raw) in self.keys:
-            raise InvalidValue("this key was used before; a rotation needs a new key",
-                               field="data.public_key", rule=KEY_RULE)
+            raise InvalidValue(
+                "this key was used before; a rotation needs a new key",
+                field="data.public_key",
+                rule=KEY_RULE,
+            )
         self.record(cmd)
 
     def on_rotate_key(self, env: Envelope, d: dict[str, Any]) -> None:
         self._add_key(d["public_key"], env)
 
     @command(
-        "revoke_key", event="ActorKeyRevoked", zh="吊销密钥", en="Revoke key",
-        event_zh="密钥已吊销", rule=KEY_RULE, roles=(PLATFORM,), step="平台",
-        properties={"key_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-                    "reason": text(500)},
+        "revoke_key",
+        event="ActorKeyRevoked",
+        zh="吊销密钥",
+        en="Revoke key",
+        event_zh="密钥已吊销",
+        rule=KEY_RULE,
+        roles=(PLATFORM,),
+        step="平台",
+        properties={"key_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"}, "reason": text(500)},
         required=("key_id", "reason"),
     )
     def revoke_key(self, cmd: SignedCommand, ctx: Context) -> None:
@@ -167,9 +196,16 @@ class Actor(Record):
         self.keys[d["key_id"]].status = "revoked"
 
     @command(
-        "deactivate", event="ActorDeactivated", zh="停用主体账户", en="Deactivate actor",
-        event_zh="主体账户已停用", rule=KEY_RULE, roles=(PLATFORM,), step="平台",
-        properties={"reason": text(500)}, required=("reason",),
+        "deactivate",
+        event="ActorDeactivated",
+        zh="停用主体账户",
+        en="Deactivate actor",
+        event_zh="主体账户已停用",
+        rule=KEY_RULE,
+        roles=(PLATFORM,),
+        step="平台",
+        properties={"reason": text(500)},
+        required=("reason",),
     )
     def deactivate(self, cmd: SignedCommand, ctx: Context) -> None:
         self.require("active", action="deactivation")
@@ -182,5 +218,8 @@ class Actor(Record):
 
 
 ROLE_NAMES = {
-    PLATFORM: "平台", REGULATOR: "监管部门", ENTERPRISE: "生产经营单位", DEVICE: "设备终端",
+    PLATFORM: "平台",
+    REGULATOR: "监管部门",
+    ENTERPRISE: "生产经营单位",
+    DEVICE: "设备终端",
 }

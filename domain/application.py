@@ -204,10 +204,13 @@ class Records(Application[UUID]):
             )
         for i, verdict in enumerate(verdicts):
             if not verdict.result():
-                raise BatchRejected(i, SignatureRejected(
-                    f"signature of command {cmds[i].envelope.id} does not verify "
-                    f"with key {cmds[i].key_id}"
-                ))
+                raise BatchRejected(
+                    i,
+                    SignatureRejected(
+                        f"signature of command {cmds[i].envelope.id} does not verify "
+                        f"with key {cmds[i].key_id}"
+                    ),
+                )
         return self._store(uow)
 
     def _verifier_pool(self) -> ThreadPoolExecutor:
@@ -258,6 +261,7 @@ class Records(Application[UUID]):
             spec.type == "actor.register"
             and env.actor == PLATFORM_ACCOUNT
             and env.data.get("account") == PLATFORM_ACCOUNT
+            and uow.find(actor_id(PLATFORM_ACCOUNT), Actor) is None
         ):
             # Genesis: the platform actor registers itself with the key it signs with.
             key = decode_key(env.data["public_key"])

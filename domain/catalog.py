@@ -103,9 +103,17 @@ def command(
     def mark(fn: F) -> F:
         target = fn.__func__ if isinstance(fn, classmethod) else fn
         target.__anjian_command__ = {  # type: ignore[attr-defined]
-            "verb": verb, "event": event, "zh": zh, "en": en, "event_zh": event_zh,
-            "rule": rule, "roles": frozenset(roles), "properties": properties,
-            "required": tuple(required), "creates": creates, "step": step,
+            "verb": verb,
+            "event": event,
+            "zh": zh,
+            "en": en,
+            "event_zh": event_zh,
+            "rule": rule,
+            "roles": frozenset(roles),
+            "properties": properties,
+            "required": tuple(required),
+            "creates": creates,
+            "step": step,
         }
         return fn
 
@@ -123,10 +131,19 @@ def register(aggregate: type[Any], kind: str) -> None:
         if type_ in CATALOG and CATALOG[type_].aggregate is not aggregate:
             raise TypeError(f"command {type_} declared twice")
         CATALOG[type_] = CommandSpec(
-            type=type_, event=meta["event"], zh=meta["zh"], en=meta["en"],
-            event_zh=meta["event_zh"], rule=meta["rule"], roles=meta["roles"],
-            creates=meta["creates"], aggregate=aggregate, method=name,
-            properties=meta["properties"], required=meta["required"], step=meta["step"],
+            type=type_,
+            event=meta["event"],
+            zh=meta["zh"],
+            en=meta["en"],
+            event_zh=meta["event_zh"],
+            rule=meta["rule"],
+            roles=meta["roles"],
+            creates=meta["creates"],
+            aggregate=aggregate,
+            method=name,
+            properties=meta["properties"],
+            required=meta["required"],
+            step=meta["step"],
         )
 
 
@@ -135,6 +152,7 @@ def schema_of(command_type: str) -> dict[str, Any]:
 
 
 # -- JSON Schema fragments ------------------------------------------------------------------
+
 
 def text(max_length: int = 500, min_length: int = 1) -> dict[str, Any]:
     return {"type": "string", "minLength": min_length, "maxLength": max_length}
@@ -160,14 +178,24 @@ def boolean() -> dict[str, Any]:
 
 
 DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-INSTANT = {"type": "string", "format": "date-time",
-           "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$"}
+INSTANT = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$",
+}
 # The alphabet and check character are checked by domain.uscc, whose errors name the position.
-USCC = {"type": "string", "minLength": 18, "maxLength": 18,
-        "description": "统一社会信用代码 (GB 32100-2015): 0-9 A-H J-N P-R T U W-Y, check char 18"}
+USCC = {
+    "type": "string",
+    "minLength": 18,
+    "maxLength": 18,
+    "description": "统一社会信用代码 (GB 32100-2015): 0-9 A-H J-N P-R T U W-Y, check char 18",
+}
 REGION = {"type": "string", "pattern": r"^\d{6}$", "description": "GB/T 2260 division code"}
-UUID_ = {"type": "string", "format": "uuid",
-         "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}
+UUID_ = {
+    "type": "string",
+    "format": "uuid",
+    "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+}
 REF = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"^[A-Za-z0-9_.:/-]+$"}
 
 
@@ -176,8 +204,12 @@ def array(items: Mapping[str, Any], min_items: int = 0, max_items: int = 1000) -
 
 
 def obj(properties: Mapping[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {"type": "object", "properties": dict(properties), "required": list(required),
-            "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": dict(properties),
+        "required": list(required),
+        "additionalProperties": False,
+    }
 
 
 # Personal data never enters the log in the clear (PIPL): a sealed subject, see the vault.

@@ -40,16 +40,22 @@ INDUSTRIES = {
 }
 STANDARDISATION = {"level1": "一级", "level2": "二级", "level3": "三级", "none": "未达标"}
 FIVE_HIGHS = {
-    "equipment": "高风险设备", "process": "高风险工艺", "goods": "高风险物品",
-    "place": "高风险场所", "operation": "高风险作业",
+    "equipment": "高风险设备",
+    "process": "高风险工艺",
+    "goods": "高风险物品",
+    "place": "高风险场所",
+    "operation": "高风险作业",
 }
 COLOURS = {"red": "重大风险", "orange": "较大风险", "yellow": "一般风险", "blue": "低风险"}
 RISK_RULE = "安全生产法 §41 双重预防机制; 五高 风险分级管控"
 REG_RULE = "安全生产法 §4; GB 32100-2015"
 
 PROFILE = {
-    "name": text(200), "industry": enum(*INDUSTRIES), "address": text(300),
-    "standardisation": enum(*STANDARDISATION), "employees": integer(0, 1_000_000),
+    "name": text(200),
+    "industry": enum(*INDUSTRIES),
+    "address": text(300),
+    "standardisation": enum(*STANDARDISATION),
+    "employees": integer(0, 1_000_000),
 }
 SUBSTANCE = obj(
     {"name": text(100), "quantity": number(0), "critical": number(0), "beta": number(0)},
@@ -63,8 +69,14 @@ class Enterprise(Record):
 
     @classmethod
     @command(
-        "register", event="EnterpriseRegistered", zh="企业登记", en="Register enterprise",
-        event_zh="企业已登记", rule=REG_RULE, roles=(PLATFORM, REGULATOR), creates=True,
+        "register",
+        event="EnterpriseRegistered",
+        zh="企业登记",
+        en="Register enterprise",
+        event_zh="企业已登记",
+        rule=REG_RULE,
+        roles=(PLATFORM, REGULATOR),
+        creates=True,
         step="准入",
         properties={"uscc": USCC, **PROFILE},
         required=("uscc", "name", "industry", "standardisation"),
@@ -94,10 +106,16 @@ class Enterprise(Record):
         self.status = "active"
 
     @command(
-        "update_profile", event="EnterpriseProfileChanged", zh="变更企业信息",
-        en="Change enterprise profile", event_zh="企业信息已变更", rule=REG_RULE,
-        roles=(PLATFORM, REGULATOR, ENTERPRISE), step="准入",
-        properties={"uscc": USCC, **PROFILE}, required=("uscc",),
+        "update_profile",
+        event="EnterpriseProfileChanged",
+        zh="变更企业信息",
+        en="Change enterprise profile",
+        event_zh="企业信息已变更",
+        rule=REG_RULE,
+        roles=(PLATFORM, REGULATOR, ENTERPRISE),
+        step="准入",
+        properties={"uscc": USCC, **PROFILE},
+        required=("uscc",),
     )
     def update_profile(self, cmd: SignedCommand, ctx: Context) -> None:
         self.require("active", action="a profile change", rule=REG_RULE)
@@ -112,12 +130,20 @@ class Enterprise(Record):
                 setattr(self, key, d[key])
 
     @command(
-        "assess_risk_point", event="RiskPointAssessed", zh="风险点辨识评估",
-        en="Assess risk point", event_zh="风险点已评估", rule=RISK_RULE,
-        roles=(REGULATOR, ENTERPRISE), step="监管",
+        "assess_risk_point",
+        event="RiskPointAssessed",
+        zh="风险点辨识评估",
+        en="Assess risk point",
+        event_zh="风险点已评估",
+        rule=RISK_RULE,
+        roles=(REGULATOR, ENTERPRISE),
+        step="监管",
         properties={
-            "uscc": USCC, "point": REF, "name": text(200),
-            "five_highs": array(enum(*FIVE_HIGHS), 1, 5), "colour": enum(*COLOURS),
+            "uscc": USCC,
+            "point": REF,
+            "name": text(200),
+            "five_highs": array(enum(*FIVE_HIGHS), 1, 5),
+            "colour": enum(*COLOURS),
         },
         required=("uscc", "point", "name", "five_highs", "colour"),
     )
@@ -131,16 +157,26 @@ class Enterprise(Record):
 
     def on_assess_risk_point(self, env: Envelope, d: dict[str, Any]) -> None:
         self.risk_points[d["point"]] = {
-            "name": d["name"], "five_highs": list(d["five_highs"]), "colour": d["colour"],
+            "name": d["name"],
+            "five_highs": list(d["five_highs"]),
+            "colour": d["colour"],
         }
 
     @command(
-        "register_hazard_source", event="MajorHazardSourceRegistered",
-        zh="重大危险源备案", en="Register major hazard source", event_zh="重大危险源已备案",
-        rule=GB18218 + "; 总局令第40号", roles=(REGULATOR, ENTERPRISE), step="监管",
+        "register_hazard_source",
+        event="MajorHazardSourceRegistered",
+        zh="重大危险源备案",
+        en="Register major hazard source",
+        event_zh="重大危险源已备案",
+        rule=GB18218 + "; 总局令第40号",
+        roles=(REGULATOR, ENTERPRISE),
+        step="监管",
         properties={
-            "uscc": USCC, "source": REF, "name": text(200),
-            "substances": array(SUBSTANCE, 1, 50), "people_within_500m": integer(0),
+            "uscc": USCC,
+            "source": REF,
+            "name": text(200),
+            "substances": array(SUBSTANCE, 1, 50),
+            "people_within_500m": integer(0),
         },
         required=("uscc", "source", "name", "substances", "people_within_500m"),
     )
@@ -152,7 +188,8 @@ class Enterprise(Record):
         if ratio_sum(subs) < 1:
             raise InvalidValue(
                 f"Σq/Q = {ratio_sum(subs):.3f} < 1: not a major hazard source",
-                rule=GB18218, field="data.substances",
+                rule=GB18218,
+                field="data.substances",
             )
         r_value(subs, d["people_within_500m"])  # raises on invalid quantities
         self.record(cmd)
@@ -160,14 +197,23 @@ class Enterprise(Record):
     def on_register_hazard_source(self, env: Envelope, d: dict[str, Any]) -> None:
         r = r_value(_substances(d["substances"]), d["people_within_500m"])
         self.hazard_sources[d["source"]] = {
-            "name": d["name"], "r": round(r, 3), "level": level(r),
+            "name": d["name"],
+            "r": round(r, 3),
+            "level": level(r),
             "people_within_500m": d["people_within_500m"],
         }
 
     @command(
-        "deregister", event="EnterpriseDeregistered", zh="企业注销", en="Deregister enterprise",
-        event_zh="企业已注销", rule=REG_RULE, roles=(PLATFORM, REGULATOR), step="准入",
-        properties={"uscc": USCC, "reason": text(500)}, required=("uscc", "reason"),
+        "deregister",
+        event="EnterpriseDeregistered",
+        zh="企业注销",
+        en="Deregister enterprise",
+        event_zh="企业已注销",
+        rule=REG_RULE,
+        roles=(PLATFORM, REGULATOR),
+        step="准入",
+        properties={"uscc": USCC, "reason": text(500)},
+        required=("uscc", "reason"),
     )
     def deregister(self, cmd: SignedCommand, ctx: Context) -> None:
         self.require("active", action="deregistration", rule=REG_RULE)

@@ -1,19 +1,19 @@
 """Domain errors: every rejected value or transition says which rule it broke.
 
-    DomainError
-    ├── InvalidValue            a field's value breaks a rule (USCC check character, region, …)
-    │   └── InvalidEnvelope     the signed command envelope is malformed
-    ├── InvalidTransition       the aggregate's lifecycle does not allow this command now
-    ├── NotFound                the subject aggregate (or a referenced one) does not exist
-    │   └── UnknownActor
-    ├── AlreadyExists           a creation command for an existing subject
-    ├── Conflict                another writer changed the aggregate first (retry)
-    ├── NotAuthorized           actor role or jurisdiction does not allow the command
-    ├── SignatureRejected       the signature does not verify against the actor's current key
-    │   ├── UnknownKey
-    │   ├── KeyRotatedOut
-    │   └── KeyRevoked
-    └── BatchRejected           one command of a batch failed; nothing of the batch was stored
+DomainError
+├── InvalidValue            a field's value breaks a rule (USCC check character, region, …)
+│   └── InvalidEnvelope     the signed command envelope is malformed
+├── InvalidTransition       the aggregate's lifecycle does not allow this command now
+├── NotFound                the subject aggregate (or a referenced one) does not exist
+│   └── UnknownActor
+├── AlreadyExists           a creation command for an existing subject
+├── Conflict                another writer changed the aggregate first (retry)
+├── NotAuthorized           actor role or jurisdiction does not allow the command
+├── SignatureRejected       the signature does not verify against the actor's current key
+│   ├── UnknownKey
+│   ├── KeyRotatedOut
+│   └── KeyRevoked
+└── BatchRejected           one command of a batch failed; nothing of the batch was stored
 """
 
 from __future__ import annotations

@@ -98,8 +98,7 @@ class Record(Aggregate):
         """Raise InvalidTransition unless the current status is one of `allowed`."""
         if self.status not in allowed:
             raise InvalidTransition(
-                f"{self.KIND} {self.id} is {self.status}; {action} needs "
-                f"{' or '.join(allowed)}",
+                f"{self.KIND} {self.id} is {self.status}; {action} needs {' or '.join(allowed)}",
                 rule=rule,
             )
 

@@ -34,14 +34,26 @@ PREFECTURES: dict[str, tuple[str, str]] = {
 }
 
 DISTRICTS: dict[str, str] = {
-    "420102": "江岸区", "420103": "江汉区", "420104": "硚口区", "420105": "汉阳区",
-    "420106": "武昌区", "420107": "青山区", "420111": "洪山区", "420112": "东西湖区",
-    "420113": "汉南区", "420114": "蔡甸区", "420115": "江夏区", "420116": "黄陂区",
+    "420102": "江岸区",
+    "420103": "江汉区",
+    "420104": "硚口区",
+    "420105": "汉阳区",
+    "420106": "武昌区",
+    "420107": "青山区",
+    "420111": "洪山区",
+    "420112": "东西湖区",
+    "420113": "汉南区",
+    "420114": "蔡甸区",
+    "420115": "江夏区",
+    "420116": "黄陂区",
     "420117": "新洲区",
 }
 
-NAMES: dict[str, str] = {PROVINCE: "湖北省", **{k: v[0] for k, v in PREFECTURES.items()},
-                         **DISTRICTS}
+NAMES: dict[str, str] = {
+    PROVINCE: "湖北省",
+    **{k: v[0] for k, v in PREFECTURES.items()},
+    **DISTRICTS,
+}
 
 
 def prefecture_of(code: str) -> str:
@@ -60,9 +72,7 @@ def validate_region(code: str, *, field: str = "region") -> str:
     if code == PROVINCE or code in PREFECTURES:
         return code
     if not code.startswith("42"):
-        raise InvalidValue(
-            f"region {code} is outside Hubei (42xxxx)", rule=RULE, field=field
-        )
+        raise InvalidValue(f"region {code} is outside Hubei (42xxxx)", rule=RULE, field=field)
     if code.startswith("4290"):
         raise InvalidValue(
             f"region {code} is not a province-administered city of Hubei", rule=RULE, field=field

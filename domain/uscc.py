@@ -27,9 +27,7 @@ def validate_uscc(code: str, *, field: str = "uscc") -> str:
     if not isinstance(code, str):
         raise InvalidValue("USCC must be a string", rule=RULE, field=field)
     if len(code) != 18:
-        raise InvalidValue(
-            f"USCC must have 18 characters, got {len(code)}", rule=RULE, field=field
-        )
+        raise InvalidValue(f"USCC must have 18 characters, got {len(code)}", rule=RULE, field=field)
     for pos, c in enumerate(code, start=1):
         if c not in _VALUE:
             raise InvalidValue(

@@ -89,7 +89,8 @@ def record(
             cmds = [c for _, c in pending]
             try:
                 recorded = (
-                    [p.records.execute(cmds[0])] if len(cmds) == 1
+                    [p.records.execute(cmds[0])]
+                    if len(cmds) == 1
                     else p.records.execute_batch(cmds)
                 )
             except DomainError as exc:
@@ -98,8 +99,9 @@ def record(
                 _report(results, as_json)
                 fail(type(cause).__name__, f"line {lineno}: {cause}")
             for r in recorded:
-                results.append({"event_id": r.event_id, "notification_id": r.notification_id,
-                                "type": r.type})
+                results.append(
+                    {"event_id": r.event_id, "notification_id": r.notification_id, "type": r.type}
+                )
             pending.clear()
 
         for lineno, line in enumerate(stream, start=1):
@@ -166,9 +168,14 @@ def history(
         for col in ("#", "发生时间", "阶段", "事件", "主体", "事件ID"):
             table.add_column(col)
         for r in records:
-            table.add_row(str(r.notification_id), local_time(r.envelope["occurred_at"]),
-                          stage(r.type), f"{event_name(r.type)} {r.type}", r.envelope["actor"],
-                          r.event_id)
+            table.add_row(
+                str(r.notification_id),
+                local_time(r.envelope["occurred_at"]),
+                stage(r.type),
+                f"{event_name(r.type)} {r.type}",
+                r.envelope["actor"],
+                r.event_id,
+            )
         out.print(table)
 
 
@@ -186,8 +193,14 @@ def enterprises(
         fail(type(exc).__name__, str(exc), 2)
     with platform() as p:
         rows = [
-            {"uscc": e.uscc, "name": e.name, "industry": e.industry, "region": e.region,
-             "status": e.status, "id": str(e.id)}
+            {
+                "uscc": e.uscc,
+                "name": e.name,
+                "industry": e.industry,
+                "region": e.region,
+                "status": e.status,
+                "id": str(e.id),
+            }
             for e in p.records.enterprises(scope_prefix(region))
         ]
         if as_json:
@@ -197,8 +210,13 @@ def enterprises(
         for col in ("统一社会信用代码", "名称", "行业", "地区", "状态"):
             table.add_column(col)
         for r in rows:
-            table.add_row(r["uscc"], r["name"], r["industry"],
-                          f"{r['region']} {region_name(r['region'])}", r["status"])
+            table.add_row(
+                r["uscc"],
+                r["name"],
+                r["industry"],
+                f"{r['region']} {region_name(r['region'])}",
+                r["status"],
+            )
         out.print(table)
 
 
@@ -213,8 +231,13 @@ def catalog(as_json: JsonOpt = False) -> None:
     for col in ("命令 command", "名称", "事件 event", "角色 roles", "依据 rule"):
         table.add_column(col)
     for s in specs:
-        table.add_row(s["type"], f"{s['zh']}\n{s['en']}", f"{s['event']}\n{s['event_zh']}",
-                      ", ".join(s["roles"]), s["rule"])
+        table.add_row(
+            s["type"],
+            f"{s['zh']}\n{s['en']}",
+            f"{s['event']}\n{s['event_zh']}",
+            ", ".join(s["roles"]),
+            s["rule"],
+        )
     out.print(table)
 
 

@@ -37,8 +37,9 @@ from ledger.keys import KeyPair
 from ops.keystore import Keystore
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-UNSIGNED_FIELDS = frozenset({"type", "actor", "region", "data", "subject", "id", "occurred_at",
-                             "role"})
+UNSIGNED_FIELDS = frozenset(
+    {"type", "actor", "region", "data", "subject", "id", "occurred_at", "role"}
+)
 
 Sealer = Callable[[str, dict[str, Any]], dict[str, Any]]
 

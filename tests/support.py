@@ -40,10 +40,17 @@ class Harness:
         self.keys: dict[str, KeyPair] = {PLATFORM_ACCOUNT: KeyPair.generate()}
         self.clock = T0
         self.run_as(
-            PLATFORM_ACCOUNT, "actor.register", "420000",
-            {"account": PLATFORM_ACCOUNT, "role": "platform", "name": "平台",
-             "jurisdiction": "420000", "public_key": self.keys[PLATFORM_ACCOUNT].public_key_b64,
-             "custody": "own"},
+            PLATFORM_ACCOUNT,
+            "actor.register",
+            "420000",
+            {
+                "account": PLATFORM_ACCOUNT,
+                "role": "platform",
+                "name": "平台",
+                "jurisdiction": "420000",
+                "public_key": self.keys[PLATFORM_ACCOUNT].public_key_b64,
+                "custody": "own",
+            },
             subject=actor_id(PLATFORM_ACCOUNT),
         )
 
@@ -85,29 +92,49 @@ class Harness:
         text = canonical_text(envelope)
         return SignedCommand.of(text, key.sign_b64(text.encode()), key.key_id)
 
-    def run_as(self, account: str, ctype: str, region: str, data: dict[str, Any],
-               **kw: Any) -> Recorded:
+    def run_as(
+        self, account: str, ctype: str, region: str, data: dict[str, Any], **kw: Any
+    ) -> Recorded:
         return self.records.execute(self.sign(account, ctype, region, data, **kw))
 
-    def actor(self, account: str, role: str, jurisdiction: str,
-              enterprise: str | None = None) -> KeyPair:
+    def actor(
+        self, account: str, role: str, jurisdiction: str, enterprise: str | None = None
+    ) -> KeyPair:
         key = KeyPair.generate()
         data: dict[str, Any] = {
-            "account": account, "role": role, "name": account, "jurisdiction": jurisdiction,
-            "public_key": key.public_key_b64, "custody": "own",
+            "account": account,
+            "role": role,
+            "name": account,
+            "jurisdiction": jurisdiction,
+            "public_key": key.public_key_b64,
+            "custody": "own",
         }
         if enterprise:
             data["enterprise"] = enterprise
-        self.run_as(PLATFORM_ACCOUNT, "actor.register", jurisdiction, data,
-                    subject=actor_id(account))
+        self.run_as(
+            PLATFORM_ACCOUNT, "actor.register", jurisdiction, data, subject=actor_id(account)
+        )
         self.keys[account] = key
         return key
 
-    def enterprise(self, regulator: str, region: str = "420102",
-                   industry: str = "hazardous_chemicals", uscc: str | None = None) -> str:
+    def enterprise(
+        self,
+        regulator: str,
+        region: str = "420102",
+        industry: str = "hazardous_chemicals",
+        uscc: str | None = None,
+    ) -> str:
         uscc = uscc or new_uscc(region)
-        self.run_as(regulator, "enterprise.register", region,
-                    {"uscc": uscc, "name": f"企业{uscc[-6:]}", "industry": industry,
-                     "standardisation": "level2"},
-                    subject=enterprise_id(uscc))
+        self.run_as(
+            regulator,
+            "enterprise.register",
+            region,
+            {
+                "uscc": uscc,
+                "name": f"企业{uscc[-6:]}",
+                "industry": industry,
+                "standardisation": "level2",
+            },
+            subject=enterprise_id(uscc),
+        )
         return uscc

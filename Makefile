@@ -1,0 +1,40 @@
+# Anjian — set-up and the two jobs of the README's quick start.
+# `make demo`: set up, build the demo province on the embedded default, print one history.
+# `make test`: set up, then ruff, mypy --strict and the whole pytest suite (starts its own
+# PostgreSQL, nats-server and EVM node on free loopback ports).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
+
+.PHONY: setup demo test lint typecheck pytest clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: setup
+	$(BIN)/anjian demo --enterprises 200 --months 24 --seed 2018
+	$(BIN)/anjian history --enterprise "$$($(BIN)/anjian enterprises --json | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)[0]["uscc"])')"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) node_modules var

@@ -1,0 +1,182 @@
+"""The event store contract, run once per implementation: SQLite file and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.enterprise import Enterprise
+from domain.errors import BatchRejected, Conflict, InvalidValue
+from domain.ids import enterprise_id
+from ops.bootstrap import store_env
+from ops.settings import Settings
+from tests.support import Harness, new_uscc
+
+
+class StoreContract:
+    """Subclasses provide `env`: eventsourcing persistence settings of a fresh database."""
+
+    @pytest.fixture
+    def env(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def h(self, env: dict[str, str]) -> Iterator[Harness]:
+        harness = Harness(env)
+        harness.actor("r-wh", "regulator", "420100")
+        yield harness
+        harness.close()
+
+    def test_recorded_events_read_back_exactly(self, h: Harness) -> None:
+        uscc = h.enterprise("r-wh")
+        rec = h.records.stored(f"{enterprise_id(uscc)}:1")
+        assert rec.envelope["data"]["uscc"] == uscc
+        assert rec.type == "enterprise.register"
+        assert h.records.load(enterprise_id(uscc), Enterprise).status == "active"
+
+    def test_notification_log_is_one_total_order(self, h: Harness) -> None:
+        codes = [h.enterprise("r-wh") for _ in range(5)]
+        registered = [
+            r.envelope["data"]["uscc"]
+            for r in h.records.notifications()
+            if r.type == "enterprise.register"
+        ]
+        assert registered == codes
+        ids = [r.notification_id or 0 for r in h.records.notifications()]
+        assert ids == sorted(ids)
+
+    def test_a_batch_is_stored_whole(self, h: Harness) -> None:
+        codes = [new_uscc() for _ in range(50)]
+        cmds = [
+            h.sign(
+                "r-wh",
+                "enterprise.register",
+                "420102",
+                {"uscc": c, "name": "批量", "industry": "metallurgy", "standardisation": "level3"},
+                subject=enterprise_id(c),
+            )
+            for c in codes
+        ]
+        recorded = h.records.execute_batch(cmds)
+        assert [r.version for r in recorded] == [1] * 50
+        assert len({r.notification_id for r in recorded}) == 50
+
+    def test_a_batch_with_one_bad_command_stores_nothing(self, h: Harness) -> None:
+        before = sum(1 for _ in h.records.notifications())
+        good = [new_uscc() for _ in range(10)]
+        cmds = [
+            h.sign(
+                "r-wh",
+                "enterprise.register",
+                "420102",
+                {"uscc": c, "name": "批量", "industry": "metallurgy", "standardisation": "level3"},
+                subject=enterprise_id(c),
+            )
+            for c in good
+        ]
+        bad = good[3][:17] + ("0" if good[3][17] != "0" else "1")
+        cmds.insert(
+            7,
+            h.sign(
+                "r-wh",
+                "enterprise.register",
+                "420102",
+                {"uscc": bad, "name": "坏", "industry": "metallurgy", "standardisation": "level3"},
+                subject=enterprise_id(bad),
+            ),
+        )
+        with pytest.raises(BatchRejected) as info:
+            h.records.execute_batch(cmds)
+        assert info.value.index == 7
+        assert isinstance(info.value.cause, InvalidValue)
+        assert sum(1 for _ in h.records.notifications()) == before
+
+    def test_a_batch_with_a_bad_signature_stores_nothing(self, h: Harness) -> None:
+        before = sum(1 for _ in h.records.notifications())
+        codes = [new_uscc() for _ in range(5)]
+        cmds = [
+            h.sign(
+                "r-wh",
+                "enterprise.register",
+                "420102",
+                {"uscc": c, "name": "批量", "industry": "metallurgy", "standardisation": "level3"},
+                subject=enterprise_id(c),
+            )
+            for c in codes
+        ]
+        last = cmds[-1]
+        cmds[-1] = type(last).of(last.text, cmds[0].signature, last.key_id)
+        with pytest.raises(BatchRejected) as info:
+            h.records.execute_batch(cmds)
+        assert info.value.index == 4
+        assert sum(1 for _ in h.records.notifications()) == before
+
+    def test_commands_in_a_batch_see_earlier_ones(self, h: Harness) -> None:
+        uscc = new_uscc()
+        cmds = [
+            h.sign(
+                "r-wh",
+                "enterprise.register",
+                "420102",
+                {
+                    "uscc": uscc,
+                    "name": "先登记",
+                    "industry": "metallurgy",
+                    "standardisation": "level3",
+                },
+                subject=enterprise_id(uscc),
+            ),
+            h.sign(
+                "r-wh",
+                "enterprise.update_profile",
+                "420102",
+                {"uscc": uscc, "name": "再变更"},
+                subject=enterprise_id(uscc),
+            ),
+        ]
+        h.records.execute_batch(cmds)
+        assert h.records.load(enterprise_id(uscc), Enterprise).name == "再变更"
+
+    def test_concurrent_writers_of_one_record_conflict(
+        self, h: Harness, env: dict[str, str]
+    ) -> None:
+        uscc = h.enterprise("r-wh")
+        first = h.sign(
+            "r-wh",
+            "enterprise.update_profile",
+            "420102",
+            {"uscc": uscc, "employees": 1},
+            subject=enterprise_id(uscc),
+        )
+        second = h.sign(
+            "r-wh",
+            "enterprise.update_profile",
+            "420102",
+            {"uscc": uscc, "employees": 2},
+            subject=enterprise_id(uscc),
+        )
+        # Both writers load version 1 before either saves.
+        from domain.application import UnitOfWork
+
+        uow_a, uow_b = UnitOfWork(h.records), UnitOfWork(h.records)
+        h.records._handle(first, uow_a)
+        h.records._handle(second, uow_b)
+        h.records._store(uow_a)
+        with pytest.raises(Conflict):
+            h.records._store(uow_b)
+        assert h.records.load(enterprise_id(uscc), Enterprise).employees == 1
+
+
+class TestSQLiteFile(StoreContract):
+    @pytest.fixture
+    def env(self, tmp_path: Path) -> dict[str, str]:
+        return store_env(Settings(home=tmp_path))
+
+
+@pytest.mark.postgres
+class TestPostgres(StoreContract):
+    @pytest.fixture
+    def env(self, postgres_url: str) -> dict[str, str]:
+        return store_env(Settings(database_url=postgres_url))
