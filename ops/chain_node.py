@@ -1,0 +1,305 @@
+"""The embedded default chain: a local anvil node, launched and supervised by the platform.
+
+The binary comes from the npm package `@foundry-rs/anvil` installed at the repository root
+(`npm ci` in the README's set-up), so nothing is downloaded at run time. The node listens on
+a free loopback port and persists its whole chain state in one JSON file under the data
+directory (`--state FILE`: loaded at start, dumped on a clean stop and every
+`state_interval` seconds), so anchors survive a restart. A crash loses at most the last
+interval; the anchoring code detects such lost anchors (`AnchorChain.verify_anchor`) and
+submits them again.
+
+Errors::
+
+    ChainNodeError
+    ├── AnvilNotInstalled   the binary is not under node_modules
+    └── NodeStartFailed     the process exited or did not answer RPC in time
+
+Dev accounts: anvil funds the accounts of the well-known test mnemonic
+(`DEV_MNEMONIC`, BIP-44 path m/44'/60'/0'/0/i). Their keys are public knowledge: they are
+for the embedded single-machine default and tests only, never for a shared chain.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+__all__ = [
+    "ANVIL_RELATIVE_PATH",
+    "DEV_CHAIN_ID",
+    "DEV_MNEMONIC",
+    "AnvilNode",
+    "AnvilNotInstalled",
+    "ChainNodeError",
+    "NodeStartFailed",
+    "dev_accounts",
+    "find_anvil",
+]
+
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+DEV_CHAIN_ID = 31337
+ANVIL_RELATIVE_PATH = Path("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ChainNodeError(Exception):
+    """Base class of the errors of the local chain node supervisor."""
+
+
+class AnvilNotInstalled(ChainNodeError):
+    """The anvil binary is missing: run `npm ci` at the repository root."""
+
+
+class NodeStartFailed(ChainNodeError):
+    """anvil exited early or did not answer JSON-RPC before the start-up timeout."""
+
+
+def dev_accounts(count: int = 10, mnemonic: str = DEV_MNEMONIC) -> list[LocalAccount]:
+    """The first `count` accounts anvil funds for `mnemonic` (index 0 is the usual deployer)."""
+    Account.enable_unaudited_hdwallet_features()
+    return [
+        Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{index}")
+        for index in range(count)
+    ]
+
+
+def find_anvil(root: Path | None = None) -> Path:
+    """The anvil binary under `root`/node_modules (default: the repository root).
+
+    `ANJIAN_ANVIL` in the environment overrides the location (e.g. a system-wide foundry).
+    """
+    override = os.environ.get("ANJIAN_ANVIL")
+    path = Path(override) if override else (root or _REPO_ROOT) / ANVIL_RELATIVE_PATH
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise AnvilNotInstalled(f"anvil not found at {path}: run `npm ci` in {root or _REPO_ROOT}")
+    return path
+
+
+def _free_loopback_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_is_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:port (TIME_WAIT leftovers do not count)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _rpc_chain_id(url: str, timeout: float) -> int | None:
+    """eth_chainId over plain HTTP, or None while the node does not answer."""
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError(f"not a loopback node URL: {url}")
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []})
+    request = urllib.request.Request(  # noqa: S310 (a loopback http URL, checked above)
+        url, data=body.encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return int(json.loads(response.read())["result"], 16)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+class AnvilNode:
+    """A supervised anvil process with its state persisted in `data_dir`.
+
+    Use as a context manager, or call `start()` / `stop()`; `restart()` keeps the port and
+    the state file, `ensure_running()` restarts a node that died. Not thread-safe.
+    `persist=False` runs without a state file (a fresh chain at every start).
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        chain_id: int = DEV_CHAIN_ID,
+        port: int | None = None,
+        binary: Path | None = None,
+        mnemonic: str = DEV_MNEMONIC,
+        persist: bool = True,
+        state_interval: int = 2,
+        startup_timeout: float = 15.0,
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.chain_id = chain_id
+        self.binary = binary or find_anvil()
+        self.mnemonic = mnemonic
+        self.persist = persist
+        self.state_interval = state_interval
+        self.startup_timeout = startup_timeout
+        self.extra_args = tuple(extra_args)
+        self._fixed_port = port
+        self._port: int | None = port
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def state_file(self) -> Path:
+        return self.data_dir / "anvil-state.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "anvil.log"
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise ChainNodeError("the node has not been started")
+        return self._port
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def _command(self, port: int) -> list[str]:
+        command = [
+            str(self.binary),
+            "--host", "127.0.0.1",
+            "--port", str(port),
+            "--chain-id", str(self.chain_id),
+            "--mnemonic", self.mnemonic,
+        ]  # fmt: skip
+        if self.persist:
+            command += ["--state", str(self.state_file)]
+            command += ["--state-interval", str(self.state_interval)]
+        return command + list(self.extra_args)
+
+    def start(self) -> None:
+        """Launch anvil and return once it answers eth_chainId with our chain id.
+
+        A port picked at random can be taken between the probe and anvil's bind, so an early
+        exit on a port we chose is retried on another port.
+        """
+        if self.running:
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        attempts = 1 if self._fixed_port is not None else 3
+        for attempt in range(attempts):
+            port = self._port if self._port is not None else _free_loopback_port()
+            try:
+                self._launch(port)
+                return
+            except NodeStartFailed:
+                if attempt == attempts - 1 or self._fixed_port is not None:
+                    raise
+                self._port = None
+
+    def _launch(self, port: int) -> None:
+        # Without this check a node already on the port would answer our readiness probe.
+        if not _port_is_free(port):
+            raise NodeStartFailed(f"port {port} on 127.0.0.1 is already in use")
+        self._log = self.log_file.open("ab")
+        self._process = subprocess.Popen(
+            self._command(port),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C for the platform is handled by stop()
+        )
+        self._port = port
+        url = self.rpc_url
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                code = self._process.returncode
+                self._reap()
+                raise NodeStartFailed(f"anvil exited with {code} (see {self.log_file})")
+            chain_id = _rpc_chain_id(url, timeout=1.0)
+            if chain_id is not None:
+                if chain_id != self.chain_id:
+                    self.stop()
+                    raise NodeStartFailed(
+                        f"{url} answers chain id {chain_id}, expected {self.chain_id}: "
+                        "another node holds the port"
+                    )
+                return
+            time.sleep(0.01)
+        self.stop()
+        raise NodeStartFailed(f"anvil did not answer on {url} in {self.startup_timeout} s")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop the node; SIGTERM lets anvil dump its state file before it exits."""
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._reap()
+
+    def kill(self) -> None:
+        """Simulate a crash: SIGKILL, no state dump (anchors since the last dump are lost)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._reap()
+
+    def _reap(self) -> None:
+        self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def restart(self) -> None:
+        """Stop and start again on the same port with the same state file."""
+        self.stop()
+        self.start()
+
+    def ensure_running(self) -> bool:
+        """Restart the node if its process died; True when a restart happened."""
+        if self.running:
+            return False
+        self._reap()
+        self.start()
+        return True
+
+    def reset_state(self) -> None:
+        """Delete the persisted chain (the node must be stopped): the next start is genesis."""
+        if self.running:
+            raise ChainNodeError("stop the node before deleting its state")
+        self.state_file.unlink(missing_ok=True)
+
+    def __enter__(self) -> AnvilNode:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
