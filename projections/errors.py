@@ -1,0 +1,45 @@
+"""Projection errors: one base class for the package.
+
+ProjectionError
+├── ProjectionFailed     a projection raised while applying a batch; nothing of it was kept
+├── ConcurrentFollower   another follower moved a tracking position first
+├── UnknownProjection    no projection (or analysis) of that name
+├── UndecodableEvent     a stored event is not a signed-envelope event (cipher? compressor?)
+└── RulebookError        a credit rulebook file breaks its format
+"""
+
+from __future__ import annotations
+
+
+class ProjectionError(Exception):
+    """Base of every projection error."""
+
+
+class ProjectionFailed(ProjectionError):
+    """A projection raised while applying notifications [first, last]; the batch rolled back."""
+
+    def __init__(self, projection: str, first: int, last: int, cause: BaseException) -> None:
+        super().__init__(
+            f"projection {projection} failed on notifications {first}..{last}: "
+            f"{type(cause).__name__}: {cause}"
+        )
+        self.projection = projection
+        self.first = first
+        self.last = last
+        self.cause = cause
+
+
+class ConcurrentFollower(ProjectionError):
+    """The tracking position moved under us: two followers run the same projection."""
+
+
+class UnknownProjection(ProjectionError):
+    """No projection or analysis of that name."""
+
+
+class UndecodableEvent(ProjectionError):
+    """A stored event's state is not the JSON of a signed envelope."""
+
+
+class RulebookError(ProjectionError):
+    """A credit rulebook file is malformed."""

@@ -1,0 +1,71 @@
+"""SubjectIndex: which enterprise a record (aggregate) is about, as one projection learns it.
+
+A record belongs to an enterprise when it is the enterprise itself (`enterprise.*`, data.uscc)
+or when one of its commands names the enterprise (`data.enterprise`, carried by every creation
+command about an enterprise) — the same rule as `Records.history`, so a projection's timeline
+and `anjian history` agree. Later events of the record carry no USCC, so the mapping is kept in
+a table owned by the projection (rebuilt with it) and cached in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, Table, insert, select
+
+from projections.events import Event
+
+CHUNK = 500  # bound parameters per IN (...) query
+
+
+class SubjectIndex:
+    """subject uuid → USCC, persisted in `table` (columns subject, uscc)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._cache: dict[str, str] = {}
+        self._pending: dict[str, str] = {}
+
+    def forget(self) -> None:
+        self._cache.clear()
+        self._pending.clear()
+
+    def prefetch(self, conn: Connection, events: Sequence[Event]) -> None:
+        """Load the mappings this batch needs and does not carry itself."""
+        missing = {e.subject for e in events if e.subject not in self._cache and _named(e) is None}
+        for chunk in _chunks(sorted(missing)):
+            rows = conn.execute(
+                select(self.table.c.subject, self.table.c.uscc).where(
+                    self.table.c.subject.in_(chunk)
+                )
+            )
+            for subject, uscc in rows:
+                self._cache[subject] = uscc
+
+    def owner(self, e: Event) -> str | None:
+        """The USCC the event is about, or None (actors, platform records)."""
+        named = _named(e)
+        known = self._cache.get(e.subject)
+        if known is not None:
+            return known
+        if named is not None:
+            self._cache[e.subject] = named
+            self._pending[e.subject] = named
+        return named
+
+    def flush(self, conn: Connection) -> None:
+        if self._pending:
+            conn.execute(
+                insert(self.table), [{"subject": s, "uscc": u} for s, u in self._pending.items()]
+            )
+            self._pending.clear()
+
+
+def _named(e: Event) -> str | None:
+    value = e.data.get("uscc") if e.kind == "enterprise" else e.data.get("enterprise")
+    return value if isinstance(value, str) else None
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
