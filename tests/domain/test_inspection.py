@@ -51,14 +51,28 @@ def test_inspection_records_findings_and_measures_then_closes(h: Harness, uscc: 
     case = start(h, uscc)
     finding(h, case, "F-1")
     finding(h, case, "F-2", kind="violation")
-    act(h, case, "order_measure", {
-        "measure_no": "M-1", "measure": "order_correct", "findings": ["F-1"],
-        "deadline": "2024-03-15",
-    })  # fmt: skip
-    act(h, case, "order_measure", {
-        "measure_no": "M-2", "measure": "seal_equipment", "findings": ["F-1", "F-2"],
-        "items": ["1号反应釜"],
-    })  # fmt: skip
+    act(
+        h,
+        case,
+        "order_measure",
+        {
+            "measure_no": "M-1",
+            "measure": "order_correct",
+            "findings": ["F-1"],
+            "deadline": "2024-03-15",
+        },
+    )
+    act(
+        h,
+        case,
+        "order_measure",
+        {
+            "measure_no": "M-2",
+            "measure": "seal_equipment",
+            "findings": ["F-1", "F-2"],
+            "items": ["1号反应釜"],
+        },
+    )
     act(h, case, "close", {"summary": "发现隐患2项"}, who="o-2")
     insp = load(h, case)
     assert (insp.status, insp.enterprise, insp.officers) == ("closed", uscc, OFFICERS)
@@ -74,8 +88,12 @@ def test_inspection_needs_two_officers(h: Harness, uscc: str) -> None:
 
 def test_the_same_officer_does_not_count_twice(h: Harness, uscc: str) -> None:
     with pytest.raises(InvalidValue, match="listed twice"):
-        h.run_as("o-1", "inspection.start", REGION,
-                 {"enterprise": uscc, "type": "routine_plan", "officers": ["o-1", "o-1"]})  # fmt: skip
+        h.run_as(
+            "o-1",
+            "inspection.start",
+            REGION,
+            {"enterprise": uscc, "type": "routine_plan", "officers": ["o-1", "o-1"]},
+        )
 
 
 def test_officers_are_registered_regulators(h: Harness, uscc: str) -> None:
@@ -95,8 +113,12 @@ def test_officers_have_jurisdiction_over_the_enterprise(h: Harness, uscc: str) -
 def test_enterprise_cannot_start_an_inspection(h: Harness, uscc: str) -> None:
     h.actor("e-1", "enterprise", REGION, enterprise=uscc)
     with pytest.raises(NotAuthorized, match="may not issue"):
-        h.run_as("e-1", "inspection.start", REGION,
-                 {"enterprise": uscc, "type": "routine_plan", "officers": OFFICERS})  # fmt: skip
+        h.run_as(
+            "e-1",
+            "inspection.start",
+            REGION,
+            {"enterprise": uscc, "type": "routine_plan", "officers": OFFICERS},
+        )
 
 
 def test_double_random_inspection_cites_its_draw(h: Harness, uscc: str) -> None:
@@ -138,8 +160,12 @@ def test_finding_ids_are_unique_in_an_inspection(h: Harness, uscc: str) -> None:
 def test_measure_must_answer_a_recorded_finding(h: Harness, uscc: str) -> None:
     case = start(h, uscc)
     with pytest.raises(NotFound, match="no finding F-9"):
-        act(h, case, "order_measure",
-            {"measure_no": "M-1", "measure": "stop_production", "findings": ["F-9"]})  # fmt: skip
+        act(
+            h,
+            case,
+            "order_measure",
+            {"measure_no": "M-1", "measure": "stop_production", "findings": ["F-9"]},
+        )
     assert load(h, case).version == 1
 
 
@@ -157,15 +183,23 @@ def test_sealing_lists_the_sealed_equipment(h: Harness, uscc: str) -> None:
     case = start(h, uscc)
     finding(h, case)
     with pytest.raises(InvalidValue, match="sealed equipment"):
-        act(h, case, "order_measure",
-            {"measure_no": "M-1", "measure": "seal_equipment", "findings": ["F-1"]})  # fmt: skip
+        act(
+            h,
+            case,
+            "order_measure",
+            {"measure_no": "M-1", "measure": "seal_equipment", "findings": ["F-1"]},
+        )
 
 
 def test_stop_production_order_is_visible(h: Harness, uscc: str) -> None:
     case = start(h, uscc)
     finding(h, case)
-    act(h, case, "order_measure",
-        {"measure_no": "M-1", "measure": "stop_production", "findings": ["F-1"]})  # fmt: skip
+    act(
+        h,
+        case,
+        "order_measure",
+        {"measure_no": "M-1", "measure": "stop_production", "findings": ["F-1"]},
+    )
     assert load(h, case).stop_ordered
 
 
@@ -176,8 +210,12 @@ def test_closed_inspection_takes_no_more_findings_or_measures(h: Harness, uscc: 
     with pytest.raises(InvalidTransition, match="closed"):
         finding(h, case, "F-2")
     with pytest.raises(InvalidTransition, match="closed"):
-        act(h, case, "order_measure",
-            {"measure_no": "M-1", "measure": "stop_production", "findings": ["F-1"]})  # fmt: skip
+        act(
+            h,
+            case,
+            "order_measure",
+            {"measure_no": "M-1", "measure": "stop_production", "findings": ["F-1"]},
+        )
     with pytest.raises(InvalidTransition, match="closed"):
         act(h, case, "close", {"summary": "再次"})
 
@@ -185,6 +223,11 @@ def test_closed_inspection_takes_no_more_findings_or_measures(h: Harness, uscc: 
 def test_step_dated_before_the_start_is_rejected(h: Harness, uscc: str) -> None:
     case = start(h, uscc)
     with pytest.raises(InvalidTransition, match="dated before"):
-        h.run_as("o-1", "inspection.record_finding", REGION,
-                 {"finding": "F-1", "kind": "hazard", "description": "x"},
-                 subject=case, occurred_at=h.clock.replace(year=2023))  # fmt: skip
+        h.run_as(
+            "o-1",
+            "inspection.record_finding",
+            REGION,
+            {"finding": "F-1", "kind": "hazard", "description": "x"},
+            subject=case,
+            occurred_at=h.clock.replace(year=2023),
+        )
