@@ -47,6 +47,7 @@ from domain.record import Record
 from domain.regions import covers
 
 R = TypeVar("R", bound=Record)
+VERIFY_CHUNK = 128  # signatures per pool task: large enough to amortise the hand-off
 
 # Importing the aggregates registers their commands in the catalog.
 from domain import aggregates as _aggregates  # noqa: E402,F401
@@ -119,13 +120,23 @@ def decode_stored(stored: StoredEvent, notification_id: int | None = None) -> St
 class UnitOfWork:
     """The aggregates one command or batch touches, and its events in command order."""
 
-    def __init__(self, app: Records) -> None:
+    def __init__(self, app: Records, *, optimistic_creates: bool = False) -> None:
         self._app = app
         self._loaded: dict[UUID, Record | None] = {}
         self.events: list[Any] = []
+        # In batches, the subject of a creation command is assumed new without a read; the
+        # store's unique (id, version) key refuses it if not, and `assumed_new` then tells
+        # which command it was.
+        self._optimistic = optimistic_creates
+        self.creating: UUID | None = None
+        self.assumed_new: dict[UUID, int] = {}
+        self.index = 0
 
     def find(self, id: UUID, kind: type[R]) -> R | None:
         if id not in self._loaded:
+            if self._optimistic and id == self.creating:
+                self.assumed_new[id] = self.index
+                return None
             try:
                 self._loaded[id] = self._app.repository.get(id)
             except AggregateNotFoundError:
@@ -189,29 +200,60 @@ class Records(Application[UUID]):
 
     def execute_batch(self, cmds: Sequence[SignedCommand]) -> list[Recorded]:
         """Store all commands in one transaction, or none (BatchRejected names the bad one)."""
-        uow = UnitOfWork(self)
+        uow = UnitOfWork(self, optimistic_creates=True)
         pool = self._verifier_pool()
-        verdicts: list[Future[bool]] = []
-        for i, cmd in enumerate(cmds):
-            try:
-                public_key = self._handle(cmd, uow)
-            except DomainError as exc:
-                for f in verdicts:
-                    f.cancel()
-                raise BatchRejected(i, exc) from exc
-            verdicts.append(
-                pool.submit(self.notary.verify, public_key, cmd.text.encode("utf-8"), cmd.signature)
+        verdicts: list[Future[int]] = []
+        chunk: list[tuple[int, bytes, bytes, str]] = []
+        try:
+            for i, cmd in enumerate(cmds):
+                uow.index = i
+                try:
+                    public_key = self._handle(cmd, uow)
+                except DomainError as exc:
+                    raise BatchRejected(i, exc) from exc
+                chunk.append((i, public_key, cmd.text.encode("utf-8"), cmd.signature))
+                if len(chunk) >= VERIFY_CHUNK:
+                    verdicts.append(pool.submit(self._verify_chunk, chunk))
+                    chunk = []
+            if chunk:
+                verdicts.append(pool.submit(self._verify_chunk, chunk))
+            failed = [bad for v in verdicts if (bad := v.result()) >= 0]
+        finally:
+            for v in verdicts:
+                v.cancel()
+        if failed:
+            i = min(failed)
+            raise BatchRejected(
+                i,
+                SignatureRejected(
+                    f"signature of command {cmds[i].envelope.id} does not verify "
+                    f"with key {cmds[i].key_id}"
+                ),
             )
-        for i, verdict in enumerate(verdicts):
-            if not verdict.result():
-                raise BatchRejected(
-                    i,
-                    SignatureRejected(
-                        f"signature of command {cmds[i].envelope.id} does not verify "
-                        f"with key {cmds[i].key_id}"
-                    ),
-                )
-        return self._store(uow)
+        try:
+            return self._store(uow)
+        except Conflict as exc:
+            raise self._diagnose(uow, exc) from None
+
+    def _verify_chunk(self, chunk: list[tuple[int, bytes, bytes, str]]) -> int:
+        """The index of the first command in `chunk` whose signature fails, or -1."""
+        verify = self.notary.verify
+        for i, key, message, signature in chunk:
+            if not verify(key, message, signature):
+                return i
+        return -1
+
+    def _diagnose(self, uow: UnitOfWork, conflict: Conflict) -> DomainError:
+        """Name the command of a batch whose assumed-new subject existed already."""
+        for subject, i in sorted(uow.assumed_new.items(), key=lambda kv: kv[1]):
+            try:
+                existing: Record = self.repository.get(subject)
+            except AggregateNotFoundError:
+                continue
+            return BatchRejected(
+                i, AlreadyExists(f"{type(existing).KIND} record {subject} exists already")
+            )
+        return conflict
 
     def _verifier_pool(self) -> ThreadPoolExecutor:
         with self._pool_lock:
@@ -235,7 +277,9 @@ class Records(Application[UUID]):
         self.schema_check(env.type, env.data)
         public_key, bound = self._authenticate(cmd, spec, uow)
         if spec.creates:
+            uow.creating = env.subject
             agg: Record = getattr(spec.aggregate, spec.method)(cmd, uow)
+            uow.creating = None
             _check_binding(cmd, bound, agg)
         else:
             target = uow.find(env.subject, spec.aggregate)

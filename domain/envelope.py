@@ -16,6 +16,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -86,6 +87,10 @@ class Envelope:
 
     @classmethod
     def parse(cls, text: str) -> Envelope:
+        return _parse_cached(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Envelope:
         try:
             obj = json.loads(text)
         except ValueError as exc:
@@ -103,6 +108,13 @@ class Envelope:
             "subject": str(self.subject),
             "type": self.type,
         }
+
+
+@lru_cache(maxsize=8192)
+def _parse_cached(text: str) -> Envelope:
+    # An event's envelope is parsed when its command is checked and again when the event is
+    # applied; envelopes are immutable, so the second parse can be shared.
+    return Envelope._parse(text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,34 +32,51 @@ _dumps = json.JSONEncoder(
 _MAX_SAFE = 2**53 - 1
 
 
-def _fast_path_ok(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        t = type(v)
-        if t is int:
-            if -_MAX_SAFE <= v <= _MAX_SAFE:
-                continue
-            return False  # I-JSON range: let the reference implementation reject it
-        if t is str or t is bool or v is None:
-            if t is str and not v.isascii():
-                # Lone surrogates must be rejected, which json.dumps would not do.
-                try:
-                    v.encode("utf-8")
-                except UnicodeEncodeError:
-                    return False
-            continue
-        if t is dict:
-            for k, item in v.items():
-                if type(k) is not str or not k.isascii():
-                    return False
-                stack.append(item)
-            continue
-        if t is list or t is tuple:
-            stack.extend(v)
-            continue
-        return False  # floats, subclasses, anything exotic: use the reference implementation
-    return True
+class _NotFast(Exception):
+    """The document needs the reference implementation."""
+
+
+def _on_float(text: str) -> float:
+    raise _NotFast
+
+
+def _on_int(text: str) -> int:
+    v = int(text)
+    if -_MAX_SAFE <= v <= _MAX_SAFE:
+        return v
+    raise _NotFast  # outside the I-JSON range: the reference implementation rejects it
+
+
+def _int_or_double(text: str) -> int | float:
+    v = int(text)
+    return v if -_MAX_SAFE <= v <= _MAX_SAFE else float(text)
+
+
+def _on_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    for key, _ in pairs:
+        if not key.isascii():
+            raise _NotFast
+    return dict(pairs)
+
+
+_strict_loads = json.JSONDecoder(
+    parse_float=_on_float, parse_int=_on_int, object_pairs_hook=_on_pairs
+).decode
+
+
+def _fast(value: Any) -> bytes | None:
+    """JCS bytes by the standard library, or None when the document needs rfc8785.
+
+    The stdlib output is parsed back with hooks that fire only for floats, integers and
+    objects, which is where the stdlib and JCS can differ (number formatting, the I-JSON
+    integer range, key order of non-ASCII keys); lone surrogates fail the UTF-8 encoding.
+    """
+    try:
+        text = _dumps(value)
+        _strict_loads(text)
+        return text.encode("utf-8")
+    except (_NotFast, TypeError, ValueError, UnicodeEncodeError):
+        return None
 
 
 def canonical_text(value: Any) -> str:
@@ -69,8 +86,9 @@ def canonical_text(value: Any) -> str:
 
 def canonical_bytes(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of `value` (a JSON-compatible Python value)."""
-    if _fast_path_ok(value):
-        return _dumps(value).encode("utf-8")
+    fast = _fast(value)
+    if fast is not None:
+        return fast
     try:
         return bytes(rfc8785.dumps(value))
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
@@ -79,8 +97,19 @@ def canonical_bytes(value: Any) -> bytes:
 
 def is_canonical(text: str | bytes) -> bool:
     """True when `text` parses as JSON and is byte-for-byte its own canonical form."""
-    raw = text.encode("utf-8") if isinstance(text, str) else text
+    raw = text if isinstance(text, str) else text.decode("utf-8", errors="strict")
     try:
-        return canonical_bytes(json.loads(raw)) == raw
-    except (ValueError, CanonicalError):
+        value = _strict_loads(raw)
+    except _NotFast:
+        try:
+            # JCS numbers are IEEE doubles: integers beyond 2**53 are read as such.
+            value = json.loads(raw, parse_int=_int_or_double)
+            return canonical_bytes(value) == raw.encode("utf-8")
+        except (ValueError, CanonicalError):
+            return False
+    except ValueError:
+        return False
+    try:
+        return _dumps(value) == raw and bool(raw.encode("utf-8"))
+    except (ValueError, UnicodeEncodeError):
         return False

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from domain.enterprise import Enterprise
-from domain.errors import BatchRejected, Conflict, InvalidValue
+from domain.errors import AlreadyExists, BatchRejected, Conflict, InvalidValue
 from domain.ids import enterprise_id
 from ops.bootstrap import store_env
 from ops.settings import Settings
@@ -112,6 +112,25 @@ class StoreContract:
             h.records.execute_batch(cmds)
         assert info.value.index == 4
         assert sum(1 for _ in h.records.notifications()) == before
+
+    def test_a_batch_registering_a_stored_enterprise_names_that_command(self, h: Harness) -> None:
+        stored = h.enterprise("r-wh")
+        codes = [new_uscc(), new_uscc(), stored, new_uscc()]
+        cmds = [
+            h.sign(
+                "r-wh",
+                "enterprise.register",
+                "420102",
+                {"uscc": c, "name": "批量", "industry": "metallurgy", "standardisation": "level3"},
+                subject=enterprise_id(c),
+            )
+            for c in codes
+        ]
+        with pytest.raises(BatchRejected) as info:
+            h.records.execute_batch(cmds)
+        assert info.value.index == 2
+        assert isinstance(info.value.cause, AlreadyExists)
+        assert [r.envelope["data"].get("uscc") for r in h.records.notifications()][-1] == stored
 
     def test_commands_in_a_batch_see_earlier_ones(self, h: Harness) -> None:
         uscc = new_uscc()

@@ -1,0 +1,207 @@
+"""Ingest benchmark: Anjian's write path against the bare eventsourcing library, raw SQLite and
+the Ed25519 verification ceiling, all measured in the same run on the same machine.
+
+    .venv/bin/python -m bench.ingest [--events 3000] [--runs 5] [--no-postgres]
+
+Figures (medians of --runs):
+- anjian per-command: Records.execute, one command per transaction, every signature verified;
+- bare per-save: eventsourcing Application.save of one equivalent aggregate per transaction
+  (same envelope, signature and key id strings in its one event);
+- anjian batch: Records.execute_batch of 1000 commands per transaction, every signature verified;
+- bare batch: Application.save(*1000 equivalent aggregates);
+- raw SQLite: executemany of the same stored bytes in one transaction (WAL, synchronous=FULL);
+- Ed25519 verify: one thread, and the pool Records uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+from domain.envelope import SignedCommand
+from domain.ids import enterprise_id
+from ledger.keys import KeyPair, verify_signature
+from ops.bootstrap import store_env
+from ops.settings import Settings
+from tests.services import create_database, postgres_server
+from tests.support import Harness, new_uscc
+
+BATCH = 1000
+
+
+class Equivalent(Aggregate):
+    """What the bare library stores for one command: the same three strings."""
+
+    @event("Created")
+    def __init__(self, envelope: str, signature: str, key_id: str) -> None:
+        self.envelope = envelope
+
+
+def commands(h: Harness, n: int) -> list[SignedCommand]:
+    out = []
+    for _ in range(n):
+        uscc = new_uscc("420102")
+        out.append(
+            h.sign(
+                "r-bench",
+                "enterprise.register",
+                "420102",
+                {
+                    "uscc": uscc,
+                    "name": "武汉市某某化工有限公司",
+                    "industry": "hazardous_chemicals",
+                    "standardisation": "level2",
+                    "address": "湖北省武汉市江岸区某某路88号",
+                    "employees": 260,
+                },
+                subject=enterprise_id(uscc),
+            )
+        )
+    return out
+
+
+def rate(n: int, fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return n / (time.perf_counter() - t)
+
+
+def fresh_harness(env: Mapping[str, str]) -> Harness:
+    h = Harness(env)
+    h.actor("r-bench", "regulator", "420100")
+    return h
+
+
+def one_run(make_env: Callable[[], dict[str, str]], n: int) -> dict[str, float]:
+    res: dict[str, float] = {}
+    h = fresh_harness(make_env())
+    cmds = commands(h, n)
+    res["anjian per-command"] = rate(n, lambda: [h.records.execute(c) for c in cmds])
+    h.close()
+
+    h = fresh_harness(make_env())
+    cmds = commands(h, n)
+    res["anjian batch"] = rate(
+        n, lambda: [h.records.execute_batch(cmds[i : i + BATCH]) for i in range(0, n, BATCH)]
+    )
+    h.close()
+
+    app: Application[Any] = Application(env=make_env())
+    res["bare per-save"] = rate(
+        n, lambda: [app.save(Equivalent(c.text, c.signature, c.key_id)) for c in cmds]
+    )
+
+    def bare_batch() -> None:
+        for i in range(0, n, BATCH):
+            app.save(*[Equivalent(c.text, c.signature, c.key_id) for c in cmds[i : i + BATCH]])
+
+    res["bare batch"] = rate(n, bare_batch)
+    app.close()
+    return res
+
+
+def raw_sqlite(cmds: list[SignedCommand], directory: Path) -> float:
+    rows = [
+        (
+            str(enterprise_id(c.envelope.data["uscc"])),
+            1,
+            "t",
+            c.text.encode() + c.signature.encode(),
+        )
+        for c in cmds
+    ]
+    directory.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(directory / "raw.sqlite", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute(
+        "CREATE TABLE e (id INTEGER PRIMARY KEY, oid TEXT, v INTEGER, topic TEXT, state BLOB,"
+        " UNIQUE (oid, v))"
+    )
+
+    def load() -> None:
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO e (oid, v, topic, state) VALUES (?,?,?,?)", rows)
+        db.execute("COMMIT")
+
+    r = rate(len(rows), load)
+    db.close()
+    return r
+
+
+def verify_ceiling(n: int) -> tuple[float, float]:
+    key = KeyPair.generate()
+    msgs = [os.urandom(400) for _ in range(n)]
+    sigs = [key.sign(m) for m in msgs]
+    pk = key.public_key
+    single = rate(n, lambda: [verify_signature(pk, m, s) for m, s in zip(msgs, sigs, strict=True)])
+    with ThreadPoolExecutor(2) as pool:
+        pooled = rate(n, lambda: list(pool.map(verify_signature, [pk] * n, msgs, sigs)))
+    return single, pooled
+
+
+def median_table(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def report(title: str, m: dict[str, float]) -> None:
+    print(f"\n## {title} (events/s, median)")
+    for k, v in m.items():
+        print(f"  {k:<22} {v:>10,.0f}")
+    if "bare per-save" in m:
+        print(f"  per-command / bare per-save = {m['anjian per-command'] / m['bare per-save']:.2f}")
+        print(f"  batch / bare batch          = {m['anjian batch'] / m['bare batch']:.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--events", type=int, default=3000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--no-postgres", action="store_true")
+    args = ap.parse_args()
+    n = args.events
+
+    with tempfile.TemporaryDirectory() as tmp:
+        counter = iter(range(1_000_000))
+
+        def sqlite_env() -> dict[str, str]:
+            return store_env(Settings(home=Path(tmp) / f"s{next(counter)}"))
+
+        runs = [one_run(sqlite_env, n) for _ in range(args.runs)]
+        m = median_table(runs)
+        h = fresh_harness(sqlite_env())
+        raws = [raw_sqlite(commands(h, n), Path(tmp) / f"s{next(counter)}") for _ in range(3)]
+        h.close()
+        m["raw sqlite executemany"] = statistics.median(raws)
+        report(f"SQLite, {n} events per run, {args.runs} runs", m)
+
+    single, pooled = verify_ceiling(20_000)
+    print("\n## Ed25519 verify ceiling (per s)")
+    print(f"  one thread             {single:>10,.0f}")
+    print(f"  2-thread pool          {pooled:>10,.0f}")
+
+    if not args.no_postgres:
+        with postgres_server() as server:
+            names = iter(range(1_000_000))
+
+            def pg_env() -> dict[str, str]:
+                db = create_database(server, f"b{next(names)}")
+                return store_env(Settings(database_url=db.url))
+
+            pg_runs = [one_run(pg_env, n) for _ in range(args.runs)]
+            report(f"PostgreSQL, {n} events per run, {args.runs} runs", median_table(pg_runs))
+
+
+if __name__ == "__main__":
+    main()
