@@ -1,5 +1,23 @@
 """Imports every aggregate module so that their commands are in the catalog."""
 
-from domain import actor, enterprise
+from domain import (
+    accident,
+    actor,
+    certificate,
+    enterprise,
+    hazard,
+    inspection,
+    permit,
+    sensor,
+)
 
-__all__ = ["actor", "enterprise"]
+__all__ = [
+    "accident",
+    "actor",
+    "certificate",
+    "enterprise",
+    "hazard",
+    "inspection",
+    "permit",
+    "sensor",
+]
