@@ -238,7 +238,12 @@ class Follower:
         total = 0
         head = self.head()
         while True:
-            n = self.step()
+            try:
+                n = self.step()
+            except ConcurrentFollower as exc:
+                # Nothing of the batch was kept; re-read the positions and go on from there.
+                log.warning("%s; continuing from the stored positions", exc)
+                continue
             total += n
             if progress is not None:
                 pos = self._positions or {}

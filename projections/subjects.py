@@ -32,7 +32,9 @@ class SubjectIndex:
 
     def prefetch(self, conn: Connection, events: Sequence[Event]) -> None:
         """Load the mappings this batch needs and does not carry itself."""
-        missing = {e.subject for e in events if e.subject not in self._cache and _named(e) is None}
+        # A record's first event (version 1) cannot be mapped yet; any later one may have been
+        # mapped by an earlier batch, possibly by another process before a restart.
+        missing = {e.subject for e in events if e.version > 1 and e.subject not in self._cache}
         for chunk in _chunks(sorted(missing)):
             rows = conn.execute(
                 select(self.table.c.subject, self.table.c.uscc).where(
