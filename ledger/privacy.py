@@ -1,0 +1,272 @@
+"""The PIPL vault: personal data enters the log only sealed, and can be crypto-shredded.
+
+Each data subject (a person: certificate holder, complainant, …) gets a random 32-byte key and a
+random 32-byte salt, stored OUTSIDE the event log in the table `vault_subjects` of the same
+database (SQLite file or PostgreSQL). The log carries only the sealed form
+(domain.catalog.SEALED_PERSON):
+
+    {"ref":        subject uuid (the vault row),
+     "commitment": hex HMAC-SHA256(key=salt, msg=RFC 8785 canonical JSON of the person),
+     "sealed":     base64(nonce[24] ‖ XChaCha20-Poly1305 ciphertext ‖ tag[16])}
+
+The AEAD's associated data is b"anjian/vault/v1\\x00" ‖ ref (16 raw bytes), so a ciphertext
+cannot be moved to another subject. A person is {"name": str, "id_number": str, "phone"?: str}.
+
+`erase(ref)` deletes the key and salt (crypto-shredding). The log is untouched, so every event
+hash, signature, Merkle proof and anchor stays valid, while the ciphertext can no longer be
+opened and the salted commitment can no longer be tested against a guessed ID number (an
+unsalted hash of an 18-digit ID number would be brute-forced in minutes).
+
+Errors (all LedgerError)::
+
+    VaultError
+    ├── PersonFormatError   the value to seal is not a plain person
+    ├── UnknownSubject      no vault row with that ref
+    ├── SubjectErased       the subject was erased: nothing can be opened any more
+    └── SealBroken          ciphertext or commitment does not verify (tampered or misplaced)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import nacl.utils
+from nacl.exceptions import CryptoError
+from nacl.secret import Aead
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    LargeBinary,
+    MetaData,
+    Table,
+    Uuid,
+    create_engine,
+    select,
+    update,
+)
+
+from domain import aggregates as _aggregates  # noqa: F401  (fills the catalog)
+from domain.catalog import CATALOG, SEALED_PERSON
+from ledger.canonical import canonical_bytes
+from ledger.errors import LedgerError
+
+__all__ = [
+    "PersonFormatError",
+    "SealBroken",
+    "SubjectErased",
+    "UnknownSubject",
+    "Vault",
+    "VaultError",
+    "is_plain_person",
+    "vault_subjects",
+]
+
+AAD_LABEL = b"anjian/vault/v1\x00"
+KEY_SIZE = Aead.KEY_SIZE  # 32
+SALT_SIZE = 32
+PERSON_FIELDS = frozenset({"name", "id_number", "phone"})
+
+metadata = MetaData()
+vault_subjects = Table(
+    "vault_subjects",
+    metadata,
+    Column("ref", Uuid(as_uuid=True), primary_key=True),
+    Column("key", LargeBinary(KEY_SIZE), nullable=True),
+    Column("salt", LargeBinary(SALT_SIZE), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+)
+
+
+class VaultError(LedgerError):
+    """Base class of the vault's errors."""
+
+
+class PersonFormatError(VaultError, ValueError):
+    """The value is not a plain person {"name", "id_number", "phone"?} of non-empty strings."""
+
+
+class UnknownSubject(VaultError, LookupError):
+    """No subject with this ref in the vault."""
+
+
+class SubjectErased(VaultError):
+    """The subject's key and salt were erased; its sealed data cannot be opened any more."""
+
+    def __init__(self, ref: UUID, erased_at: datetime | None) -> None:
+        self.ref = ref
+        self.erased_at = erased_at
+        super().__init__(f"subject {ref} was erased at {erased_at}; its data cannot be opened")
+
+
+class SealBroken(VaultError):
+    """The ciphertext or the commitment does not verify under the subject's key and salt."""
+
+
+def is_plain_person(value: object) -> bool:
+    """True for {"name", "id_number", "phone"?} with string values (what the sealer seals)."""
+    return (
+        isinstance(value, dict)
+        and {"name", "id_number"} <= value.keys() <= PERSON_FIELDS
+        and all(isinstance(v, str) for v in value.values())
+    )
+
+
+def _check_person(person: Mapping[str, Any]) -> bytes:
+    if not is_plain_person(dict(person)):
+        raise PersonFormatError(
+            "a person is {name, id_number, phone?} of strings, got keys "
+            f"{sorted(person) if isinstance(person, Mapping) else type(person).__name__}"
+        )
+    if not all(person.values()):
+        raise PersonFormatError("a person's name, id_number and phone cannot be empty")
+    return canonical_bytes(dict(person))
+
+
+def _aad(ref: UUID) -> bytes:
+    return AAD_LABEL + ref.bytes
+
+
+def commitment(salt: bytes, canonical_person: bytes) -> str:
+    return hmac.new(salt, canonical_person, hashlib.sha256).hexdigest()
+
+
+class Vault:
+    """Per-subject keys and salts in `vault_subjects`; seals, opens and erases persons."""
+
+    def __init__(self, url_or_engine: str | Engine) -> None:
+        """`url_or_engine`: a SQLAlchemy URL (sqlite:///FILE, postgresql+psycopg://…) or Engine.
+
+        Creates the table if it does not exist.
+        """
+        self.engine = (
+            create_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+        )
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- sealing -------------------------------------------------------------------------------
+
+    def seal(self, person: Mapping[str, Any], *, ref: UUID | None = None) -> dict[str, str]:
+        """The sealed form of `person`, under a new subject or the existing subject `ref`."""
+        plain = _check_person(person)
+        if ref is None:
+            ref = uuid4()
+            key, salt = nacl.utils.random(KEY_SIZE), nacl.utils.random(SALT_SIZE)
+            with self.engine.begin() as conn:
+                conn.execute(
+                    vault_subjects.insert().values(
+                        ref=ref, key=key, salt=salt, created_at=datetime.now(UTC)
+                    )
+                )
+        else:
+            key, salt = self._secrets(ref)
+        sealed = Aead(key).encrypt(plain, aad=_aad(ref))
+        return {
+            "ref": str(ref),
+            "commitment": commitment(salt, plain),
+            "sealed": base64.b64encode(bytes(sealed)).decode("ascii"),
+        }
+
+    def open(self, sealed: Mapping[str, Any]) -> dict[str, str]:
+        """The person a sealed form holds; SubjectErased after erasure, SealBroken if altered."""
+        ref = _ref(sealed)
+        key, salt = self._secrets(ref)
+        try:
+            blob = base64.b64decode(str(sealed.get("sealed", "")), validate=True)
+            plain = Aead(key).decrypt(blob, aad=_aad(ref))
+        except (binascii.Error, CryptoError, ValueError):
+            raise SealBroken(f"the sealed data of subject {ref} does not decrypt") from None
+        if not hmac.compare_digest(commitment(salt, plain), str(sealed.get("commitment", ""))):
+            raise SealBroken(f"the commitment of subject {ref} does not match its sealed data")
+        person: dict[str, str] = json.loads(plain)
+        return person
+
+    def matches(self, sealed: Mapping[str, Any], person: Mapping[str, Any]) -> bool:
+        """True when `person` is the one committed to (e.g. checking a presented identity)."""
+        _, salt = self._secrets(_ref(sealed))
+        return hmac.compare_digest(
+            commitment(salt, _check_person(person)), str(sealed.get("commitment", ""))
+        )
+
+    def erase(self, ref: UUID | str) -> datetime:
+        """Delete the subject's key and salt; returns when it was erased (idempotent)."""
+        ref = UUID(str(ref))
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(vault_subjects)
+                .where(vault_subjects.c.ref == ref, vault_subjects.c.erased_at.is_(None))
+                .values(key=None, salt=None, erased_at=now)
+            ).rowcount
+            if done:
+                return now
+            row = conn.execute(
+                select(vault_subjects.c.erased_at).where(vault_subjects.c.ref == ref)
+            ).first()
+        if row is None:
+            raise UnknownSubject(f"no vault subject {ref}")
+        erased: datetime = row.erased_at
+        return erased
+
+    def _secrets(self, ref: UUID) -> tuple[bytes, bytes]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(
+                    vault_subjects.c.key, vault_subjects.c.salt, vault_subjects.c.erased_at
+                ).where(vault_subjects.c.ref == ref)
+            ).first()
+        if row is None:
+            raise UnknownSubject(f"no vault subject {ref}")
+        if row.erased_at is not None or row.key is None or row.salt is None:
+            raise SubjectErased(ref, row.erased_at)
+        return bytes(row.key), bytes(row.salt)
+
+    # -- the intake's Sealer -------------------------------------------------------------------
+
+    def sealer(self, command_type: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Seal every plain person in `data` whose catalog schema is SEALED_PERSON.
+
+        Already sealed values and anything that is not a plain person are left as they are
+        (the catalog schema then accepts or rejects them). Returns a new dict.
+        """
+        spec = CATALOG.get(command_type)
+        if spec is None:
+            return data
+        out = dict(data)
+        for name, schema in spec.properties.items():
+            if name not in out:
+                continue
+            if schema == SEALED_PERSON:
+                out[name] = self._seal_if_plain(out[name])
+            elif (
+                schema.get("type") == "array"
+                and schema.get("items") == SEALED_PERSON
+                and isinstance(out[name], list)
+            ):
+                out[name] = [self._seal_if_plain(v) for v in out[name]]
+        return out
+
+    def _seal_if_plain(self, value: object) -> object:
+        if is_plain_person(value):
+            assert isinstance(value, dict)
+            return self.seal(value)
+        return value
+
+
+def _ref(sealed: Mapping[str, Any]) -> UUID:
+    try:
+        return UUID(str(sealed["ref"]))
+    except (KeyError, ValueError):
+        raise SealBroken("a sealed person needs its ref (a uuid)") from None
