@@ -7,6 +7,7 @@ from domain import (
     enterprise,
     hazard,
     inspection,
+    penalty,
     permit,
     sensor,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "enterprise",
     "hazard",
     "inspection",
+    "penalty",
     "permit",
     "sensor",
 ]
