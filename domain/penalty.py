@@ -216,6 +216,7 @@ class PenaltyCase(Record):
         self.paid_fen = 0
         self.settled_on: date | None = None
         self.executed: set[str] = set()
+        self.executed_at: datetime | None = None
         self.published_at: datetime | None = None
         self.revoked_at: datetime | None = None
         self.withdrawn_at: datetime | None = None
@@ -345,7 +346,7 @@ class PenaltyCase(Record):
     def decide_preserved(self, cmd: SignedCommand, ctx: Context) -> None:
         """Due within 7 working days; a late decision is still recorded and marked a breach."""
         env, d = cmd.envelope, cmd.envelope.data
-        self.require("investigating", action="a decision on preserved evidence", rule="§56")
+        self.require("investigating", action="a decision on preserved evidence", rule=f"{LAW} §56")
         self._step(env, "the decision on preserved evidence")
         item = self.preserved.get(d["item"])
         if item is None:
@@ -471,7 +472,7 @@ class PenaltyCase(Record):
         """
         env, d = cmd.envelope, cmd.envelope.data
         self.require(
-            "reviewed", "legal_reviewed", "noticed", "heard", action="the notice", rule="§44"
+            "reviewed", "legal_reviewed", "noticed", "heard", action="the notice", rule=f"{LAW} §44"
         )
         self._step(env, "the notice")
         proposed = Sanction.parse(d["proposed"], "data.proposed")
@@ -608,7 +609,7 @@ class PenaltyCase(Record):
         investigate the case (§64 (四)). A hearing may be rescheduled under the same rules."""
         env, d = cmd.envelope, cmd.envelope.data
         self.require(
-            "hearing_requested", "hearing_scheduled", action="a hearing notice", rule="§64"
+            "hearing_requested", "hearing_scheduled", action="a hearing notice", rule=f"{LAW} §64"
         )
         self._step(env, "the hearing notice")
         when = parse_instant(d["hearing_at"], "data.hearing_at")
@@ -900,7 +901,7 @@ class PenaltyCase(Record):
             fine_done = self.fine_fen == 0 or self.settled_on is not None
             done = fine_done and self.decided.to_execute <= self.executed
         if done:
-            self.executed_at: datetime = at
+            self.executed_at = at
             self.status = "executed"
 
     # -- 公开, 撤销, 结案 -------------------------------------------------------------------
@@ -919,10 +920,14 @@ class PenaltyCase(Record):
     )
     def publish(self, cmd: SignedCommand, ctx: Context) -> None:
         env = cmd.envelope
-        self.require("decided", "served", "executed", "closed", action="publication", rule="§48")
+        self.require(
+            "decided", "served", "executed", "closed", action="publication", rule=f"{LAW} §48"
+        )
         self._step(env, "publication")
         if self.decided is None:
-            raise InvalidTransition("a decision not to penalise is not published", rule="§48")
+            raise InvalidTransition(
+                "a decision not to penalise is not published", rule=f"{LAW} §48"
+            )
         if self.published_at is not None:
             raise AlreadyExists(f"decision {self.decision_no} is published already")
         self.record(cmd)
@@ -948,7 +953,9 @@ class PenaltyCase(Record):
         required=("by", "reason"),
     )
     def revoke(self, cmd: SignedCommand, ctx: Context) -> None:
-        self.require("decided", "served", "executed", "closed", action="revocation", rule="§75")
+        self.require(
+            "decided", "served", "executed", "closed", action="revocation", rule=f"{LAW} §75"
+        )
         self._step(cmd.envelope, "the revocation")
         self.record(cmd)
 
