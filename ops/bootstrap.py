@@ -7,6 +7,8 @@ from urllib.parse import urlparse
 
 from domain.application import Records
 from ledger.notary import Ed25519Notary
+from ledger.privacy import Vault
+from ops.intake import Intake
 from ops.keystore import Keystore
 from ops.schemas import CatalogSchemas
 from ops.settings import Settings
@@ -45,12 +47,19 @@ class Platform:
     records: Records
     keystore: Keystore
     schemas: CatalogSchemas
+    vault: Vault
+
+    def intake(self) -> Intake:
+        """The command intake, sealing personal data before anything is signed."""
+        return Intake(self.records, self.keystore, sealer=self.vault.sealer)
 
     def close(self) -> None:
         self.records.close()
+        self.vault.close()
 
 
 def build(settings: Settings) -> Platform:
     schemas = CatalogSchemas()
     records = Records(Ed25519Notary(), schemas, env=store_env(settings))
-    return Platform(settings, records, Keystore(settings.keys_dir), schemas)
+    vault = Vault(settings.sqlalchemy_url)
+    return Platform(settings, records, Keystore(settings.keys_dir), schemas, vault)

@@ -26,7 +26,6 @@ from domain.regions import region_name, validate_region
 from domain.uscc import validate_uscc
 from ops.bootstrap import Platform, build
 from ops.genesis import ensure_genesis
-from ops.intake import Intake
 from ops.render import event_name, local_time, record_json, stage
 from ops.settings import load_settings
 
@@ -79,7 +78,7 @@ def record(
         fail("UsageError", "--batch must be at least 1", 2)
     stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")  # noqa: SIM115
     with platform() as p, stream:
-        intake = Intake(p.records, p.keystore)
+        intake = p.intake()
         pending: list[tuple[int, SignedCommand]] = []
         results: list[dict[str, Any]] = []
 

@@ -8,7 +8,6 @@ from domain.actor import PLATFORM_ACCOUNT
 from domain.ids import actor_id
 from domain.regions import PROVINCE
 from ops.bootstrap import Platform
-from ops.intake import Intake
 
 
 def ensure_genesis(platform: Platform) -> bool:
@@ -20,7 +19,7 @@ def ensure_genesis(platform: Platform) -> bool:
     else:
         return False
     key = platform.keystore.platform_key()
-    cmd = Intake(platform.records, platform.keystore).parse(
+    cmd = platform.intake().parse(
         {
             "type": "actor.register",
             "actor": PLATFORM_ACCOUNT,

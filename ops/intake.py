@@ -31,7 +31,7 @@ from domain.application import Records
 from domain.catalog import CATALOG
 from domain.envelope import FIELDS, SignedCommand
 from domain.errors import InvalidEnvelope, NotFound, UnknownActor
-from domain.ids import actor_id, enterprise_id
+from domain.ids import actor_id, device_id, enterprise_id
 from ledger.canonical import CanonicalError, canonical_text
 from ledger.keys import KeyPair
 from ops.keystore import Keystore
@@ -137,6 +137,8 @@ def default_subject(ctype: str, data: dict[str, Any]) -> UUID:
         return enterprise_id(data["uscc"])
     if ctype == "actor.register" and isinstance(data.get("account"), str):
         return actor_id(data["account"])
+    if ctype == "sensor.install" and isinstance(data.get("serial"), str):
+        return device_id(data["serial"])
     if CATALOG[ctype].creates:
         return uuid4()
     raise NotFound(f"{ctype} needs the subject (the record's id)", field="subject")
