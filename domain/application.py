@@ -25,7 +25,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from domain.actor import PLATFORM_ACCOUNT, Actor, decode_key, key_id_of
 from domain.catalog import CATALOG, DEVICE, ENTERPRISE, PLATFORM, CommandSpec
 from domain.enterprise import Enterprise
-from domain.envelope import SignedCommand
+from domain.envelope import Envelope, SignedCommand
 from domain.errors import (
     AlreadyExists,
     BatchRejected,
@@ -354,7 +354,7 @@ class Records(Application[UUID]):
             Recorded(
                 event_id=event_id(r.domain_event.originator_id, r.domain_event.originator_version),
                 notification_id=r.notification.id,
-                type=json.loads(r.domain_event.envelope)["type"],  # type: ignore[attr-defined]
+                type=Envelope.parse(r.domain_event.envelope).type,  # type: ignore[attr-defined]
                 subject=r.domain_event.originator_id,
                 version=r.domain_event.originator_version,
             )

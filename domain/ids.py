@@ -7,18 +7,22 @@ twice) and anyone can compute the id from the key.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 NAMESPACE = UUID("5b0f8f7e-3c1a-5d6e-9a47-61a1a1a2b3c4")
 
 
+@lru_cache(maxsize=65536)
 def enterprise_id(uscc: str) -> UUID:
     return uuid5(NAMESPACE, "enterprise:" + uscc)
 
 
+@lru_cache(maxsize=65536)
 def actor_id(account: str) -> UUID:
     return uuid5(NAMESPACE, "actor:" + account)
 
 
+@lru_cache(maxsize=65536)
 def device_id(serial: str) -> UUID:
     return uuid5(NAMESPACE, "device:" + serial)

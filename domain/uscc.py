@@ -8,11 +8,14 @@ registering authority.
 
 from __future__ import annotations
 
+import re
+
 from domain.errors import InvalidValue
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
+_VALID = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
 RULE = "GB 32100-2015"
 
 
@@ -28,6 +31,10 @@ def validate_uscc(code: str, *, field: str = "uscc") -> str:
         raise InvalidValue("USCC must be a string", rule=RULE, field=field)
     if len(code) != 18:
         raise InvalidValue(f"USCC must have 18 characters, got {len(code)}", rule=RULE, field=field)
+    if _VALID.fullmatch(code) is not None:
+        expected = check_character(code[:17])
+        if code[17] == expected:
+            return code
     for pos, c in enumerate(code, start=1):
         if c not in _VALUE:
             raise InvalidValue(

@@ -13,6 +13,7 @@ documents.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import rfc8785
@@ -52,27 +53,29 @@ def _int_or_double(text: str) -> int | float:
     return v if -_MAX_SAFE <= v <= _MAX_SAFE else float(text)
 
 
-def _on_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    for key, _ in pairs:
-        if not key.isascii():
-            raise _NotFast
-    return dict(pairs)
+_strict_loads = json.JSONDecoder(parse_float=_on_float, parse_int=_on_int).decode
 
 
-_strict_loads = json.JSONDecoder(
-    parse_float=_on_float, parse_int=_on_int, object_pairs_hook=_on_pairs
-).decode
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _has_astral(text: str) -> bool:
+    # Python sorts keys by code point, JCS by UTF-16 code unit; the two orders differ only
+    # when a key holds a character above U+FFFF (a surrogate pair in UTF-16).
+    return not text.isascii() and _ASTRAL.search(text) is not None
 
 
 def _fast(value: Any) -> bytes | None:
     """JCS bytes by the standard library, or None when the document needs rfc8785.
 
-    The stdlib output is parsed back with hooks that fire only for floats, integers and
-    objects, which is where the stdlib and JCS can differ (number formatting, the I-JSON
-    integer range, key order of non-ASCII keys); lone surrogates fail the UTF-8 encoding.
+    The stdlib output is parsed back with hooks that fire only for numbers, which is where
+    the stdlib and JCS can differ (number formatting, the I-JSON integer range); key order
+    differs only for characters above U+FFFF; lone surrogates fail the UTF-8 encoding.
     """
     try:
         text = _dumps(value)
+        if _has_astral(text):
+            return None
         _strict_loads(text)
         return text.encode("utf-8")
     except (_NotFast, TypeError, ValueError, UnicodeEncodeError):
@@ -99,6 +102,8 @@ def is_canonical(text: str | bytes) -> bool:
     """True when `text` parses as JSON and is byte-for-byte its own canonical form."""
     raw = text if isinstance(text, str) else text.decode("utf-8", errors="strict")
     try:
+        if _has_astral(raw):
+            raise _NotFast
         value = _strict_loads(raw)
     except _NotFast:
         try:
