@@ -54,6 +54,16 @@ class Event:
         """occurred_at as a naive UTC datetime (how read models store instants)."""
         return utc_naive(self.occurred_at)
 
+    @property
+    def instant(self) -> datetime:
+        """occurred_at as an aware datetime (what the domain's clocks take)."""
+        return datetime.fromisoformat(self.occurred_at)
+
+    @property
+    def day(self) -> date:
+        """The calendar day of occurred_at in its own offset (the domain's terms use this)."""
+        return datetime.fromisoformat(self.occurred_at).date()
+
 
 def decode(n: Notification) -> Event:
     """Decode one notification; raise UndecodableEvent naming it if it is not an envelope."""

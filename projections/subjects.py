@@ -19,10 +19,15 @@ CHUNK = 500  # bound parameters per IN (...) query
 
 
 class SubjectIndex:
-    """subject uuid → USCC, persisted in `table` (columns subject, uscc)."""
+    """subject uuid → USCC, persisted in `table` (columns subject, uscc).
 
-    def __init__(self, table: Table) -> None:
+    `scope` names extra key columns and their values when several projections share the table
+    (the credit projections of different rulebooks).
+    """
+
+    def __init__(self, table: Table, scope: dict[str, str] | None = None) -> None:
         self.table = table
+        self.scope = dict(scope or {})
         self._cache: dict[str, str] = {}
         self._pending: dict[str, str] = {}
 
@@ -38,7 +43,8 @@ class SubjectIndex:
         for chunk in _chunks(sorted(missing)):
             rows = conn.execute(
                 select(self.table.c.subject, self.table.c.uscc).where(
-                    self.table.c.subject.in_(chunk)
+                    self.table.c.subject.in_(chunk),
+                    *(self.table.c[k] == v for k, v in self.scope.items()),
                 )
             )
             for subject, uscc in rows:
@@ -58,7 +64,8 @@ class SubjectIndex:
     def flush(self, conn: Connection) -> None:
         if self._pending:
             conn.execute(
-                insert(self.table), [{"subject": s, "uscc": u} for s, u in self._pending.items()]
+                insert(self.table),
+                [{"subject": s, "uscc": u, **self.scope} for s, u in self._pending.items()],
             )
             self._pending.clear()
 

@@ -1,0 +1,34 @@
+"""Every projection the platform runs, in one list: what `anjian projections` manages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from projections.accidents import Accidents
+from projections.alarms import Alarms
+from projections.credit import Credit
+from projections.enterprises import EnterpriseDirectory
+from projections.follower import Projection
+from projections.hazards import Hazards
+from projections.inspections import Inspections
+from projections.licences import Licences
+from projections.penalties import Penalties
+from projections.risk_points import RiskPoints
+from projections.rulebook import RULEBOOKS, available
+from projections.timeline import Timeline
+
+
+def all_projections(rulebooks: Path = RULEBOOKS) -> list[Projection]:
+    """A fresh instance of every projection, one credit projection per rulebook file."""
+    base: list[Projection] = [
+        EnterpriseDirectory(),
+        Timeline(),
+        RiskPoints(),
+        Hazards(),
+        Inspections(),
+        Penalties(),
+        Licences(),
+        Alarms(),
+        Accidents(),
+    ]
+    return base + [Credit(book) for book in available(rulebooks)]
