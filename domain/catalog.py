@@ -122,7 +122,14 @@ def command(
 
 def register(aggregate: type[Any], kind: str) -> None:
     """Register the commands declared on `aggregate` (called by Record.__init_subclass__)."""
-    for name, attr in vars(aggregate).items():
+    # Walk the MRO so an aggregate can take its commands from mixins (one per procedure
+    # stage); the most derived definition of a name wins.
+    seen: set[str] = set()
+    attrs = [(n, a) for klass in aggregate.__mro__ for n, a in vars(klass).items()]
+    for name, attr in attrs:
+        if name in seen:
+            continue
+        seen.add(name)
         fn = attr.__func__ if isinstance(attr, classmethod) else attr
         meta = getattr(fn, "__anjian_command__", None)
         if meta is None:
