@@ -23,7 +23,7 @@ import hashlib
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -39,8 +39,8 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    or_,
     select,
-    tuple_,
 )
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
@@ -126,9 +126,10 @@ class _SqlTreeStore:
     def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
         if not keys:
             return {}
+        # OR of equalities, not a row-value IN: SQLite plans the latter as a full table scan.
         rows = self._conn.execute(
             select(tiles_table.c.level, tiles_table.c.idx, tiles_table.c.hashes).where(
-                tuple_(tiles_table.c.level, tiles_table.c.idx).in_(list(keys))
+                or_(*(and_(tiles_table.c.level == t, tiles_table.c.idx == n) for t, n in keys))
             )
         )
         return {(int(r[0]), int(r[1])): bytes(r[2]) for r in rows}
@@ -324,17 +325,34 @@ class MerkleLog:
 
     def _store(self, update: TreeUpdate, rows: list[tuple[int, int, bytes]]) -> None:
         tiles = [{"level": t, "idx": n, "hashes": blob} for (t, n), blob in update.tiles.items()]
+        # The driver's own IntegrityError escapes from COPY, which SQLAlchemy does not wrap.
+        integrity_errors = (IntegrityError, self._engine.dialect.loaded_dbapi.IntegrityError)
         try:
             with self._engine.begin() as conn:
-                conn.exec_driver_sql(self._insert_leaves, rows)
+                self._insert_leaf_rows(conn, rows)
                 if tiles:
                     conn.execute(self._upsert_tiles(), tiles)
-        except IntegrityError as exc:
+        except integrity_errors as exc:
             self._tree = None  # whatever we believed about the stored tree is stale now
             raise LogConflictError(
                 f"leaves from {update.start} or their notifications are already logged "
                 "(a second writer?)"
             ) from exc
+
+    def _insert_leaf_rows(self, conn: Connection, rows: list[tuple[int, int, bytes]]) -> None:
+        if self._engine.dialect.driver == "psycopg":
+            # COPY is about 2.5x faster than psycopg's executemany for these small rows.
+            dbapi = cast(Any, conn.connection.dbapi_connection)
+            with (
+                dbapi.cursor() as cursor,
+                cursor.copy(
+                    "COPY ledger_leaves (leaf_index, notification_id, leaf_hash) FROM STDIN"
+                ) as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            conn.exec_driver_sql(self._insert_leaves, rows)
 
     def _upsert_tiles(self) -> Any:
         if self._engine.dialect.name == "postgresql":

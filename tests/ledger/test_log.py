@@ -7,16 +7,23 @@ and the ledger tables in the same database, as in production.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from ledger import rfc6962
-from ledger.errors import LogError, ProofInputError, RecordError, UnknownLeafError
+from ledger.errors import (
+    LogConflictError,
+    LogError,
+    ProofInputError,
+    RecordError,
+    UnknownLeafError,
+)
 from ledger.keys import KeyPair
 from ledger.log import MerkleLog
 from ledger.record import leaf_bytes
@@ -155,6 +162,26 @@ class LogContract:
         with pytest.raises(RecordError):  # and it keeps stopping there, never skipping it
             log.catch_up(app.recorder, batch=4)
         assert log.size() == 8
+
+    def test_a_second_writer_racing_the_first_fails_loudly_and_forks_nothing(
+        self, backend: Backend, app: ToyApp, log: MerkleLog, key: KeyPair
+    ) -> None:
+        populate(app, key, 10)
+        rival = MerkleLog.open(backend.url)
+
+        class RacingRecorder:
+            """Lets the rival append the same notifications while `log` reads them."""
+
+            def select_notifications(self, *args: Any, **kwargs: Any) -> Sequence[Any]:
+                rival.catch_up(app.recorder, limit=5)
+                return app.recorder.select_notifications(*args, **kwargs)
+
+        with pytest.raises(LogConflictError):
+            log.catch_up(RacingRecorder(), batch=8)
+        assert log.size() == 5  # the rival's leaves only
+        assert log.catch_up(app.recorder) == 15  # retrying resumes from what is stored
+        assert_log_matches_event_store(log, app)
+        rival.close()
 
     def test_notification_ids_must_increase(self, log: MerkleLog) -> None:
         log.append([(5, b"five"), (9, b"nine")])
