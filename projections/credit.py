@@ -200,9 +200,7 @@ class Credit(Projection):
                     ordinal=0,
                     cause="expiry",
                     at=min(ends, key=datetime.fromisoformat) if ends else e.occurred_at,
-                    events=sorted(
-                        {ev for a in last.applied if a.rule in changed for ev in a.events}
-                    ),
+                    events=_ended(last, before, changed),
                     rules=changed,
                     before=last,
                     after=before,
@@ -334,6 +332,20 @@ def _learn_accident(facts: Facts, e: Event) -> None:
         a["concealment"] = d["finding"]
         a["concealed_at"] = e.occurred_at
         a["concealment_event"] = e.event_id
+
+
+def _ended(last: Rating, now: Rating, changed: list[str]) -> list[str]:
+    """The events whose effect ran out between two ratings (else those of the changed rules)."""
+
+    def events(r: Rating) -> set[str]:
+        return {ev for a in (*r.applied, *r.candidate) for ev in a.events}
+
+    gone = events(last) - events(now)
+    if not gone:
+        gone = {
+            ev for a in (*last.applied, *last.candidate) if a.rule in changed for ev in a.events
+        }
+    return sorted(gone)
 
 
 def _changed(before: Rating, after: Rating) -> list[str]:

@@ -267,7 +267,7 @@ def cases_by_step(conn: Connection, jurisdiction: str) -> list[StepCount]:
         .where(within(penalties.c.region, jurisdiction))
         .group_by(penalties.c.status)
     )
-    counts: dict[str, int] = {str(k): int(v) for k, v in conn.execute(q).tuples()}
+    counts: dict[str, int] = {str(k): int(v) for k, v in conn.execute(q)}
     return [StepCount(STEPS[s], s, int(counts[s])) for s in STEPS if s in counts]
 
 

@@ -245,7 +245,7 @@ class Site:
     def revoke_penalty(self, case: UUID, when: datetime | None = None) -> None:
         self.run(
             "penalty.revoke",
-            {"by": "复议机关", "reason": "撤销"},
+            {"by": "reconsideration", "reason": "复议撤销"},
             case,
             who=self.officers[0],
             when=when,
