@@ -4,7 +4,7 @@ pure function that rates one enterprise's credit facts with them.
 A rulebook file:
 
     {"rulebook": "credit", "version": "v1", "title": str, "effective_from": "YYYY-MM-DD",
-     "source": str,
+     "status": "in_force" | "draft" (default in_force), "source": str,
      "grades": [{"grade": "A", "min_score": 90}, ...],          best first, last min_score 0
      "rules": [{"id": str, "kind": KIND, "name": str, ...parameters}, ...],
      "dishonesty": [{"id": str, "kind": CASE, "name": str, ...parameters}, ...]}
@@ -76,6 +76,7 @@ class Rulebook:
     rules: tuple[dict[str, Any], ...]
     dishonesty: tuple[dict[str, Any], ...]
     digest: str  # SHA-256 of the file bytes: any edit makes the projection rebuild
+    status: str = "in_force"  # or "draft": rated and comparable, never the default
 
     @property
     def grade_names(self) -> list[str]:
@@ -177,6 +178,8 @@ def load(path: Path) -> Rulebook:
                     f"{path.name}: rule {r['id']} must score every level "
                     f"{', '.join(STANDARDISATION)}"
                 )
+    if book.status not in ("in_force", "draft"):
+        raise RulebookError(f"{path.name}: status must be in_force or draft")
     if sum(r["kind"] == "base_score" for r in book.rules) != 1:
         raise RulebookError(f"{path.name}: exactly one base_score rule is needed")
     return book
@@ -185,6 +188,22 @@ def load(path: Path) -> Rulebook:
 def available(directory: Path = RULEBOOKS) -> list[Rulebook]:
     """Every credit rulebook shipped, by version."""
     return sorted((load(p) for p in directory.glob("credit-*.json")), key=lambda b: b.version)
+
+
+def current(books: list[Rulebook], at: datetime, version: str | None = None) -> Rulebook:
+    """The rulebook asked for by version, else the newest in force on the day of `at`."""
+    if version is not None:
+        for b in books:
+            if b.version == version:
+                return b
+        raise RulebookError(
+            f"no rulebook version {version!r} (known: {', '.join(b.version for b in books)})"
+        )
+    day = at.date().isoformat()
+    in_force = [b for b in books if b.status == "in_force" and b.effective_from <= day]
+    if not in_force:
+        raise RulebookError(f"no credit rulebook is in force on {day}")
+    return max(in_force, key=lambda b: (b.effective_from, b.version))
 
 
 # -- rating ------------------------------------------------------------------------------------

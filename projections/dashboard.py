@@ -1,0 +1,103 @@
+"""One jurisdiction at a glance: the figures `anjian dashboard` prints (and the UI may show)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from domain.clocks import local_date
+from domain.regions import region_name, validate_region
+from projections.accidents import accidents
+from projections.alarms import active_by_level
+from projections.credit import ratings
+from projections.enterprises import enterprises
+from projections.events import utc_naive
+from projections.hazards import open_hazards, supervised_major_hazards
+from projections.licences import expiring, lapsed
+from projections.penalties import cases_by_step, clocks
+from projections.rulebook import Rulebook
+from projections.store import within
+
+
+@dataclass
+class Dashboard:
+    jurisdiction: str
+    name: str
+    at: str
+    enterprises: dict[str, int] = field(default_factory=dict)  # status → count
+    industries: dict[str, int] = field(default_factory=dict)
+    hazards_open: dict[str, int] = field(default_factory=dict)  # grade → open
+    hazards_overdue: dict[str, int] = field(default_factory=dict)
+    majors_supervised: int = 0
+    penalty_steps: dict[str, int] = field(default_factory=dict)
+    clocks_overdue: dict[str, int] = field(default_factory=dict)  # clock → cases
+    clocks_due_soon: dict[str, int] = field(default_factory=dict)
+    licences_expiring: dict[str, int] = field(default_factory=dict)  # kind → count
+    licences_lapsed: dict[str, int] = field(default_factory=dict)
+    alarms_active: dict[str, int] = field(default_factory=dict)  # level → count
+    alarms_unacknowledged: int = 0
+    accidents_12m: dict[str, int] = field(default_factory=dict)  # grade → count
+    deaths_12m: int = 0
+    rulebook: str = ""
+    credit_grades: dict[str, int] = field(default_factory=dict)
+    dishonesty_candidates: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _bump(d: dict[str, int], key: str, n: int = 1) -> None:
+    d[key] = d.get(key, 0) + n
+
+
+def summarise(
+    conn: Connection, jurisdiction: str, at: datetime, book: Rulebook, soon_days: int = 7
+) -> Dashboard:
+    """Every figure of the dashboard, for the jurisdiction on the day of `at` (aware)."""
+    validate_region(jurisdiction, field="jurisdiction")
+    d = Dashboard(jurisdiction, region_name(jurisdiction), local_date(at).isoformat())
+    q = (
+        select(enterprises.c.status, enterprises.c.industry, func.count())
+        .where(within(enterprises.c.region, jurisdiction))
+        .group_by(enterprises.c.status, enterprises.c.industry)
+    )
+    for status, industry, n in conn.execute(q):
+        _bump(d.enterprises, status, int(n))
+        if status == "active":
+            _bump(d.industries, industry, int(n))
+    for h in open_hazards(conn, jurisdiction, at):
+        _bump(d.hazards_open, h.grade, h.open)
+        _bump(d.hazards_overdue, h.grade, h.overdue)
+    d.majors_supervised = len(supervised_major_hazards(conn, jurisdiction))
+    d.penalty_steps = {s.step: s.cases for s in cases_by_step(conn, jurisdiction)}
+    for c in clocks(conn, jurisdiction, at, soon_days):
+        _bump(d.clocks_overdue if c.overdue else d.clocks_due_soon, c.clock)
+    for r in expiring(conn, jurisdiction, at):
+        _bump(d.licences_expiring, r.kind)
+    for r in lapsed(conn, jurisdiction, at):
+        _bump(d.licences_lapsed, r.kind)
+    for a in active_by_level(conn, jurisdiction):
+        d.alarms_active[a.level_zh] = a.active
+        d.alarms_unacknowledged += a.unacknowledged
+    since = utc_naive((at - timedelta(days=365)).isoformat())
+    q2 = (
+        select(accidents.c.grade, func.count(), func.sum(accidents.c.deaths))
+        .where(
+            within(accidents.c.region, jurisdiction),
+            accidents.c.happened_at >= since,
+            accidents.c.happened_at <= utc_naive(at.isoformat()),
+        )
+        .group_by(accidents.c.grade)
+    )
+    for grade, n, deaths in conn.execute(q2):
+        d.accidents_12m[grade] = int(n)
+        d.deaths_12m += int(deaths or 0)
+    d.rulebook = book.version
+    for rated in ratings(conn, book, jurisdiction, at):
+        _bump(d.credit_grades, rated.grade)
+        if rated.candidate:
+            d.dishonesty_candidates.append(rated.uscc)
+    return d
