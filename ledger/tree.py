@@ -2,19 +2,20 @@
 
 Storage layout (the shape of c2sp.org/tlog-tiles, height 8):
 
-- leaf hashes, addressable by leaf index (the log keeps them in its leaf rows);
 - tile (t, n), t >= 0: the concatenated 32-byte hashes of the complete subtrees at tree level
   8t with node indices n*256 ... n*256+w-1 (w <= 256); node (8t, j) covers the leaves
-  [j * 256**t, (j+1) * 256**t). Level-0 tiles (256 leaf hashes) are written once, when their
-  block is complete; the newest, incomplete block is read from the leaf rows. For t >= 1 the
-  rightmost tile is partial and is rewritten, longer, whenever a level-8t subtree completes.
-  Stored hashes never change, so any prefix of a stored tile is valid for every smaller size.
+  [j * 256**t, (j+1) * 256**t). Level-0 tiles are blocks of 256 leaf hashes. An update
+  carries a tile when it is full and, for t >= 1, the rightmost partial tile, rewritten
+  longer whenever a level-8t subtree completes; the newest, open block of leaf hashes is kept
+  by the store as it likes (the SQL log rewrites it as a partial leaf block row each batch;
+  `read_leaf_hashes` serves it when no tile holds it). Stored hashes never change, so any
+  prefix of a stored tile is valid for every smaller tree size.
 
 Any complete subtree (k, i) is then one tile away: 2**(k mod 8) entries of tile
 (k // 8, (i << (k mod 8)) // 256), folded with at most 255 node hashes. A root, inclusion proof
 or consistency proof at ANY size <= the stored size needs O(log n) complete subtrees (RFC 9162
 ranges split into aligned subtrees), fetched with one tile query plus at most one leaf-row
-range (the newest block): O(log n) reads, never a rehash of all leaves.
+range (the open block): O(log n) reads, never a rehash of all leaves.
 
 Appending touches only the right edge: per 256 new leaves one level-0 tile and one level-8
 hash (a level-1 tile rewrite), per 65 536 one level-16 hash, and so on: amortised O(1) stored
@@ -172,19 +173,28 @@ class Tree:
     def size(self) -> int:
         return self._size
 
+    @property
+    def open_block(self) -> tuple[bytes, ...]:
+        """The leaf hashes of the last, incomplete 256-leaf block (empty at a block boundary)."""
+        return self._levels[0]
+
     def prepare(self, leaf_hashes: Sequence[bytes]) -> TreeUpdate:
         """The update that appends `leaf_hashes`; changes nothing until `commit`."""
+        lengths = set(map(len, leaf_hashes))  # in C: this runs for every appended leaf
+        if lengths - {HASH_SIZE}:
+            raise ProofInputError(
+                "a leaf hash has the wrong length", expected=HASH_SIZE, computed=sorted(lengths)
+            )
         levels = [list(level) for level in self._levels]
         tiles: dict[TileKey, bytes] = {}
         touched: set[int] = set()
-        n = self._size
-        for h in leaf_hashes:
-            if len(h) != HASH_SIZE:
-                raise ProofInputError(
-                    "leaf hash has the wrong length", expected=HASH_SIZE, computed=len(h)
-                )
-            n += 1
-            levels[0].append(h)
+        n, pos = self._size, 0
+        while pos < len(leaf_hashes):
+            # Fill the open block in one slice: the per-leaf work stays in C.
+            take = leaf_hashes[pos : pos + TILE_WIDTH - len(levels[0])]
+            levels[0].extend(take)
+            pos += len(take)
+            n += len(take)
             t = 0
             # A full block or tile becomes one hash one tile-level up (a carry).
             while len(levels[t]) == TILE_WIDTH:

@@ -10,7 +10,12 @@ from sqlalchemy import text
 
 from ledger import rfc6962
 from ledger.checkpoints import Checkpointer, CheckpointStore
-from ledger.errors import CheckpointError, InvalidSignatureError, UnverifiedNoteError
+from ledger.errors import (
+    CheckpointError,
+    InvalidSignatureError,
+    LogConflictError,
+    UnverifiedNoteError,
+)
 from ledger.log import MerkleLog
 from ledger.note import Checkpoint, Signer, Verifier, open_checkpoint
 
@@ -29,6 +34,20 @@ class FakeClock:
 def grow(log: MerkleLog, n: int) -> None:
     start = log.last_notification_id() + 1
     log.append([(nid, b"event %d" % nid) for nid in range(start, start + n)])
+
+
+def forge_leaf_hash(log: MerkleLog, index: int) -> None:
+    """Replace one stored leaf hash behind the log's back."""
+    block, offset = divmod(index, 256)
+    with log.engine.begin() as conn:
+        hashes = conn.execute(
+            text("SELECT leaf_hashes FROM ledger_leaves WHERE block = :b"), {"b": block}
+        ).scalar_one()
+        forged = hashes[: offset * 32] + rfc6962.leaf_hash(b"forged") + hashes[offset * 32 + 32 :]
+        conn.execute(
+            text("UPDATE ledger_leaves SET leaf_hashes = :h WHERE block = :b"),
+            {"h": forged, "b": block},
+        )
 
 
 class CheckpointContract:
@@ -131,20 +150,27 @@ class CheckpointContract:
         with pytest.raises(UnverifiedNoteError):
             newest.verify([key.vkey])
 
-    def test_a_tampered_leaf_stops_the_checkpointer(
+    def test_a_tampered_subtree_hash_stops_the_checkpointer(
         self, log: MerkleLog, checkpointer: Checkpointer
     ) -> None:
-        grow(log, 300)  # a full level-0 tile and a partial block
+        grow(log, 300)  # a full block (leaves 0..255) and an open one
         signed = checkpointer.checkpoint()
-        with log.engine.begin() as conn:  # rewrite history below the signed size
-            conn.execute(
-                text("UPDATE ledger_leaves SET leaf_hash = :h WHERE leaf_index = 290"),
+        with log.engine.begin() as conn:  # rewrite history below the signed size: the stored
+            conn.execute(  # hash of leaves 0..255, which proofs use instead of the leaves
+                text("UPDATE ledger_tiles SET hashes = :h WHERE level = 1 AND idx = 0"),
                 {"h": rfc6962.leaf_hash(b"forged")},
             )
         grow(log, 100)
         with pytest.raises(CheckpointError, match="not consistent"):
             checkpointer.maybe_checkpoint()
         assert checkpointer.store.latest() == signed
+
+    def test_a_tampered_open_block_stops_the_writer(self, log: MerkleLog) -> None:
+        grow(log, 300)
+        forge_leaf_hash(log, 290)  # in the block the writer is still filling
+        with pytest.raises(LogConflictError):
+            grow(log, 10)
+        assert log.size() == 300
 
     def test_a_note_that_disagrees_with_its_row_is_reported(
         self, log: MerkleLog, checkpointer: Checkpointer
