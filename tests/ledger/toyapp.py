@@ -52,7 +52,7 @@ def signed(key: KeyPair, subject: UUID, kind: str = "toy.record") -> tuple[str, 
     envelope = canonical_text(
         {
             "actor": "inspector-0042",
-            "data": {"n": next(_counter), "note": "隐患 \"quoted\" \\ back\nline"},
+            "data": {"n": next(_counter), "note": '隐患 "quoted" \\ back\nline'},
             "id": str(uuid4()),
             "occurred_at": "2024-05-01T10:00:00+08:00",
             "region": "420100",
