@@ -53,8 +53,10 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.engine import URL, make_url
@@ -207,25 +209,30 @@ class _SqlTreeStore:
         ]
 
     def read_tiles(self, keys: Collection[TileKey]) -> Mapping[TileKey, bytes]:
-        out: dict[TileKey, bytes] = {}
+        """One query for all of them: level-0 tiles are the leaf blocks (the open one
+        included), the others are rows of ledger_tiles."""
         blocks = [n for t, n in keys if t == 0]
-        if blocks:  # level-0 tiles are the leaf blocks, the open one included
-            rows = self._conn.execute(
-                select(leaves_table.c.block, leaves_table.c.leaf_hashes).where(
-                    leaves_table.c.block.in_(blocks)
-                )
-            )
-            out.update(((0, int(r[0])), bytes(r[1])) for r in rows)
         upper = [(t, n) for t, n in keys if t > 0]
+        parts = []
+        if blocks:
+            parts.append(
+                select(
+                    literal(0, Integer).label("level"),
+                    leaves_table.c.block.label("idx"),
+                    leaves_table.c.leaf_hashes.label("hashes"),
+                ).where(leaves_table.c.block.in_(blocks))
+            )
         if upper:
             # OR of equalities, not a row-value IN: SQLite plans the latter as a table scan.
-            tile_rows = self._conn.execute(
+            parts.append(
                 select(tiles_table.c.level, tiles_table.c.idx, tiles_table.c.hashes).where(
                     or_(*(and_(tiles_table.c.level == t, tiles_table.c.idx == n) for t, n in upper))
                 )
             )
-            out.update(((int(r[0]), int(r[1])), bytes(r[2])) for r in tile_rows)
-        return out
+        if not parts:
+            return {}
+        query = parts[0] if len(parts) == 1 else union_all(*parts)
+        return {(int(r[0]), int(r[1])): bytes(r[2]) for r in self._conn.execute(query)}
 
 
 def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
@@ -254,6 +261,7 @@ class MerkleLog:
         self._tree: Tree | None = None
         self._open_ids: tuple[int, ...] = ()  # notification ids of the open block
         self._last_notification_id = 0
+        self._known_size = 0  # a size the log is known to have reached (it never shrinks)
 
     @classmethod
     def open(
@@ -303,7 +311,10 @@ class MerkleLog:
         return 0 if row is None else int(row[0]) * TILE_WIDTH + int(row[1])
 
     def _checked_size(self, conn: Connection, size: int | None) -> int:
+        if size is not None and 0 <= size <= self._known_size:
+            return size  # the log only grows: no need to ask again
         stored = self._size(conn)
+        self._known_size = max(self._known_size, stored)
         if size is None:
             return stored
         if not 0 <= size <= stored:
