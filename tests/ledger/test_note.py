@@ -286,3 +286,27 @@ def test_a_witness_cosignature_by_an_unknown_key_does_not_disturb_the_log_signat
     opened, verified = open_checkpoint(note, [log_key.verifier])
     assert opened.size == 7
     assert [s.name for s in verified.unverified] == ["witness.example/w1"]
+
+
+# A signed tree head published by the Go checksum database (sum.golang.org), a production
+# C2SP checkpoint in the wild, with the key every Go toolchain ships (GOSUMDB default).
+SUMDB_VKEY = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"
+SUMDB_NOTE = (
+    "go.sum database tree\n65209736\n5+uGFjx6xBZG8ip1+wi77v+grwbhhukIrxEUS8PXvRo=\n\n"
+    "— sum.golang.org Az3grnbssgK7ubgFX36gVETtNv0U23qxyAhAMai2QUfeGa3nB/akvkMdlUErfcZz7l/"
+    "R3cVtYspg3dxXABkGZZKdsQ8=\n"
+)
+
+
+def test_a_checkpoint_signed_by_the_go_checksum_database_opens_with_its_published_key() -> None:
+    checkpoint, _ = open_checkpoint(
+        SUMDB_NOTE, [Verifier.from_vkey(SUMDB_VKEY)], origin="go.sum database tree"
+    )
+    assert checkpoint.size == 65209736
+    assert base64.b64encode(checkpoint.root).decode() == (
+        "5+uGFjx6xBZG8ip1+wi77v+grwbhhukIrxEUS8PXvRo="
+    )
+    with pytest.raises(InvalidSignatureError):
+        open_checkpoint(
+            SUMDB_NOTE.replace("65209736", "65209737"), [Verifier.from_vkey(SUMDB_VKEY)]
+        )
