@@ -16,7 +16,6 @@ stored facts at any instant, so windows that ran out since the last event are ho
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,20 +90,29 @@ credit_subjects = Table(
 KINDS = frozenset({"enterprise", "accident", "penalty", "hazard"})
 
 
-def _rating_of(explanation: dict[str, Any], score: float, grade: str) -> Rating:
+def _rating_of(row: dict[str, Any]) -> Rating:
+    explanation, score, grade = row["explanation"], row["score"], row["grade"]
+
     def applied(items: list[dict[str, Any]]) -> tuple[Applied, ...]:
         return tuple(
             Applied(a["rule"], a["name"], a["effect"], tuple(a["events"]), a.get("until"))
             for a in items
         )
 
-    return Rating(score, grade, applied(explanation["applied"]), applied(explanation["candidate"]))
+    return Rating(
+        score,
+        grade,
+        applied(explanation["applied"]),
+        applied(explanation["candidate"]),
+        explanation.get("next_change"),
+    )
 
 
 def _explanation(r: Rating) -> dict[str, Any]:
     return {
         "applied": [a.as_json() for a in r.applied],
         "candidate": [c.as_json() for c in r.candidate],
+        "next_change": r.next_change,
     }
 
 
@@ -185,29 +193,35 @@ class Credit(Projection):
         }
 
     def _apply_one(self, row: dict[str, Any], e: Event, moves: list[dict[str, Any]]) -> None:
+        """Re-rate only when something can have changed: a window opened or closed since the
+        last rating (next_change), or the event changed the facts the rules read."""
         at = e.instant
         facts: Facts = row["facts"]
-        fresh = row["grade"] == ""
-        last = None if fresh else _rating_of(row["explanation"], row["score"], row["grade"])
-        before = rate(self.book, facts, at)
-        if last is not None and before.key() != last.key():
-            changed = _changed(last, before)
-            ends = [a.until for a in last.applied if a.rule in changed and a.until]
-            moves.append(
-                self._move(
-                    row,
-                    e,
-                    ordinal=0,
-                    cause="expiry",
-                    at=min(ends, key=datetime.fromisoformat) if ends else e.occurred_at,
-                    events=_ended(last, before, changed),
-                    rules=changed,
-                    before=last,
-                    after=before,
+        row["last_notification_id"] = e.notification_id
+        last = None if row["grade"] == "" else _rating_of(row)
+        due = row["explanation"].get("next_change")
+        if last is not None and due is not None and at >= datetime.fromisoformat(due):
+            before = rate(self.book, facts, at)
+            if before.key() != last.key():
+                changed = _changed(last, before)
+                ends = [a.until for a in last.applied if a.rule in changed and a.until]
+                moves.append(
+                    self._move(
+                        row,
+                        e,
+                        ordinal=0,
+                        cause="expiry",
+                        at=min(ends, key=datetime.fromisoformat) if ends else e.occurred_at,
+                        events=_ended(last, before, changed),
+                        rules=changed,
+                        before=last,
+                        after=before,
+                    )
                 )
-            )
+            self._store(row, before, e)
             last = before
-        self._learn(facts, e)
+        if not self._learn(facts, e) and last is not None:
+            return
         after = rate(self.book, facts, at)
         if last is None or after.key() != last.key():
             changed = (
@@ -228,16 +242,17 @@ class Credit(Projection):
                     after=after,
                 )
             )
+        self._store(row, after, e)
+
+    @staticmethod
+    def _store(row: dict[str, Any], r: Rating, e: Event) -> None:
         row.update(
-            score=after.score,
-            grade=after.grade,
-            candidate=bool(after.candidate),
+            score=r.score,
+            grade=r.grade,
+            candidate=bool(r.candidate),
             rated_at=e.at,
-            explanation=_explanation(after),
-            last_notification_id=e.notification_id,
+            explanation=_explanation(r),
         )
-        # A new dict, so that SQLAlchemy serialises what it is given, not a shared object.
-        row["facts"] = json.loads(json.dumps(facts))
 
     def _move(
         self,
@@ -270,36 +285,43 @@ class Credit(Projection):
         }
 
     @staticmethod
-    def _learn(facts: Facts, e: Event) -> None:
-        """Update the facts the rules read from one event."""
+    def _learn(facts: Facts, e: Event) -> bool:
+        """Update the facts the rules read from one event; True when they changed."""
         d, verb, s = e.data, e.verb, e.subject
         if e.kind == "enterprise":
-            if verb in ("register", "update_profile") and "standardisation" in d:
+            if verb not in ("register", "update_profile"):
+                return False
+            changed = False
+            if "standardisation" in d:
                 facts["std"] = {
                     "level": d["standardisation"],
                     "event": e.event_id,
                     "at": e.occurred_at,
                 }
-            if "name" in d and verb in ("register", "update_profile"):
+                changed = True
+            if "name" in d:
                 facts["name"] = d["name"]
-        elif e.kind == "penalty":
+            return changed
+        if e.kind == "penalty":
             if verb == "decide" and d["outcome"] == "penalty":
                 facts["penalties"][s] = {"at": e.occurred_at, "event": e.event_id}
-            elif verb == "revoke":
-                facts["penalties"].pop(s, None)
-        elif e.kind == "hazard":
+                return True
+            return verb == "revoke" and facts["penalties"].pop(s, None) is not None
+        if e.kind == "hazard":
             h = facts["hazards"].get(s)
-            if verb == "list_for_supervision":
+            if verb == "list_for_supervision" or (h is not None and verb == "reopen"):
                 facts["hazards"][s] = {"supervised": True, "event": e.event_id}
-            elif h is not None and verb == "close":
+                return True
+            if h is not None and verb == "close":
                 h["supervised"] = False
-            elif h is not None and verb == "reopen":
-                facts["hazards"][s] = {"supervised": True, "event": e.event_id}
-        elif e.kind == "accident":
-            _learn_accident(facts, e)
+                return True
+            return False
+        if e.kind == "accident":
+            return _learn_accident(facts, e)
+        return False
 
 
-def _learn_accident(facts: Facts, e: Event) -> None:
+def _learn_accident(facts: Facts, e: Event) -> bool:
     d, verb = e.data, e.verb
     if verb == "report":
         facts["accidents"][e.subject] = {
@@ -316,7 +338,7 @@ def _learn_accident(facts: Facts, e: Event) -> None:
         }
     a = facts["accidents"].get(e.subject)
     if a is None:
-        return
+        return False
     if verb in ("report", "update_casualties"):
         for k in ("deaths", "serious_injuries", "direct_loss"):
             if k in d:
@@ -332,6 +354,9 @@ def _learn_accident(facts: Facts, e: Event) -> None:
         a["concealment"] = d["finding"]
         a["concealed_at"] = e.occurred_at
         a["concealment_event"] = e.event_id
+    else:
+        return False
+    return True
 
 
 def _ended(last: Rating, now: Rating, changed: list[str]) -> list[str]:

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from eventsourcing.persistence import Notification
-
 from projections.errors import UndecodableEvent
+from projections.log import Raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +34,7 @@ class Event:
     occurred_at: str  # ISO 8601 with offset, the actor's clock
     recorded_at: str  # ISO 8601, the platform's clock
     data: dict[str, Any]
+    at: datetime  # occurred_at as naive UTC (how read models store instants)
 
     @property
     def event_id(self) -> str:
@@ -50,11 +50,6 @@ class Event:
         return self.type.partition(".")[2]
 
     @property
-    def at(self) -> datetime:
-        """occurred_at as a naive UTC datetime (how read models store instants)."""
-        return utc_naive(self.occurred_at)
-
-    @property
     def instant(self) -> datetime:
         """occurred_at as an aware datetime (what the domain's clocks take)."""
         return datetime.fromisoformat(self.occurred_at)
@@ -65,27 +60,30 @@ class Event:
         return datetime.fromisoformat(self.occurred_at).date()
 
 
-def decode(n: Notification) -> Event:
-    """Decode one notification; raise UndecodableEvent naming it if it is not an envelope."""
+def decode(raw: Raw) -> Event:
+    """Decode one raw notification; raise UndecodableEvent naming it if it is not an envelope."""
+    nid, originator_id, version, topic, state_bytes = raw
     try:
-        state = json.loads(n.state)
+        state = json.loads(state_bytes)
         env = json.loads(state["envelope"])
         ts = state["timestamp"]
+        occurred = env["occurred_at"]
         return Event(
-            notification_id=n.id,
-            subject=str(n.originator_id),
-            version=n.originator_version,
+            notification_id=nid,
+            subject=str(originator_id),
+            version=version,
             type=env["type"],
             actor=env["actor"],
             role=env["role"],
             region=env["region"],
-            occurred_at=env["occurred_at"],
+            occurred_at=occurred,
             recorded_at=ts["_data_"] if isinstance(ts, dict) else str(ts),
             data=env["data"],
+            at=utc_naive(occurred),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise UndecodableEvent(
-            f"notification {n.id} ({n.topic}) is not a signed-envelope event: {exc}"
+            f"notification {nid} ({topic}) is not a signed-envelope event: {exc}"
         ) from None
 
 

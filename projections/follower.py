@@ -1,6 +1,6 @@
 """The follower: the one mechanism that keeps every read model up to date with the log.
 
-It reads the notification log in batches with `recorder.select_notifications`, decodes each
+It reads the notification log in batches (projections.log: raw rows), decodes each
 stored event once (projections.events), and in ONE transaction of the read-model store applies
 the batch to every projection that is behind and moves each one's tracking position to the
 batch's last notification id. A crash at any point (kill -9 included) loses the whole
@@ -23,15 +23,16 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from eventsourcing.persistence import ApplicationRecorder
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
 from projections.errors import ConcurrentFollower, ProjectionFailed, UnknownProjection
 from projections.events import Event, decode
+from projections.log import Log, Recorder
 from projections.store import tracking
 
 log = logging.getLogger("anjian.projections")
@@ -96,7 +97,7 @@ class Follower:
 
     def __init__(
         self,
-        recorder: ApplicationRecorder,
+        recorder: Recorder,
         engine: Engine,
         projections: Sequence[Projection],
         batch_size: int = 5000,
@@ -105,6 +106,7 @@ class Follower:
         if len(set(names)) != len(names) or not all(names):
             raise ValueError(f"projection names must be unique and non-empty: {names}")
         self.recorder = recorder
+        self.log = Log(recorder)
         self.engine = engine
         self.projections = list(projections)
         self.batch_size = batch_size
@@ -163,7 +165,7 @@ class Follower:
 
     def head(self) -> int:
         """The highest notification id in the log (0 when empty)."""
-        return int(self.recorder.max_notification_id() or 0)
+        return self.log.head()
 
     def status(self) -> list[Status]:
         with self.engine.connect() as conn:
@@ -186,17 +188,19 @@ class Follower:
 
     # -- running -----------------------------------------------------------------------------
 
+    def _read(self, after: int) -> list[Event]:
+        return [decode(raw) for raw in self.log.after(after, self.batch_size)]
+
     def step(self) -> int:
         """Apply one batch; return how many notifications were read (0 = caught up)."""
         positions = self.positions()
-        start = min(positions.values(), default=0)
-        page = self.recorder.select_notifications(
-            start=start, limit=self.batch_size, inclusive_of_start=False
-        )
-        if not page:
+        return self._apply(positions, self._read(min(positions.values(), default=0)))
+
+    def _apply(self, positions: dict[str, int], events: list[Event]) -> int:
+        """Apply one decoded batch to every projection behind it, with the tracking moves."""
+        if not events:
             return 0
-        events = [decode(n) for n in page]
-        last = page[-1].id
+        first, last = events[0].notification_id, events[-1].notification_id
         now = _now()
         current = ""
         try:
@@ -217,7 +221,10 @@ class Follower:
                         raise ConcurrentFollower(
                             f"projection {p.name} moved past {old} under this follower"
                         )
-                    mine = [e for e in events if e.notification_id > old and p.wants(e)]
+                    if old < first:
+                        mine = [e for e in events if p.wants(e)]
+                    else:
+                        mine = [e for e in events if e.notification_id > old and p.wants(e)]
                     if mine:
                         p.apply(conn, mine)
         except BaseException as exc:
@@ -226,30 +233,48 @@ class Follower:
                 p.forget()
             if isinstance(exc, ConcurrentFollower | KeyboardInterrupt | SystemExit):
                 raise
-            raise ProjectionFailed(current, page[0].id, last, exc) from exc
+            raise ProjectionFailed(current, first, last, exc) from exc
         for name, old in positions.items():
             positions[name] = max(old, last)
         self._positions = positions
-        log.debug("batch applied: notifications %d..%d (%d)", page[0].id, last, len(page))
-        return len(page)
+        log.debug("batch applied: notifications %d..%d (%d)", first, last, len(events))
+        return len(events)
 
     def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply batches until every projection has reached the head; return notifications read."""
+        """Apply batches until every projection has reached the head; return notifications read.
+
+        The next batch is read and decoded on a second thread while this one is applied (the
+        SQLite drivers release the GIL while they work), so reading and writing overlap.
+        """
         total = 0
         head = self.head()
-        while True:
-            try:
-                n = self.step()
-            except ConcurrentFollower as exc:
-                # Nothing of the batch was kept; re-read the positions and go on from there.
-                log.warning("%s; continuing from the stored positions", exc)
-                continue
-            total += n
-            if progress is not None:
-                pos = self._positions or {}
-                progress(min(pos.values(), default=0), max(head, self.head()))
-            if n == 0:
-                return total
+        with ThreadPoolExecutor(1, "anjian-follower-read") as reader:
+            positions = self.positions()
+            ahead: Future[list[Event]] = reader.submit(
+                self._read, min(positions.values(), default=0)
+            )
+            while True:
+                events = ahead.result()
+                if events:
+                    # After this batch every projection stands at its last id (or beyond).
+                    ahead = reader.submit(self._read, events[-1].notification_id)
+                try:
+                    n = self._apply(positions, events)
+                except ConcurrentFollower as exc:
+                    # Nothing of the batch was kept; re-read the positions and go on from there.
+                    log.warning("%s; continuing from the stored positions", exc)
+                    ahead.cancel()
+                    positions = self.positions()
+                    ahead = reader.submit(self._read, min(positions.values(), default=0))
+                    continue
+                except BaseException:
+                    ahead.cancel()
+                    raise
+                total += n
+                if progress is not None:
+                    progress(min(positions.values(), default=0), max(head, self.head()))
+                if n == 0:
+                    return total
 
     def rebuild(self, names: Iterable[str] | None = None, progress: Progress | None = None) -> int:
         """Delete the named projections' rows (all when None) and re-apply the whole log."""

@@ -115,6 +115,7 @@ class Rating:
     grade: str
     applied: tuple[Applied, ...] = ()
     candidate: tuple[Applied, ...] = field(default=())
+    next_change: str | None = None  # the next instant a window opens or closes by itself
 
     def key(self) -> tuple[Any, ...]:
         """What a move compares: score, grade and which rules apply on which events."""
@@ -313,7 +314,37 @@ def rate(book: Rulebook, facts: Facts, at: datetime) -> Rating:
     index = min(len(names) - 1, names.index(book.grade_of(score)) + drops)
     for g in forced:
         index = max(index, names.index(g))
-    return Rating(score, names[index], tuple(applied), _candidate(book, accidents, at))
+    return Rating(
+        score,
+        names[index],
+        tuple(applied),
+        _candidate(book, accidents, at),
+        next_change(book, facts, at),
+    )
+
+
+def next_change(book: Rulebook, facts: Facts, at: datetime) -> str | None:
+    """The first instant after `at` at which a windowed rule could change by itself: a fact's
+    window ends, or a fact dated after `at` starts to count. Until then, only a new fact can
+    change the rating."""
+    best: datetime | None = None
+    for r in (*book.rules, *book.dishonesty):
+        if "window_days" not in r:
+            continue
+        w = timedelta(days=r["window_days"])
+        kind = r["kind"]
+        if kind.startswith("penalty"):
+            times = [p["at"] for p in facts["penalties"].values()]
+        elif kind == "concealment":
+            times = [a["concealed_at"] for a in facts["accidents"].values() if a["concealment"]]
+        else:
+            times = [a["happened"] for a in facts["accidents"].values()]
+        for iso in times:
+            t = _t(iso)
+            for edge in (t, t + w):
+                if edge > at and (best is None or edge < best):
+                    best = edge
+    return best.isoformat() if best is not None else None
 
 
 def _candidate(
