@@ -1,0 +1,56 @@
+"""`python -m audit check BUNDLE [--rpc URL] [--log-key VKEY] [--contract ADDRESS] [--json]`
+
+The auditor's own entry point: the same check as `anjian audit check`, with nothing of the
+platform loaded (the audit package, ledger primitives, PyNaCl and rfc8785). Exit 0 when every
+check holds, 1 naming what failed, 2 when the bundle cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from audit.bundle import check_bundle
+from audit.errors import RpcError
+from audit.rpc import RpcClient
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m audit", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="verify an offline proof bundle")
+    check.add_argument("bundle", help="bundle file from `anjian audit proof`, or - for stdin")
+    check.add_argument("--rpc", help="JSON-RPC URL of the chain the anchor is on")
+    check.add_argument("--log-key", help="the log's C2SP verifier key you trust")
+    check.add_argument("--contract", help="the Anchor contract address you trust")
+    check.add_argument("--json", action="store_true", help="print a JSON report")
+    args = parser.parse_args(argv)
+    try:
+        if args.bundle == "-":
+            raw = sys.stdin.read()
+        else:
+            with open(args.bundle, encoding="utf-8") as fh:
+                raw = fh.read()
+        doc = json.loads(raw)
+        client = RpcClient(args.rpc) if args.rpc else None
+    except (OSError, ValueError, RpcError) as exc:
+        print(f"BundleFormatError: cannot read {args.bundle}: {exc}", file=sys.stderr)
+        return 2
+    result = check_bundle(doc, log_key=args.log_key, rpc=client, contract=args.contract)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        for step in result.steps:
+            mark = {True: "ok  ", False: "FAIL", None: "skip"}[step.ok]
+            print(f"{mark} {step.name:<12} {step.detail}")
+    if not result.ok:
+        names = ", ".join(s.name for s in result.failed)
+        print(f"BundleInvalid: failed: {names}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""Re-checking stored events from their bytes: canonical envelope, key, signature, leaf.
+
+Input: stored notifications as the event store returns them (ledger.record.StoredNotification:
+id, originator_id, originator_version, topic, state bytes). For each one `EventChecker`:
+
+1. rebuilds the Merkle leaf from the stored state (the ledger/record.py layout) and hashes it;
+2. reads `envelope`, `signature`, `key_id` from the state; checks that the envelope text is
+   RFC 8785 canonical, is an envelope object, and that its `subject` is the event's record
+   (an event moved to another record fails here);
+3. refuses a command id seen before (a replayed event);
+4. asks the key registry rebuilt from the log (audit/registry.py) for the key and verifies the
+   Ed25519 signature over the UTF-8 envelope text;
+5. feeds a valid key event (`actor.*`) to the registry.
+
+Checks 2-4 can be limited to events after a notification id (`full_from`): the ledger's own
+guard re-checks old events only against their leaves (an unchanged leaf means unchanged bytes,
+checked when they were recorded) and fully checks what it is about to log. Key events are
+always checked fully, because the registry depends on them.
+
+Signatures of ordinary events are verified on a thread pool, a chunk at a time (libsodium
+releases the GIL), with one PyNaCl VerifyKey per public key; key events are verified in line,
+since the registry depends on them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import TracebackType
+from uuid import UUID
+
+from nacl.exceptions import BadSignatureError
+from nacl.signing import VerifyKey
+
+from audit.findings import Failure
+from audit.registry import KeyRefused, KeyRegistry
+from ledger.canonical import is_canonical
+from ledger.errors import RecordError
+from ledger.record import StoredNotification, leaf_from_parts
+from ledger.rfc6962 import LEAF_PREFIX
+
+__all__ = ["ENVELOPE_FIELDS", "CheckedEvent", "EventChecker", "event_id_of"]
+
+ENVELOPE_FIELDS = frozenset(
+    {"actor", "data", "id", "occurred_at", "region", "role", "subject", "type"}
+)
+_KEY_EVENT_MARK = '"type":"actor.'  # where a leaf's envelope may be a key event
+_CHUNK = 256  # signatures per pool task
+
+_sha256 = hashlib.sha256
+_loads = json.JSONDecoder().decode
+
+
+def event_id_of(notification: StoredNotification) -> str:
+    """The platform's event id "<subject uuid>:<version>" (whatever the row holds)."""
+    oid = notification.originator_id
+    if not isinstance(oid, UUID):
+        with contextlib.suppress(ValueError):
+            oid = UUID(str(oid))
+    return f"{oid}:{notification.originator_version}"
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """The signed parts of a stored event's state."""
+
+    envelope: str
+    signature: str
+    key_id: str
+    leaf: bytes
+
+
+def _read(n: StoredNotification) -> _Stored:
+    """Parse the state once and build the leaf (the layout of ledger/record.py, whose
+    `leaf_from_parts` this shares; the checks mirror `leaf_bytes`). RecordError if unreadable."""
+    try:
+        state = _loads(n.state.decode("utf-8"))
+        envelope, signature, kid = state["envelope"], state["signature"], state["key_id"]
+        stamp = state["timestamp"]
+        recorded_at = stamp["_data_"]
+        transcoding = stamp["_type_"]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise RecordError(n.id, f"state is not a signed event's: {exc!r}") from None
+    if transcoding != "datetime_iso" or type(recorded_at) is not str:
+        raise RecordError(n.id, "timestamp is not stored as a datetime_iso transcoding")
+    if type(envelope) is not str or type(signature) is not str or type(kid) is not str:
+        raise RecordError(n.id, "envelope, signature and key_id must be strings")
+    if envelope[:1] != "{" or envelope[-1:] != "}":
+        raise RecordError(n.id, "envelope is not JSON object text")
+    try:
+        leaf = leaf_from_parts(
+            envelope=envelope,
+            event_id=str(n.originator_id),
+            recorded_at=recorded_at,
+            event_type=n.topic,
+            version=n.originator_version,
+            key_id=kid,
+            notification_id=n.id,
+            signature=signature,
+        )
+    except UnicodeEncodeError:
+        raise RecordError(n.id, "state holds a lone surrogate") from None
+    return _Stored(envelope, signature, kid, leaf)
+
+
+@dataclass
+class CheckedEvent:
+    """One stored event after its checks; `leaf_hash` is None when no leaf could be built."""
+
+    notification_id: int
+    event_id: str
+    leaf_hash: bytes | None
+    failures: list[Failure] = field(default_factory=list)
+
+    def fail(self, check: str, message: str) -> None:
+        self.failures.append(
+            Failure(check, message, event_id=self.event_id, notification_id=self.notification_id)
+        )
+
+
+_Job = tuple[int, bytes, bytes, bytes]  # (position in page, public key, message, signature)
+
+
+@lru_cache(maxsize=4096)
+def _verify_key(public_key: bytes) -> VerifyKey:
+    # Building a VerifyKey costs about as much as half a verification; actors have few keys.
+    return VerifyKey(public_key)
+
+
+def _verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """Ed25519 verification as ledger.keys.verify_signature, with the key object cached."""
+    if len(signature) != 64 or len(public_key) != 32:
+        return False
+    try:
+        _verify_key(public_key).verify(message, signature)
+    except BadSignatureError:
+        return False
+    return True
+
+
+def _same_uuid(text: object, oid: object) -> bool:
+    try:
+        return UUID(str(text)) == UUID(str(oid))
+    except ValueError:
+        return False
+
+
+def _failed(jobs: list[_Job]) -> list[int]:
+    return [pos for pos, key, message, sig in jobs if not _verify(key, message, sig)]
+
+
+class EventChecker:
+    """Checks pages of stored events in notification order, carrying the key registry."""
+
+    def __init__(self, *, threads: int = 2) -> None:
+        self.registry = KeyRegistry()
+        self.signatures = 0
+        self._seen: set[str] = set()
+        self._pool = ThreadPoolExecutor(threads, "audit-verify") if threads > 1 else None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def __enter__(self) -> EventChecker:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def check_page(
+        self, notifications: Sequence[StoredNotification], *, full_from: int = 0
+    ) -> list[CheckedEvent]:
+        """Check a page of events, in order. Events with id <= `full_from` are only rebuilt
+        into leaves (plus key events, always checked in full)."""
+        return self.submit(notifications, full_from=full_from)()
+
+    def submit(
+        self, notifications: Sequence[StoredNotification], *, full_from: int = 0
+    ) -> Callable[[], list[CheckedEvent]]:
+        """`check_page` in two halves: everything but the signatures of ordinary events now,
+        those on the pool; the returned function waits for them. Pages must be submitted in
+        order; waiting for one page while the next is prepared overlaps the two."""
+        out: list[CheckedEvent] = []
+        jobs: list[_Job] = []
+        for n in notifications:
+            checked = CheckedEvent(n.id, event_id_of(n), None)
+            out.append(checked)
+            try:
+                stored = _read(n)
+            except RecordError as exc:
+                checked.fail("state", f"cannot be read as a signed event: {exc.reason}")
+                continue
+            checked.leaf_hash = _sha256(LEAF_PREFIX + stored.leaf).digest()
+            key_event = _KEY_EVENT_MARK in stored.envelope
+            if n.id > full_from or key_event:
+                job = self._check_content(n, stored, checked, inline=key_event)
+                if job is not None:
+                    key, message, signature = job
+                    jobs.append((len(out) - 1, key, message, signature))
+        self.signatures += len(jobs)
+        chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
+        if self._pool is None:
+            verdicts = [_failed(c) for c in chunks]
+            futures: list[Future[list[int]]] = []
+        else:
+            futures = [self._pool.submit(_failed, c) for c in chunks]
+
+        def wait() -> list[CheckedEvent]:
+            results = [f.result() for f in futures] if self._pool is not None else verdicts
+            for failed in results:
+                for pos in failed:
+                    out[pos].fail("signature", "Ed25519 signature does not verify with the key")
+            return out
+
+        return wait
+
+    def _check_content(
+        self, n: StoredNotification, stored: _Stored, checked: CheckedEvent, *, inline: bool
+    ) -> tuple[bytes, bytes, bytes] | None:
+        """Checks 2-5; returns the signature job to run later, or None (done or failed)."""
+        text = stored.envelope
+        if not is_canonical(text):
+            checked.fail("envelope", "envelope text is not RFC 8785 canonical JSON")
+            return None
+        envelope = _loads(text)
+        if not isinstance(envelope, dict) or envelope.keys() != ENVELOPE_FIELDS:
+            checked.fail("envelope", "not an envelope object (fields differ)")
+            return None
+        if envelope["subject"] != str(n.originator_id) and not _same_uuid(
+            envelope["subject"], n.originator_id
+        ):
+            checked.fail(
+                "envelope",
+                f"signed for record {envelope['subject']}, stored as an event of "
+                f"{n.originator_id} (moved or swapped?)",
+            )
+            return None
+        if not self._first_use(envelope["id"]):
+            checked.fail("replay", f"command {envelope['id']} was recorded before")
+            return None
+        try:
+            public_key = self.registry.key_for(envelope, stored.key_id)
+        except KeyRefused as exc:
+            checked.fail("key", str(exc))
+            return None
+        try:
+            signature = base64.b64decode(stored.signature, validate=True)
+        except (binascii.Error, ValueError):
+            checked.fail("signature", "signature is not base64")
+            return None
+        message = text.encode("utf-8")
+        if not inline:
+            return public_key, message, signature
+        self.signatures += 1
+        if not _verify(public_key, message, signature):
+            checked.fail("signature", "Ed25519 signature does not verify with the key")
+            return None
+        try:
+            self.registry.apply(envelope)
+        except KeyRefused as exc:
+            checked.fail("key", str(exc))
+        return None
+
+    def _first_use(self, command_id: object) -> bool:
+        key = str(command_id)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
