@@ -1,9 +1,9 @@
 """Anchor benchmark: gas per anchor, anchors per second on anvil, anchors per event.
 
     .venv/bin/python -m bench.anchor [--runs 5] [--sequential 200] [--pipelined 500]
-        [--cadence-leaves 1000] [--cadence-seconds 10] [--no-write]
+        [--cadence-leaves 1000] [--cadence-seconds 10] [--aged-blocks 6000] [--no-write]
 
-Each run starts from a fresh Anchor contract on one local anvil node (node_modules) and
+Each run starts a fresh local anvil node (node_modules) with a fresh Anchor contract and
 measures, through ledger.chain.AnchorChain over HTTP JSON-RPC:
 - gas: deployment, the first anchor, a later anchor, and an anchor of 2**63 events;
 - sequential: anchor() one after the other, each waiting for its receipt (K = 1);
@@ -11,6 +11,8 @@ measures, through ledger.chain.AnchorChain over HTTP JSON-RPC:
   (the default) and without it (fixed gas limit);
 and, as baselines in the same run on the same node: one JSON-RPC round trip
 (eth_blockNumber) and local transaction signing (eth-account with coincurve).
+Then one more node is grown to --aged-blocks blocks, timing sequential anchors on the way,
+because anvil's cost per transaction grows with its chain length.
 Anchors per event follow from the checkpoint cadence: a checkpoint every N leaves, or
 every T seconds when fewer arrive, and one anchor per checkpoint.
 Figures are medians over the runs; the section of bench/RESULTS.md for this benchmark is
@@ -122,13 +124,49 @@ def anchors_per_event(events_per_s: float, leaves: int, seconds: float) -> float
     return checkpoints_per_s / events_per_s
 
 
+def aged_chain(rpc_url: str, blocks: int, sample: int) -> list[tuple[int, float]]:
+    """Sequential anchor latency (ms) as one chain grows to `blocks` blocks, in 4 steps."""
+    owner, anchorer_account = dev_accounts(2)
+    w3 = AnchorChain.http(rpc_url)
+    admin = AnchorChain.deploy(w3, owner)
+    admin.allow(anchorer_account.address)
+    chain = admin.as_account(anchorer_account)
+    size = 0
+    points = []
+    for step in range(1, 5):
+        start = time.perf_counter()
+        for _ in range(sample):
+            size += 1
+            chain.anchor(size, root_of(size))
+        points.append((int(w3.eth.block_number), (time.perf_counter() - start) / sample * 1000))
+        if step == 4:
+            break
+        # Grow the chain with pipelined anchors (bursts of 500 keep the pool short).
+        target = blocks * step // 3
+        while w3.eth.block_number < target:
+            sent = []
+            for _ in range(500):
+                size += 1
+                sent.append((chain.submit(size, root_of(size), preflight=False), size))
+            for tx_hash, s in sent:
+                chain.wait(tx_hash, s, root_of(s))
+    return points
+
+
 def report(
-    medians: dict[str, float], runs: int, args: argparse.Namespace, command: str, load: str
+    medians: dict[str, float],
+    args: argparse.Namespace,
+    *,
+    command: str,
+    load: str,
+    aged: list[tuple[int, float]],
 ) -> str:
+    runs = args.runs
     lines = [
         f"Command: `{command}`",
         "",
-        f"anvil 1.7.1 on 127.0.0.1, HTTP JSON-RPC, web3 8.0.0; medians of {runs} runs; "
+        f"anvil 1.7.1 on 127.0.0.1, HTTP JSON-RPC, web3 8.0.0; medians of {runs} runs, "
+        "each on a fresh node; "
         f"1-minute load average before/after: {load} on {os.cpu_count()} cores.",
         "",
         "| figure | value |",
@@ -157,6 +195,16 @@ def report(
             f"| {events:,} | {per_event:.6f} | {per_event * medians['gas_later']:,.1f} | "
             f"{per_event * events * 86_400:,.0f} |"
         )
+    if aged:
+        lines += [
+            "",
+            "Sequential anchor() latency as one anvil chain grows (known anvil behaviour: "
+            "its cost per transaction grows with the number of blocks):",
+            "",
+            "| blocks | ms per anchor |",
+            "|---|---|",
+            *(f"| {blocks:,} | {ms:.1f} |" for blocks, ms in aged),
+        ]
     return "\n".join(lines)
 
 
@@ -180,27 +228,42 @@ def main() -> None:
     parser.add_argument("--pipelined", type=int, default=500)
     parser.add_argument("--cadence-leaves", type=int, default=1000)
     parser.add_argument("--cadence-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--aged-blocks",
+        type=int,
+        default=6000,
+        help="grow one chain to this many blocks, timing sequential anchors on the way (0: skip)",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = parser.parse_args()
 
     results: list[dict[str, float]] = []
     load_before = os.getloadavg()[0]
-    with (
-        tempfile.TemporaryDirectory(prefix="anjian-bench-anvil-") as tmp,
-        AnvilNode(Path(tmp), persist=False) as node,
-    ):
-        for run in range(args.runs):
+    for run in range(args.runs):
+        # A fresh node per run: anvil's cost per transaction grows with its chain length.
+        with (
+            tempfile.TemporaryDirectory(prefix="anjian-bench-anvil-") as tmp,
+            AnvilNode(Path(tmp), persist=False) as node,
+        ):
             figures = one_run(node.rpc_url, args.sequential, args.pipelined)
-            results.append(figures)
-            print(
-                f"run {run + 1}/{args.runs}: "
-                + ", ".join(f"{k}={v:,.1f}" for k, v in figures.items()),
-                flush=True,
-            )
+        results.append(figures)
+        print(
+            f"run {run + 1}/{args.runs}: " + ", ".join(f"{k}={v:,.1f}" for k, v in figures.items()),
+            flush=True,
+        )
     medians = {k: statistics.median(r[k] for r in results) for k in results[0]}
+    aged: list[tuple[int, float]] = []
+    if args.aged_blocks:
+        with (
+            tempfile.TemporaryDirectory(prefix="anjian-bench-anvil-") as tmp,
+            AnvilNode(Path(tmp), persist=False) as node,
+        ):
+            aged = aged_chain(node.rpc_url, args.aged_blocks, args.sequential)
+        for blocks, ms in aged:
+            print(f"aged chain: {blocks:,} blocks -> {ms:.1f} ms per sequential anchor")
     command = ".venv/bin/python -m bench.anchor " + " ".join(sys.argv[1:])
     load = f"{load_before:.1f}/{os.getloadavg()[0]:.1f}"
-    body = report(medians, args.runs, args, command.strip(), load)
+    body = report(medians, args, command=command.strip(), load=load, aged=aged)
     print()
     print(body)
     if not args.no_write:
