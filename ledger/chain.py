@@ -18,15 +18,16 @@ tree_size as a 32-byte big-endian word, anchorer left-padded to 32 bytes]; data 
 
 Errors (queue-friendly: the caller keeps a checkpoint queued on ChainUnavailable)::
 
-    ChainError
-    ├── ChainUnavailable        node unreachable or timed out: queue, retry later
-    │   └── ConfirmationTimeout sent but not confirmed in time (carries tx_hash); anchor()
-    │                           may be called again for the same head: it is idempotent
-    ├── AnchorRejected          the contract reverted (not an anchorer, size does not grow,
-    │   │                       not the owner...): retrying the same call cannot succeed
-    │   └── AnchorConflict      another root is already anchored at this tree size
-    ├── ContractMissing         no Anchor contract at the address (e.g. a reset dev chain)
-    └── AnchorMissing           verify_anchor: the chain does not hold this anchor (any more)
+    LedgerError (ledger.errors)
+    └── ChainError
+        ├── ChainUnavailable        node unreachable or timed out: queue, retry later
+        │   └── ConfirmationTimeout sent, not confirmed in time (carries tx_hash); anchor()
+        │                           may be called again for the same head: it is idempotent
+        ├── AnchorRejected          the contract reverted (not an anchorer, size does not
+        │   │                       grow, not the owner...): retrying the same call fails
+        │   └── AnchorConflict      another root is already anchored at this tree size
+        ├── ContractMissing         no Anchor contract at the address (a reset dev chain)
+        └── AnchorMissing           verify_anchor: the chain does not (any more) hold it
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from ledger.contracts import ContractArtifact, load_artifact
+from ledger.errors import LedgerError
 
 __all__ = [
     "ANCHORED_TOPIC",
@@ -95,8 +97,8 @@ _REVERTS = _revert_errors()
 _UNREACHABLE = (OSError, ProviderConnectionError, TimeExhausted)  # requests errors are OSErrors
 
 
-class ChainError(Exception):
-    """Base class of the chain adapter's errors."""
+class ChainError(LedgerError):
+    """Base class of the chain adapter's errors (a LedgerError, like all of the ledger's)."""
 
 
 class ChainUnavailable(ChainError):
