@@ -509,13 +509,20 @@ class AnchorChain:
     # -------------------------------------------------------------------- internals
 
     def _existing_anchor(self, tree_size: int, root: bytes) -> AnchorReceipt | None:
-        """The receipt of (tree_size, root) if already on chain; AnchorConflict on another root."""
+        """The receipt of (tree_size, root) once it has K confirmations, if already on chain.
+
+        AnchorConflict when another root holds the size; ConfirmationTimeout when the earlier
+        transaction has not yet got its K confirmations.
+        """
         anchored = self.root_at(tree_size)
         if anchored is None:
             return None
         if anchored != root:
             raise AnchorConflict(tree_size, root, anchored)
-        return self.find_anchor(tree_size)
+        found = self.find_anchor(tree_size)
+        if found is not None:
+            self._wait_receipt(found.tx_hash)
+        return found
 
     def _why_rejected(self, tree_size: int) -> str:
         if self.account is not None and not self.is_anchorer(self.account.address):

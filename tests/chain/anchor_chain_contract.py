@@ -200,6 +200,20 @@ class AnchorChainContract:
         receipt = patient.wait(tx_hash, 1, root_of("1"))
         assert w3.eth.block_number - receipt.block_number + 1 == 3
 
+    def test_retrying_an_anchor_that_timed_out_returns_the_landed_one(
+        self, w3: Web3, anchorer: AnchorChain
+    ) -> None:
+        patient = AnchorChain(w3, anchorer.address, ANCHORER, confirmations=2, timeout=0.05)
+        with pytest.raises(ConfirmationTimeout) as caught:
+            patient.anchor(1, root_of("1"))
+        with pytest.raises(ConfirmationTimeout):  # landed, but still short of K
+            patient.anchor(1, root_of("1"))
+        self.mine(w3, 1)
+        before = w3.eth.get_transaction_count(ANCHORER.address)
+        receipt = patient.anchor(1, root_of("1"))  # the queue's retry of the same head
+        assert receipt.tx_hash == caught.value.tx_hash
+        assert w3.eth.get_transaction_count(ANCHORER.address) == before  # nothing new sent
+
     def test_gas_per_anchor_is_bounded_whatever_the_events_covered(
         self, w3: Web3, anchorer: AnchorChain
     ) -> None:
