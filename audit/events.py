@@ -86,8 +86,12 @@ def _read(n: StoredNotification) -> _Stored:
         stamp = state["timestamp"]
         recorded_at = stamp["_data_"]
         transcoding = stamp["_type_"]
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise RecordError(n.id, f"state is not a signed event's: {exc!r}") from None
+    except UnicodeDecodeError as exc:
+        raise RecordError(n.id, f"state is not UTF-8 (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise RecordError(n.id, f"state is not JSON ({exc.msg} at {exc.pos})") from None
+    except (KeyError, TypeError) as exc:
+        raise RecordError(n.id, f"state lacks {exc}") from None
     if transcoding != "datetime_iso" or type(recorded_at) is not str:
         raise RecordError(n.id, "timestamp is not stored as a datetime_iso transcoding")
     if type(envelope) is not str or type(signature) is not str or type(kid) is not str:
@@ -143,6 +147,15 @@ def _verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     except BadSignatureError:
         return False
     return True
+
+
+def _command_id(envelope: str) -> str:
+    """The top-level "id" of canonical envelope text, without parsing it: the keys after
+    "id" (occurred_at, region, role, subject, type) hold plain strings, and inside a JSON
+    string a quote is always escaped, so the last `,"id":"` is the top-level one. Used only
+    for events whose leaf proves their bytes unchanged since they were checked in full."""
+    start = envelope.rfind(',"id":"') + 7
+    return envelope[start : envelope.find('"', start)]
 
 
 def _same_uuid(text: object, oid: object) -> bool:
@@ -210,6 +223,8 @@ class EventChecker:
                 if job is not None:
                     key, message, signature = job
                     jobs.append((len(out) - 1, key, message, signature))
+            elif not self._first_use(_command_id(stored.envelope)):
+                checked.fail("replay", "its command was recorded before")
         self.signatures += len(jobs)
         chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
         if self._pool is None:

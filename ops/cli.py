@@ -68,11 +68,14 @@ def record(
     file: Annotated[str, typer.Argument(help="JSON Lines of commands, or - for stdin")],
     batch: Annotated[int, typer.Option(help="commands per all-or-nothing transaction")] = 1,
     as_json: JsonOpt = False,
+    sync: Annotated[
+        bool, typer.Option(help="then log, checkpoint and anchor them (anjian ledger sync)")
+    ] = True,
 ) -> None:
     """Record JSON Lines of commands; print the recorded event ids.
 
     On the first invalid line, exit non-zero naming the line and the reason: nothing from that
-    line (nor from the rest of its batch) is stored.
+    line (nor from the rest of its batch) is stored. Then the ledger syncs (one line on stderr).
     """
     if batch < 1:
         fail("UsageError", "--batch must be at least 1", 2)
@@ -115,6 +118,8 @@ def record(
                 flush()
         flush()
         _report(results, as_json)
+        if sync and results:
+            _sync_after_record(p)
 
 
 def _report(results: list[dict[str, Any]], as_json: bool) -> None:
@@ -238,6 +243,215 @@ def catalog(as_json: JsonOpt = False) -> None:
             s["rule"],
         )
     out.print(table)
+
+
+# -- ledger and audit -------------------------------------------------------------------------
+
+ledger_app = typer.Typer(
+    help="账本 ledger: the Merkle log of every event, signed checkpoints, chain anchors.",
+    no_args_is_help=True,
+)
+audit_app = typer.Typer(
+    help="审计 audit: verify records, proofs, checkpoints and anchors from first principles.",
+    no_args_is_help=True,
+)
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(audit_app, name="audit")
+
+LogKeyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--log-key", help="trusted C2SP verifier key of the log (name+keyid+base64)"),
+]
+RpcOpt = Annotated[str | None, typer.Option("--rpc", help="JSON-RPC URL of the chain")]
+
+
+@contextmanager
+def ledger_platform() -> Iterator[Platform]:
+    """The platform without genesis (ledger and audit commands never write records) and with
+    the ledger service's errors mapped to `ErrorName: message`, exit 1."""
+    from ops.ledger_service import LedgerServiceError
+
+    p = build(load_settings())
+    try:
+        yield p
+    except (LedgerServiceError, DomainError) as exc:
+        fail(type(exc).__name__, str(exc))
+    finally:
+        p.close()
+
+
+def _sync_after_record(p: Platform) -> None:
+    from ops.ledger_service import LedgerServiceError, sync
+
+    try:
+        report = sync(p)
+    except LedgerServiceError as exc:
+        fail(type(exc).__name__, f"recorded, but the ledger refused to go on: {exc}")
+    err.print(f"ledger: {escape(report.summary())}", soft_wrap=True)
+
+
+@ledger_app.command("sync")
+def ledger_sync(
+    anchor: Annotated[bool, typer.Option(help="anchor the newest checkpoint on the chain")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the stored history, log every new event, sign checkpoints, anchor the newest.
+
+    Exits non-zero, appending and anchoring nothing, when a stored event, leaf, checkpoint or
+    anchor fails its check (LedgerHalted) or the chain contradicts the log (ChainConflict).
+    An unreachable chain is not an error: the checkpoints stay queued for the next sync.
+    """
+    from ops.ledger_service import sync
+
+    with ledger_platform() as p:
+        report = sync(p, anchor=anchor)
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        out.print(escape(report.summary()), soft_wrap=True)
+    if report.chain_error:
+        err.print(f"[yellow]ChainUnavailable[/]: {escape(report.chain_error)}", soft_wrap=True)
+
+
+@ledger_app.command("status")
+def ledger_status(as_json: JsonOpt = False) -> None:
+    """Tree size, unlogged events, the latest checkpoint and anchor, queued checkpoints."""
+    from ops.ledger_service import status
+
+    with ledger_platform() as p:
+        st = status(p)
+    if as_json:
+        emit_json(st.to_json())
+        return
+    cp, anchor = st.latest_checkpoint, st.latest_anchor
+    rows = [
+        ("树 tree size", f"{st.tree_size} leaves, root {st.root}"),
+        ("待记 unlogged", f"{st.unlogged} notification id(s) after {st.last_notification_id}"),
+        ("检查点 checkpoint", "none" if cp is None else
+            f"#{cp['seq']} size {cp['tree_size']} at {cp['created_at']} ({st.checkpoints} in all)"),
+        ("锚定 anchor", "none" if anchor is None else
+            f"size {anchor['tree_size']} block {anchor['block_number']} chain {anchor['chain_id']}"
+            f" contract {anchor['contract']} tx {anchor['tx_hash']}"),
+        ("排队 queued", f"{st.queued} checkpoint(s) await anchoring"),
+        ("丢失 lost", f"{st.lost_anchors} anchor(s) lost by the chain and submitted again"),
+        ("链 chain", st.chain),
+        ("日志密钥 log key", st.log_key),
+    ]  # fmt: skip
+    for label, value in rows:
+        out.print(f"  {label:<18} {escape(value)}", soft_wrap=True)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    as_json: JsonOpt = False,
+    rpc: RpcOpt = None,
+    log_key: LogKeyOpt = None,
+    offline: Annotated[bool, typer.Option(help="do not check anchors on the chain")] = False,
+) -> None:
+    """Recheck everything from the stored bytes: events, signatures, keys, leaves, checkpoints,
+    consistency, anchors and the chain. Exit 0 only when everything holds; otherwise list
+    every failing record (event id, leaf index, what failed) and exit 1."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from ops.ledger_service import verify
+
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=as_json,
+    )
+    task = bar.add_task("审计 verifying events", total=None)
+    with ledger_platform() as p, bar:
+        report = verify(
+            p,
+            rpc_url=rpc,
+            log_keys=log_key or (),
+            offline=offline,
+            progress=lambda n: bar.advance(task, n),
+            total=lambda n: bar.update(task, total=n),
+        )
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        out.print(
+            f"{report.events} events ({report.pending} not logged yet), {report.leaves} leaves, "
+            f"{report.signatures} signatures, {report.checkpoints} checkpoints, "
+            f"{report.anchors} anchors, {report.chain_anchors} on chain; "
+            f"{report.seconds:.2f} s",
+            soft_wrap=True,
+        )
+        for note in report.notes:
+            err.print(f"[yellow]note[/]: {escape(note)}", soft_wrap=True)
+        for f in report.failures:
+            out.print(f"[bold red]FAIL[/] {escape(str(f))}", soft_wrap=True)
+        out.print("[bold green]OK[/]" if report.ok else f"{len(report.failures)} failure(s)")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("proof")
+def audit_proof(
+    event_id: Annotated[str, typer.Argument(help="<subject uuid>:<version>")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="write the bundle here (default stdout)")
+    ] = None,
+) -> None:
+    """Write the offline proof bundle of one event: envelope, signature, key, leaf, inclusion
+    proof, signed checkpoint, log key, anchor and consistency proof (verify: audit check)."""
+    from ops.ledger_service import make_bundle
+
+    with ledger_platform() as p:
+        bundle = make_bundle(p, event_id)
+    text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"bundle of {escape(event_id)} written to {escape(str(output))}")
+
+
+@audit_app.command("check")
+def audit_check(
+    file: Annotated[str, typer.Argument(help="a bundle from `audit proof`, or - for stdin")],
+    rpc: RpcOpt = None,
+    log_key: Annotated[
+        str | None, typer.Option("--log-key", help="the log's verifier key you trust")
+    ] = None,
+    contract: Annotated[
+        str | None, typer.Option("--contract", help="the Anchor contract address you trust")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify a bundle with no database: signature, leaf, inclusion, signed checkpoint,
+    consistency to the anchor and, with --rpc, the anchor transaction on chain. Exit 1 naming
+    what failed. Needs nothing of the platform: `python -m audit check` does the same."""
+    from audit.bundle import check_bundle
+    from audit.errors import RpcError
+    from audit.rpc import RpcClient
+
+    try:
+        raw = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+        doc = json.loads(raw)
+    except (OSError, ValueError) as exc:
+        fail("BundleFormatError", f"cannot read {file}: {exc}", 2)
+    try:
+        client = RpcClient(rpc) if rpc else None
+    except RpcError as exc:
+        fail("RpcError", str(exc), 2)
+    result = check_bundle(doc, log_key=log_key, rpc=client, contract=contract)
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        for step in result.steps:
+            mark = {True: "[green]ok[/]  ", False: "[bold red]FAIL[/]", None: "[yellow]skip[/]"}
+            out.print(f"{mark[step.ok]} {step.name:<12} {escape(step.detail)}", soft_wrap=True)
+    if not result.ok:
+        names = ", ".join(s.name for s in result.failed)
+        fail("BundleInvalid", f"failed: {names}")
 
 
 def main() -> None:
