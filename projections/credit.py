@@ -33,16 +33,17 @@ from sqlalchemy import (
     String,
     Table,
     delete,
-    insert,
     select,
 )
 
 from domain.accident import grade_of
+from projections.bulk import insert_rows
 from projections.events import Event, utc_naive
 from projections.follower import Projection
+from projections.rows import CACHE_ROWS
 from projections.rulebook import Applied, Facts, Rating, Rulebook, rate
 from projections.store import metadata, within
-from projections.subjects import CHUNK, SubjectIndex, _chunks
+from projections.subjects import SubjectIndex, _chunks
 
 credit = Table(
     "rm_credit",
@@ -127,9 +128,12 @@ class Credit(Projection):
         self.name = f"credit-{book.version}"
         self.version = book.digest
         self.subjects = SubjectIndex(credit_subjects, {"rulebook": book.version})
+        # uscc → its row as stored (None: not rated); see rows.RowProjection.
+        self._rows: dict[str, dict[str, Any] | None] = {}
 
     def forget(self) -> None:
         self.subjects.forget()
+        self._rows.clear()
 
     def reset(self, conn: Connection) -> None:
         for t in self.tables:
@@ -141,33 +145,39 @@ class Credit(Projection):
         owned = [(e, self.subjects.owner(e)) for e in events]
         self.subjects.flush(conn)
         touched = sorted({u for _, u in owned if u is not None})
-        rows: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(touched):
+        if len(self._rows) + len(touched) > CACHE_ROWS:
+            self._rows.clear()
+        missing = [u for u in touched if u not in self._rows]
+        for u in missing:
+            self._rows[u] = None
+        for chunk in _chunks(missing):
             q = select(credit).where(
                 credit.c.rulebook == self.book.version, credit.c.uscc.in_(chunk)
             )
-            for r in conn.execute(q):
-                rows[r.uscc] = dict(r._mapping)
+            for found in conn.execute(q):
+                self._rows[found.uscc] = dict(found._mapping)
+        stored = {u for u in touched if self._rows[u] is not None}
+        dirty: set[str] = set()
         moves: list[dict[str, Any]] = []
         for e, uscc in owned:
             if uscc is None:
                 continue
-            row = rows.get(uscc)
+            row = self._rows[uscc]
             if row is None:
                 if not (e.kind == "enterprise" and e.verb == "register"):
                     continue  # not rated: its registration is not in this log
-                row = rows[uscc] = self._new_row(e, uscc)
-            self._apply_one(row, e, moves)
-        for chunk in _chunks(list(rows)):
+                row = self._rows[uscc] = self._new_row(e, uscc)
+            if self._apply_one(row, e, moves):
+                dirty.add(uscc)
+        rewrite = sorted(dirty & stored)
+        for chunk in _chunks(rewrite):
             conn.execute(
                 delete(credit).where(
                     credit.c.rulebook == self.book.version, credit.c.uscc.in_(chunk)
                 )
             )
-        if rows:
-            conn.execute(insert(credit), list(rows.values()))
-        for i in range(0, len(moves), CHUNK):
-            conn.execute(insert(credit_moves), moves[i : i + CHUNK])
+        insert_rows(conn, credit, [r for u in sorted(dirty) if (r := self._rows[u]) is not None])
+        insert_rows(conn, credit_moves, moves)
 
     def _new_row(self, e: Event, uscc: str) -> dict[str, Any]:
         facts: Facts = {
@@ -192,15 +202,18 @@ class Credit(Projection):
             "last_notification_id": 0,
         }
 
-    def _apply_one(self, row: dict[str, Any], e: Event, moves: list[dict[str, Any]]) -> None:
+    def _apply_one(self, row: dict[str, Any], e: Event, moves: list[dict[str, Any]]) -> bool:
         """Re-rate only when something can have changed: a window opened or closed since the
-        last rating (next_change), or the event changed the facts the rules read."""
+        last rating (next_change), or the event changed the facts the rules read. True when
+        the row changed (and must be written)."""
         at = e.instant
         facts: Facts = row["facts"]
-        row["last_notification_id"] = e.notification_id
-        last = None if row["grade"] == "" else _rating_of(row)
+        fresh = row["grade"] == ""
+        dirty = False
+        last: Rating | None = None
         due = row["explanation"].get("next_change")
-        if last is not None and due is not None and at >= datetime.fromisoformat(due):
+        if not fresh and due is not None and at >= datetime.fromisoformat(due):
+            last = _rating_of(row)
             before = rate(self.book, facts, at)
             if before.key() != last.key():
                 changed = _changed(last, before)
@@ -220,8 +233,11 @@ class Credit(Projection):
                 )
             self._store(row, before, e)
             last = before
-        if not self._learn(facts, e) and last is not None:
-            return
+            dirty = True
+        if not self._learn(facts, e) and not fresh:
+            return dirty
+        if last is None and not fresh:
+            last = _rating_of(row)
         after = rate(self.book, facts, at)
         if last is None or after.key() != last.key():
             changed = (
@@ -243,6 +259,7 @@ class Credit(Projection):
                 )
             )
         self._store(row, after, e)
+        return True
 
     @staticmethod
     def _store(row: dict[str, Any], r: Rating, e: Event) -> None:
@@ -252,6 +269,7 @@ class Credit(Projection):
             candidate=bool(r.candidate),
             rated_at=e.at,
             explanation=_explanation(r),
+            last_notification_id=e.notification_id,
         )
 
     def _move(

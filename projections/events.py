@@ -35,19 +35,13 @@ class Event:
     recorded_at: str  # ISO 8601, the platform's clock
     data: dict[str, Any]
     at: datetime  # occurred_at as naive UTC (how read models store instants)
+    kind: str  # the command type before the dot: "hazard"
+    verb: str  # and after it: "report"
 
     @property
     def event_id(self) -> str:
         """`<subject>:<version>`: the id `anjian show` and the ledger prove."""
         return f"{self.subject}:{self.version}"
-
-    @property
-    def kind(self) -> str:
-        return self.type.partition(".")[0]
-
-    @property
-    def verb(self) -> str:
-        return self.type.partition(".")[2]
 
     @property
     def instant(self) -> datetime:
@@ -68,6 +62,7 @@ def decode(raw: Raw) -> Event:
         env = json.loads(state["envelope"])
         ts = state["timestamp"]
         occurred = env["occurred_at"]
+        kind, _, verb = env["type"].partition(".")
         return Event(
             notification_id=nid,
             subject=str(originator_id),
@@ -80,6 +75,8 @@ def decode(raw: Raw) -> Event:
             recorded_at=ts["_data_"] if isinstance(ts, dict) else str(ts),
             data=env["data"],
             at=utc_naive(occurred),
+            kind=kind,
+            verb=verb,
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise UndecodableEvent(

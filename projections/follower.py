@@ -56,6 +56,13 @@ class Projection(ABC):
     def wants(self, event: Event) -> bool:
         return not self.kinds or event.kind in self.kinds
 
+    def select(self, events: Sequence[Event]) -> list[Event]:
+        """The events of a batch this projection reads."""
+        if not self.kinds:
+            return list(events)
+        kinds = self.kinds
+        return [e for e in events if e.kind in kinds]
+
     @abstractmethod
     def apply(self, conn: Connection, events: Sequence[Event]) -> None:
         """Apply events (in log order) to this projection's tables."""
@@ -221,10 +228,9 @@ class Follower:
                         raise ConcurrentFollower(
                             f"projection {p.name} moved past {old} under this follower"
                         )
-                    if old < first:
-                        mine = [e for e in events if p.wants(e)]
-                    else:
-                        mine = [e for e in events if e.notification_id > old and p.wants(e)]
+                    mine = p.select(
+                        events if old < first else [e for e in events if e.notification_id > old]
+                    )
                     if mine:
                         p.apply(conn, mine)
         except BaseException as exc:

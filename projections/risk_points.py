@@ -15,10 +15,10 @@ from sqlalchemy import (
     String,
     Table,
     delete,
-    insert,
     tuple_,
 )
 
+from projections.bulk import insert_rows
 from projections.events import Event
 from projections.follower import Projection
 from projections.store import metadata
@@ -65,4 +65,4 @@ class RiskPoints(Projection):
                     tuple_(risk_points.c.enterprise, risk_points.c.point).in_(keys[i : i + 400])
                 )
             )
-        conn.execute(insert(risk_points), list(latest.values()))
+        insert_rows(conn, risk_points, list(latest.values()))

@@ -11,8 +11,9 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Table, delete, insert, select
+from sqlalchemy import Connection, Table, delete, select
 
+from projections.bulk import insert_rows
 from projections.events import Event
 from projections.follower import Projection
 from projections.subjects import CHUNK, _chunks
@@ -33,19 +34,32 @@ class RowProjection(Projection):
         and return `row`.
         """
 
+    def __init__(self) -> None:
+        # subject → its row as stored (None: no row). Rows written by this process are kept,
+        # so a rebuild never reads back what it wrote; bounded, and dropped on any rollback.
+        self._rows: dict[str, Row | None] = {}
+
+    def forget(self) -> None:
+        self._rows.clear()
+
     def apply(self, conn: Connection, events: Sequence[Event]) -> None:
         subjects = sorted({e.subject for e in events})
-        rows: dict[str, Row | None] = dict.fromkeys(subjects)
-        for chunk in _chunks(subjects):
-            for r in conn.execute(select(self.table).where(self.table.c.subject.in_(chunk))):
-                rows[r.subject] = dict(r._mapping)
+        if len(self._rows) + len(subjects) > CACHE_ROWS:
+            self._rows.clear()
+        missing = [s for s in subjects if s not in self._rows]
+        for s in missing:
+            self._rows[s] = None
+        for chunk in _chunks(missing):
+            for found in conn.execute(select(self.table).where(self.table.c.subject.in_(chunk))):
+                self._rows[found.subject] = dict(found._mapping)
+        stored = [s for s in subjects if self._rows[s] is not None]
         for e in events:
-            rows[e.subject] = self.evolve(rows[e.subject], e)
-        for chunk in _chunks(subjects):
+            self._rows[e.subject] = self.evolve(self._rows[e.subject], e)
+        for chunk in _chunks(stored):
             conn.execute(delete(self.table).where(self.table.c.subject.in_(chunk)))
-        fresh = [r for r in rows.values() if r is not None]
-        if fresh:
-            conn.execute(insert(self.table), fresh)
+        insert_rows(conn, self.table, [row for s in subjects if (row := self._rows[s]) is not None])
 
+
+CACHE_ROWS = 300_000
 
 __all__ = ["CHUNK", "Row", "RowProjection"]

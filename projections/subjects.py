@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, select
 
+from projections.bulk import insert_rows
 from projections.events import Event
 
 CHUNK = 500  # bound parameters per IN (...) query
@@ -63,9 +64,10 @@ class SubjectIndex:
 
     def flush(self, conn: Connection) -> None:
         if self._pending:
-            conn.execute(
-                insert(self.table),
-                [{"subject": s, "uscc": u, **self.scope} for s, u in self._pending.items()],
+            insert_rows(
+                conn,
+                self.table,
+                [{"subject": k, "uscc": u, **self.scope} for k, u in self._pending.items()],
             )
             self._pending.clear()
 

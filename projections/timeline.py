@@ -20,10 +20,10 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
-    insert,
     select,
 )
 
+from projections.bulk import insert_rows
 from projections.catalog_view import STAGES, event_name_of, stage_of
 from projections.events import Event, utc_naive
 from projections.follower import Projection
@@ -89,7 +89,7 @@ class Timeline(Projection):
             )
         self.subjects.flush(conn)
         if rows:
-            conn.execute(insert(timeline), rows)
+            insert_rows(conn, timeline, rows)
 
 
 @dataclass(frozen=True)
