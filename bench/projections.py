@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import Application
@@ -74,11 +74,23 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2023, 1, 1, 9, 0, tzinfo=SHANGHAI)
 SMALL_FINE = {"types": ["fine"], "fine_yuan": 10_000}
 EVIDENCE = [{"ref": "photo-1", "sha256": "ab" * 32}]
-PLAN = {"goal": "消除隐患", "method": "更换设备", "funds_materials": "资金已落实",
-        "responsible": "设备部", "safety_measures": "停用并制定应急预案"}
+PLAN = {
+    "goal": "消除隐患",
+    "method": "更换设备",
+    "funds_materials": "资金已落实",
+    "responsible": "设备部",
+    "safety_measures": "停用并制定应急预案",
+}
 CRITERIA = [f"GB-HC-{i:02d}" for i in range(1, 13)]
-INDUSTRIES = ["hazardous_chemicals", "non_coal_mining", "metallurgy", "construction",
-              "fireworks", "industry_trade", "warehousing"]
+INDUSTRIES = [
+    "hazardous_chemicals",
+    "non_coal_mining",
+    "metallurgy",
+    "construction",
+    "fireworks",
+    "industry_trade",
+    "warehousing",
+]
 INSERT_CHUNK = 10_000
 
 
@@ -107,32 +119,63 @@ class Synth:
         self.seq = 0
         self.serial = 0
         self.prefectures = sorted(PREFECTURES)
-        self.add(START - timedelta(days=30), PLATFORM_ACCOUNT, "actor.register", "420000",
-                 actor_id(PLATFORM_ACCOUNT), self._actor_data(PLATFORM_ACCOUNT, "platform",
-                                                              "420000"))
+        self.add(
+            START - timedelta(days=30),
+            PLATFORM_ACCOUNT,
+            "actor.register",
+            "420000",
+            actor_id(PLATFORM_ACCOUNT),
+            self._actor_data(PLATFORM_ACCOUNT, "platform", "420000"),
+        )
         for p in self.prefectures:
             for account in (f"r-{p}", f"o-{p}-1", f"o-{p}-2"):
                 self.actor(START - timedelta(days=29), account, "regulator", p)
 
-    def add(self, at: datetime, account: str, ctype: str, region: str, subject: uuid.UUID,
-            data: dict[str, Any]) -> None:
+    def add(  # noqa: PLR0917  (one planned command: when, who, what, where, on what, data)
+        self,
+        at: datetime,
+        account: str,
+        ctype: str,
+        region: str,
+        subject: uuid.UUID,
+        data: dict[str, Any],
+    ) -> None:
         self.seq += 1
         self.plan.append(Planned(at, self.seq, account, ctype, region, subject, data))
 
-    def _actor_data(self, account: str, role: str, jurisdiction: str,
-                    enterprise: str | None = None) -> dict[str, Any]:
+    def _actor_data(
+        self, account: str, role: str, jurisdiction: str, enterprise: str | None = None
+    ) -> dict[str, Any]:
         key = self.keys.setdefault(account, KeyPair.generate())
         self.roles[account] = role
-        data = {"account": account, "role": role, "name": account, "jurisdiction": jurisdiction,
-                "public_key": key.public_key_b64, "custody": "own"}
+        data = {
+            "account": account,
+            "role": role,
+            "name": account,
+            "jurisdiction": jurisdiction,
+            "public_key": key.public_key_b64,
+            "custody": "own",
+        }
         if enterprise:
             data["enterprise"] = enterprise
         return data
 
-    def actor(self, at: datetime, account: str, role: str, jurisdiction: str,
-              enterprise: str | None = None) -> None:
-        self.add(at, PLATFORM_ACCOUNT, "actor.register", jurisdiction, actor_id(account),
-                 self._actor_data(account, role, jurisdiction, enterprise))
+    def actor(
+        self,
+        at: datetime,
+        account: str,
+        role: str,
+        jurisdiction: str,
+        enterprise: str | None = None,
+    ) -> None:
+        self.add(
+            at,
+            PLATFORM_ACCOUNT,
+            "actor.register",
+            jurisdiction,
+            actor_id(account),
+            self._actor_data(account, role, jurisdiction, enterprise),
+        )
 
     def enterprise(self) -> None:
         """One enterprise's story, its steps at strictly increasing instants."""
@@ -150,38 +193,112 @@ class Synth:
             t = t + timedelta(days=days, minutes=minutes)
             return t
 
-        self.add(step(), reg, "enterprise.register", region, ent, {
-            "uscc": uscc, "name": f"企业{self.serial}", "industry": rng.choice(INDUSTRIES),
-            "standardisation": rng.choice(["level1", "level2", "level2", "level3", "none"]),
-            "employees": rng.randint(10, 2000)})
+        self.add(
+            step(),
+            reg,
+            "enterprise.register",
+            region,
+            ent,
+            {
+                "uscc": uscc,
+                "name": f"企业{self.serial}",
+                "industry": rng.choice(INDUSTRIES),
+                "standardisation": rng.choice(["level1", "level2", "level2", "level3", "none"]),
+                "employees": rng.randint(10, 2000),
+            },
+        )
         self.actor(step(), me, "enterprise", region, uscc)
         for i in range(rng.choice([1, 1, 2])):
-            self.add(step(), reg, "enterprise.assess_risk_point", region, ent, {
-                "uscc": uscc, "point": f"RP-{i}", "name": "风险点", "five_highs": ["process"],
-                "colour": rng.choice(["red", "orange", "yellow", "yellow", "blue", "blue"])})
+            self.add(
+                step(),
+                reg,
+                "enterprise.assess_risk_point",
+                region,
+                ent,
+                {
+                    "uscc": uscc,
+                    "point": f"RP-{i}",
+                    "name": "风险点",
+                    "five_highs": ["process"],
+                    "colour": rng.choice(["red", "orange", "yellow", "yellow", "blue", "blue"]),
+                },
+            )
         if rng.random() < 0.3:
             permit = uuid.uuid4()
-            self.add(step(), reg, "permit.apply", region, permit, {
-                "enterprise": uscc, "industry": "hazardous_chemicals", "scope": "生产"})
+            self.add(
+                step(),
+                reg,
+                "permit.apply",
+                region,
+                permit,
+                {"enterprise": uscc, "industry": "hazardous_chemicals", "scope": "生产"},
+            )
             self.add(step(3), reg, "permit.grant", region, permit, {"number": "安许"})
         if rng.random() < 0.6:
-            self.add(step(), reg, "certificate.issue", region, uuid.uuid4(), {
-                "enterprise": uscc, "category": "welding_cutting", "operation": "焊接",
-                "holder": {"ref": str(uuid.uuid4()), "commitment": "5e" * 32,
-                           "sealed": "c2VhbGVk"},
-                "number": f"T{self.serial}", "exam_score": 88,
-                "exam_on": (t - timedelta(days=3)).date().isoformat()})
+            self.add(
+                step(),
+                reg,
+                "certificate.issue",
+                region,
+                uuid.uuid4(),
+                {
+                    "enterprise": uscc,
+                    "category": "welding_cutting",
+                    "operation": "焊接",
+                    "holder": {
+                        "ref": str(uuid.uuid4()),
+                        "commitment": "5e" * 32,
+                        "sealed": "c2VhbGVk",
+                    },
+                    "number": f"T{self.serial}",
+                    "exam_score": 88,
+                    "exam_on": (t - timedelta(days=3)).date().isoformat(),
+                },
+            )
         inspection = uuid.uuid4()
-        self.add(step(rng.uniform(1, 60)), o1, "inspection.start", region, inspection, {
-            "enterprise": uscc, "type": "routine_plan", "officers": [o1, o2]})
-        self.add(step(), o1, "inspection.record_finding", region, inspection, {
-            "finding": "F1", "kind": "violation", "description": "未按规定排查"})
+        self.add(
+            step(rng.uniform(1, 60)),
+            o1,
+            "inspection.start",
+            region,
+            inspection,
+            {"enterprise": uscc, "type": "routine_plan", "officers": [o1, o2]},
+        )
+        self.add(
+            step(),
+            o1,
+            "inspection.record_finding",
+            region,
+            inspection,
+            {"finding": "F1", "kind": "violation", "description": "未按规定排查"},
+        )
         self.add(step(), o1, "inspection.close", region, inspection, {"summary": "检查结束"})
         for _ in range(rng.choice([1, 2, 3, 4])):
             self._hazard(step(rng.uniform(1, 90)), uscc, region, reg, me, o1, o2, "general")
-        if rng.random() < 0.3:
-            self._hazard(step(rng.uniform(1, 30)), uscc, region, reg, me, o1, o2, "major")
+        # Major hazards: some enterprises meet the same criterion again (repeated hazards).
+        criteria = rng.sample(CRITERIA, 2)
+        for _ in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):
+            self._hazard(
+                step(rng.uniform(1, 30)),
+                uscc,
+                region,
+                reg,
+                me,
+                o1,
+                o2,
+                "major",
+                rng.choice(criteria),
+            )
             t = max(t, self.plan[-1].at)
+        # Most are penalised at most twice; a few repeat offenders four times in 150 days
+        # while a major hazard is open (安全生产法 §113).
+        if rng.random() < 0.02:
+            self._hazard(
+                step(1), uscc, region, reg, me, o1, o2, "major", criteria[0], keep_open=True
+            )
+            for _ in range(4):
+                self._penalty(step(rng.uniform(20, 35)), uscc, region, o1, o2)
+                t = max(t, self.plan[-1].at)
         for _ in range(rng.choice([0, 1, 1, 2])):
             self._penalty(step(rng.uniform(1, 120)), uscc, region, o1, o2)
             t = max(t, self.plan[-1].at)
@@ -191,24 +308,48 @@ class Synth:
         if rng.random() < 0.3:
             self._sensors(step(rng.uniform(1, 30)), uscc, region, reg, me)
 
-    def _hazard(self, t: datetime, uscc: str, region: str, reg: str, me: str, o1: str, o2: str,
-                grade: str) -> None:
+    def _hazard(  # noqa: PLR0917  (the enterprise's parties, as in enterprise())
+        self,
+        t: datetime,
+        uscc: str,
+        region: str,
+        reg: str,
+        me: str,
+        o1: str,
+        o2: str,
+        grade: str,
+        criterion: str = "",
+        *,
+        keep_open: bool = False,
+    ) -> None:
         rng, case = self.rng, uuid.uuid4()
         deadline = (t + timedelta(days=30)).date().isoformat()
-        data: dict[str, Any] = {"enterprise": uscc, "grade": grade, "source": "public_tip",
-                                "description": "隐患"}
+        data: dict[str, Any] = {
+            "enterprise": uscc,
+            "grade": grade,
+            "source": "public_tip",
+            "description": "隐患",
+        }
         if grade == "major":
-            data["criterion_ref"] = rng.choice(CRITERIA)
+            data["criterion_ref"] = criterion or rng.choice(CRITERIA)
         steps: list[tuple[float, str, str, dict[str, Any]]] = [
             (0, reg, "report", data),
             (0.1, reg, "order_rectification", {"deadline": deadline, "requirements": "整改"}),
         ]
         if grade == "major":
             steps += [
-                (1, me, "report_to_regulator", {"status_and_cause": "老化",
-                                                "harm_analysis": "中毒"}),
-                (2, reg, "list_for_supervision", {"supervisor": "应急管理局",
-                                                  "document_no": "DB-1"}),
+                (
+                    1,
+                    me,
+                    "report_to_regulator",
+                    {"status_and_cause": "老化", "harm_analysis": "中毒"},
+                ),
+                (
+                    2,
+                    reg,
+                    "list_for_supervision",
+                    {"supervisor": "应急管理局", "document_no": "DB-1"},
+                ),
                 (3, me, "file_plan", {**PLAN, "time_limit": deadline}),
             ]
         steps += [
@@ -218,24 +359,46 @@ class Synth:
             (9, reg, "close", {"document_no": "XH-1"}),
         ]
         # Some cases stay open (and go overdue); more major ones stay under supervision.
-        if rng.random() < (0.4 if grade == "major" else 0.15):
+        if keep_open:
+            steps = steps[:4]
+        elif rng.random() < (0.4 if grade == "major" else 0.15):
             steps = steps[: rng.randint(2, len(steps) - 1)]
         for i, (days, who, verb, d) in enumerate(steps):
             self.add(t + timedelta(days=days, minutes=i), who, f"hazard.{verb}", region, case, d)
 
     def _penalty(self, t: datetime, uscc: str, region: str, o1: str, o2: str) -> None:
         case = uuid.uuid4()
-        steps = [
-            ("file", {"enterprise": uscc, "case_no": f"罚-{case.hex[:8]}",
-                      "violation": "未按规定排查隐患", "basis": "安全生产法 §102",
-                      "violation_date": (t - timedelta(days=5)).date().isoformat()}),
+        steps: list[tuple[str, dict[str, Any]]] = [
+            (
+                "file",
+                {
+                    "enterprise": uscc,
+                    "case_no": f"罚-{case.hex[:8]}",
+                    "violation": "未按规定排查隐患",
+                    "basis": "安全生产法 §102",
+                    "violation_date": (t - timedelta(days=5)).date().isoformat(),
+                },
+            ),
             ("investigate", {"officers": [o1, o2], "facts": "查明", "evidence": EVIDENCE}),
-            ("review", {"conclusion": "penalty", "opinion": "事实清楚",
-                        "proposed": SMALL_FINE}),
-            ("notify", {"facts": "事实", "basis": "§102", "proposed": SMALL_FINE,
-                        "rights": ["statement", "defence"]}),
-            ("decide", {"decision_no": "决-1", "outcome": "penalty", "penalty": SMALL_FINE,
-                        "reasons": "理由"}),
+            ("review", {"conclusion": "penalty", "opinion": "事实清楚", "proposed": SMALL_FINE}),
+            (
+                "notify",
+                {
+                    "facts": "事实",
+                    "basis": "§102",
+                    "proposed": SMALL_FINE,
+                    "rights": ["statement", "defence"],
+                },
+            ),
+            (
+                "decide",
+                {
+                    "decision_no": "决-1",
+                    "outcome": "penalty",
+                    "penalty": SMALL_FINE,
+                    "reasons": "理由",
+                },
+            ),
             ("serve", {"method": "on_the_spot", "receipt": "R-1"}),
             ("pay", {"amount_fen": 1_000_000, "receipt": "BANK-1"}),
             ("close", {"summary": "结案"}),
@@ -243,44 +406,108 @@ class Synth:
         if self.rng.random() < 0.2:
             steps = steps[: self.rng.randint(1, 7)]
         for i, (verb, d) in enumerate(steps):
-            self.add(t + timedelta(days=i * 0.5 if verb in ("pay", "close") else 0, minutes=i),
-                     o1, f"penalty.{verb}", region, case, d)
+            self.add(
+                t + timedelta(days=i * 0.5 if verb in ("pay", "close") else 0, minutes=i),
+                o1,
+                f"penalty.{verb}",
+                region,
+                case,
+                d,
+            )
 
     def _accident(self, t: datetime, uscc: str, region: str, reg: str) -> None:
         rng, subject = self.rng, uuid.uuid4()
         deaths = rng.choice([0, 0, 0, 1, 1, 3, 10])
-        self.add(t, reg, "accident.report", region, subject, {
-            "enterprise": uscc, "happened_at": (t - timedelta(minutes=30)).isoformat(),
-            "kind": "fall_from_height", "summary": "事故", "deaths": deaths,
-            "serious_injuries": rng.choice([0, 0, 2, 12]), "direct_loss": 50_000})
-        self.add(t + timedelta(days=1), reg, "accident.open_investigation", region, subject,
-                 {"authority": "应急管理局"})
-        self.add(t + timedelta(days=20), reg, "accident.submit_report", region, subject,
-                 {"cause": "违章", "liability": rng.random() < 0.7})
-        self.add(t + timedelta(days=25), reg, "accident.close", region, subject,
-                 {"decision": "结案"})
+        self.add(
+            t,
+            reg,
+            "accident.report",
+            region,
+            subject,
+            {
+                "enterprise": uscc,
+                "happened_at": (t - timedelta(minutes=30)).isoformat(),
+                "kind": "fall_from_height",
+                "summary": "事故",
+                "deaths": deaths,
+                "serious_injuries": rng.choice([0, 0, 2, 12]),
+                "direct_loss": 50_000,
+            },
+        )
+        self.add(
+            t + timedelta(days=1),
+            reg,
+            "accident.open_investigation",
+            region,
+            subject,
+            {"authority": "应急管理局"},
+        )
+        self.add(
+            t + timedelta(days=20),
+            reg,
+            "accident.submit_report",
+            region,
+            subject,
+            {"cause": "违章", "liability": rng.random() < 0.7},
+        )
+        self.add(
+            t + timedelta(days=25), reg, "accident.close", region, subject, {"decision": "结案"}
+        )
 
     def _sensors(self, t: datetime, uscc: str, region: str, reg: str, me: str) -> None:
         serial, dev = f"GD-{uscc}", f"d-{uscc}"
-        self.add(t, reg, "enterprise.register_hazard_source", region, enterprise_id(uscc), {
-            "uscc": uscc, "source": "T-01", "name": "罐区", "people_within_500m": 40,
-            "substances": [{"name": "丙烯", "quantity": 200, "critical": 10, "beta": 1.5}]})
+        self.add(
+            t,
+            reg,
+            "enterprise.register_hazard_source",
+            region,
+            enterprise_id(uscc),
+            {
+                "uscc": uscc,
+                "source": "T-01",
+                "name": "罐区",
+                "people_within_500m": 40,
+                "substances": [{"name": "丙烯", "quantity": 200, "critical": 10, "beta": 1.5}],
+            },
+        )
         self.actor(t + timedelta(minutes=1), dev, "device", region, uscc)
-        self.add(t + timedelta(minutes=2), me, "sensor.install", region, device_id(serial), {
-            "enterprise": uscc, "serial": serial, "account": dev, "source": "T-01",
-            "quantity": "combustible_gas", "unit": "%LEL", "high": 20, "high_high": 40})
+        self.add(
+            t + timedelta(minutes=2),
+            me,
+            "sensor.install",
+            region,
+            device_id(serial),
+            {
+                "enterprise": uscc,
+                "serial": serial,
+                "account": dev,
+                "source": "T-01",
+                "quantity": "combustible_gas",
+                "unit": "%LEL",
+                "high": 20,
+                "high_high": 40,
+            },
+        )
         for i in range(self.rng.choice([1, 2, 3])):
             alarm, at = uuid.uuid4(), t + timedelta(days=1 + i * 10)
             value, level = self.rng.choice([(30, "level1"), (45, "level2")])
-            self.add(at, dev, "sensor_alarm.raise", region, alarm, {
-                "enterprise": uscc, "device": str(device_id(serial)), "value": value,
-                "level": level})
+            self.add(
+                at,
+                dev,
+                "sensor_alarm.raise",
+                region,
+                alarm,
+                {
+                    "enterprise": uscc,
+                    "device": str(device_id(serial)),
+                    "value": value,
+                    "level": level,
+                },
+            )
             if self.rng.random() < 0.8:
-                self.add(at + timedelta(hours=1), me, "sensor_alarm.acknowledge", region,
-                         alarm, {})
+                self.add(at + timedelta(hours=1), me, "sensor_alarm.acknowledge", region, alarm, {})
                 if self.rng.random() < 0.8:
-                    self.add(at + timedelta(hours=3), me, "sensor_alarm.clear", region, alarm,
-                             {})
+                    self.add(at + timedelta(hours=3), me, "sensor_alarm.clear", region, alarm, {})
 
     def commands(self, n_events: int) -> list[SignedCommand]:
         """Stories until at least n_events commands, signed in log (time) order, cut to n."""
@@ -288,9 +515,16 @@ class Synth:
             self.enterprise()
         out = []
         for p in sorted(self.plan)[:n_events]:
-            env = {"actor": p.account, "data": p.data, "id": str(uuid.uuid4()),
-                   "occurred_at": p.at.isoformat(), "region": p.region,
-                   "role": self.roles[p.account], "subject": str(p.subject), "type": p.ctype}
+            env = {
+                "actor": p.account,
+                "data": p.data,
+                "id": str(uuid.uuid4()),
+                "occurred_at": p.at.isoformat(),
+                "region": p.region,
+                "role": self.roles[p.account],
+                "subject": str(p.subject),
+                "type": p.ctype,
+            }
             text = canonical_text(env)
             key = self.keys[p.account]
             out.append(SignedCommand.of(text, key.sign_b64(text.encode()), key.key_id))
@@ -300,9 +534,11 @@ class Synth:
 def check_generator(seed: int, n: int = 4000) -> None:
     """Run a small history from the same generator through the real write path."""
     cmds = Synth(seed).commands(n)
-    records = Records(Ed25519Notary(), CatalogSchemas(),
-                      env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                           "SQLITE_DBNAME": ":memory:"})
+    records = Records(
+        Ed25519Notary(),
+        CatalogSchemas(),
+        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"},
+    )
     try:
         for i in range(0, len(cmds), 500):
             records.execute_batch(cmds[i : i + 500])
@@ -330,9 +566,14 @@ def stored_events(cmds: Sequence[SignedCommand]) -> list[StoredEvent]:
         if v == 1:
             state["originator_topic"] = agg_topic
         state.update(envelope=c.text, signature=c.signature, key_id=c.key_id)
-        out.append(StoredEvent(originator_id=env.subject, originator_version=v, topic=topic,
-                               state=json.dumps(state, ensure_ascii=False,
-                                                separators=(",", ":")).encode()))
+        out.append(
+            StoredEvent(
+                originator_id=env.subject,
+                originator_version=v,
+                topic=topic,
+                state=json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode(),
+            )
+        )
     return out
 
 
@@ -342,8 +583,9 @@ def stored_events(cmds: Sequence[SignedCommand]) -> list[StoredEvent]:
 class PollingSQLiteRecorder(SQLiteApplicationRecorder):
     """SQLite recorder with the library's own pull subscription (SQLite cannot push)."""
 
-    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()
-                  ) -> Subscription[ApplicationRecorder]:
+    def subscribe(
+        self, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> Subscription[ApplicationRecorder]:
         return ListenNotifySubscription(self, gt, topics)
 
 
@@ -357,21 +599,25 @@ class LibTimelineView(SQLiteTrackingRecorder):
     """The timeline rows and subject map, written with tracking one event at a time."""
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(),
-                "CREATE TABLE IF NOT EXISTS lib_timeline (notification_id INTEGER PRIMARY KEY, "
-                "uscc TEXT, region TEXT, stage TEXT, type TEXT, subject TEXT, version INTEGER, "
-                "actor TEXT, role TEXT, occurred_at TEXT, recorded_at TEXT)",
-                "CREATE TABLE IF NOT EXISTS lib_subjects (subject TEXT PRIMARY KEY, uscc TEXT)"]
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS lib_timeline (notification_id INTEGER PRIMARY KEY, "
+            "uscc TEXT, region TEXT, stage TEXT, type TEXT, subject TEXT, version INTEGER, "
+            "actor TEXT, role TEXT, occurred_at TEXT, recorded_at TEXT)",
+            "CREATE TABLE IF NOT EXISTS lib_subjects (subject TEXT PRIMARY KEY, uscc TEXT)",
+        ]
 
-    def record(self, row: tuple[Any, ...] | None, new_subject: tuple[str, str] | None,
-               tracking: Tracking) -> None:
+    def record(
+        self, row: tuple[Any, ...] | None, new_subject: tuple[str, str] | None, tracking: Tracking
+    ) -> None:
         with self.datastore.transaction(commit=True) as c:
             self._write(c, row, new_subject)
             self._insert_tracking(c, tracking)
 
     @staticmethod
-    def _write(c: SQLiteCursor, row: tuple[Any, ...] | None,
-               new_subject: tuple[str, str] | None) -> None:
+    def _write(
+        c: SQLiteCursor, row: tuple[Any, ...] | None, new_subject: tuple[str, str] | None
+    ) -> None:
         if new_subject is not None:
             c.execute("INSERT INTO lib_subjects VALUES (?, ?)", new_subject)
         if row is not None:
@@ -387,7 +633,6 @@ class LibTimeline(LibProjection[LibTimelineView]):
     """Our timeline's logic as a library Projection (domain events from the mapper)."""
 
     name = "libtimeline"
-    topics: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, view: LibTimelineView) -> None:
         super().__init__(view)
@@ -406,9 +651,19 @@ class LibTimeline(LibProjection[LibTimelineView]):
         row = None
         if uscc is not None:
             spec = CATALOG.get(env["type"])
-            row = (tracking.notification_id, uscc, env["region"], spec.step if spec else "",
-                   env["type"], subject, domain_event.originator_version, env["actor"],
-                   env["role"], env["occurred_at"], domain_event.timestamp.isoformat())
+            row = (
+                tracking.notification_id,
+                uscc,
+                env["region"],
+                spec.step if spec else "",
+                env["type"],
+                subject,
+                domain_event.originator_version,
+                env["actor"],
+                env["role"],
+                env["occurred_at"],
+                domain_event.timestamp.isoformat(),
+            )
         self.view.record(row, new, tracking)
 
 
@@ -422,8 +677,12 @@ def timed(fn: Callable[[], Any]) -> float:
 
 
 def sqlite_env(path: Path) -> dict[str, str]:
-    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
-            "CREATE_TABLE": "y", "SQLITE_LOCK_TIMEOUT": "30"}
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(path),
+        "CREATE_TABLE": "y",
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
 
 
 def make_store(path: Path, n: int, seed: int) -> Records:
@@ -448,11 +707,18 @@ def ours_timeline(records: Records, url: str) -> tuple[float, int]:
 
 
 def library_timeline(events_path: Path, view_path: Path, head: int) -> tuple[float, int]:
-    env = {**sqlite_env(events_path), "APPLICATION_RECORDER_TOPIC": get_topic(
-        PollingSQLiteRecorder), "LIBTIMELINE_SQLITE_DBNAME": str(view_path)}
+    env = {
+        **sqlite_env(events_path),
+        "APPLICATION_RECORDER_TOPIC": get_topic(PollingSQLiteRecorder),
+        "LIBTIMELINE_SQLITE_DBNAME": str(view_path),
+    }
     t0 = time.perf_counter()
-    with ProjectionRunner(application_class=StoreApp, projection_class=LibTimeline,
-                          view_class=LibTimelineView, env=env) as runner:
+    with ProjectionRunner(
+        application_class=StoreApp,
+        projection_class=LibTimeline,
+        view_class=LibTimelineView,
+        env=env,
+    ) as runner:
         runner.wait(head, timeout=3600)
         seconds = time.perf_counter() - t0
         rows = runner.view.count()
@@ -475,8 +741,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=1_000_000, help="events of the full rebuild")
     ap.add_argument("--catchup-events", type=int, default=200_000)
-    ap.add_argument("--runner-events", type=int, default=20_000,
-                    help="events for the (slow) library ProjectionRunner comparison")
+    ap.add_argument(
+        "--runner-events",
+        type=int,
+        default=20_000,
+        help="events for the (slow) library ProjectionRunner comparison",
+    )
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=2018)
     args = ap.parse_args()
@@ -493,8 +763,9 @@ def main() -> None:
         for i in range(args.runs):
             s, _ = ours_timeline(small, f"sqlite:///{root / f'rm-small-{i}.sqlite'}")
             ours.append(s)
-            s, rows = library_timeline(root / "runner-events.sqlite",
-                                       root / f"lib-view-{i}.sqlite", head)
+            s, rows = library_timeline(
+                root / "runner-events.sqlite", root / f"lib-view-{i}.sqlite", head
+            )
             lib.append(s)
         engine = open_store(f"sqlite:///{root / 'rm-small-0.sqlite'}")
         with engine.connect() as conn:
@@ -537,7 +808,8 @@ def main() -> None:
                     rows_out = analytics.run(name, conn, "420000", at).height
                     times.append(time.perf_counter() - t0)
                 results[f"analytics {name} (province)"] = (
-                    f"{statistics.median(times) * 1000:,.0f} ms ({rows_out:,} rows)")
+                    f"{statistics.median(times) * 1000:,.0f} ms ({rows_out:,} rows)"
+                )
         engine.dispose()
         records.close()
     for k, v in results.items():
