@@ -1,0 +1,30 @@
+"""An auditor runs audit/ with nothing of the platform: no database layer, no web3, no domain."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+FORBIDDEN = ("sqlalchemy", "eventsourcing", "web3", "eth_", "psycopg", "domain", "ops", "api")
+
+
+def test_the_audit_package_imports_only_ledger_primitives_and_the_standard_library() -> None:
+    probe = (
+        "import sys, audit.bundle, audit.verify, audit.__main__\n"
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0].startswith({FORBIDDEN!r}))\n"
+        "ledger = sorted(m for m in sys.modules if m.startswith('ledger.'))\n"
+        "print(bad, ledger)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    bad, ledger = done.stdout.strip().split("] [")
+    assert bad == "["
+    assert ledger.rstrip("]").replace("'", "").split(", ") == [
+        "ledger.canonical",
+        "ledger.errors",
+        "ledger.keys",
+        "ledger.note",
+        "ledger.record",
+        "ledger.rfc6962",
+    ]
