@@ -88,7 +88,7 @@ credit_subjects = Table(
     Column("uscc", String(18), nullable=False),
 )
 
-KINDS = frozenset({"enterprise", "accident", "penalty", "hazard"})
+KINDS = frozenset({"enterprise", "accident", "penalty", "hazard", "credit"})
 
 
 def _rating_of(row: dict[str, Any]) -> Rating:
@@ -187,6 +187,7 @@ class Credit(Projection):
             "penalties": {},
             "accidents": {},
             "hazards": {},
+            "listings": {},
         }
         return {
             "rulebook": self.book.version,
@@ -336,6 +337,9 @@ class Credit(Projection):
             return False
         if e.kind == "accident":
             return _learn_accident(facts, e)
+        if e.kind == "credit" and verb in ("list", "remove"):
+            facts.setdefault("listings", {})[s] = {"listed": verb == "list", "event": e.event_id}
+            return True
         return False
 
 

@@ -17,6 +17,7 @@ Rule kinds (the code knows the kinds; ids, names, numbers and windows are the ru
   penalty_count           threshold, window_days, drop   ≥ threshold decisions → drop grades
   supervised_major_hazard grade                     a listed (挂牌督办) major hazard not closed
   concealment             grade, window_days        a concealed / falsely reported accident
+  listed                  grade                     on the serious-dishonesty list (credit.list)
 Dishonesty-list cases (应急管理部令第11号), which make an enterprise a *candidate* only:
   accident_grade          grades, window_days       an accident of one of these grades
   accident_count          grades, count, window_days  ≥ count such accidents in the window
@@ -47,6 +48,7 @@ RULE_KINDS = {
     "penalty_count": ("threshold", "window_days", "drop"),
     "supervised_major_hazard": ("grade",),
     "concealment": ("grade", "window_days"),
+    "listed": ("grade",),
 }
 CASE_KINDS = {
     "accident_grade": ("grades", "window_days"),
@@ -62,7 +64,8 @@ Facts = dict[str, Any]
                             "serious_injuries": int, "direct_loss": float, "events": [ids],
                             "liability": bool | None, "concealment": str | None,
                             "concealed_at": ISO | None, "concealment_event": id | None}},
-    "hazards": {subject: {"supervised": bool, "event": event id}}}"""
+    "hazards": {subject: {"supervised": bool, "event": event id}},
+    "listings": {subject: {"listed": bool, "event": event id}}}"""
 
 
 @dataclass(frozen=True)
@@ -293,6 +296,13 @@ def rate(book: Rulebook, facts: Facts, at: datetime) -> Rating:
             if listed:
                 forced.append(r["grade"])
                 applied.append(Applied(r["id"], r["name"], f"→{r['grade']}", tuple(listed)))
+        elif kind == "listed":
+            listed_on = sorted(
+                x["event"] for x in facts.get("listings", {}).values() if x["listed"]
+            )
+            if listed_on:
+                forced.append(r["grade"])
+                applied.append(Applied(r["id"], r["name"], f"→{r['grade']}", tuple(listed_on)))
         elif kind == "concealment":
             hidden = [
                 a

@@ -7,7 +7,7 @@ import json
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from projections.credit import Credit, compare, history, rating, ratings
 from projections.errors import RulebookError
 from projections.registry import all_projections
 from projections.rulebook import RULEBOOKS, Rulebook, available, load
+from projections.timeline import lifecycle
 from tests.projections.scenes import Site, at
 from tests.projections.world import WUHAN, YICHANG, World
 
@@ -255,3 +256,40 @@ def test_grades_move_only_with_events_or_windows(world: World) -> None:
         assert (after.score_before, after.grade_before) == (before.score_after, before.grade_after)
     assert moves[-1].grade_after == "A"
     assert timedelta(0) <= moves[-1].at - moves[-2].at
+
+
+def test_a_listing_on_the_dishonesty_list_gives_d_until_removed(world: World) -> None:
+    import domain.credit_listing  # noqa: F401  (registers credit.* until domain.aggregates does)
+
+    site = Site(world, WUHAN, "420102", standardisation="level1")
+    acc = site.accident(deaths=1, when=at("2024-03-01"))
+    site.conceal(acc, when=at("2024-03-02"))
+    flag = event_of(world, acc, "accident.flag_concealment")
+    listing = uuid4()
+    site.run(
+        "credit.notify",
+        {
+            "enterprise": site.uscc,
+            "case": "concealment",
+            "facts": "瞒报",
+            "basis": "令第11号 第5条",
+            "evidence": [flag],
+        },
+        listing,
+        when=at("2024-03-03"),
+    )
+    site.run("credit.list", {"decision_no": "L-1"}, listing, when=at("2024-03-10"))
+    listed = event_of(world, listing, "credit.list")
+    r = rate_now(world, site, at("2024-03-11"))
+    assert {a.rule: a.events for a in r.applied}["CR-07"] == (listed,)
+    with world.engine.connect() as conn:
+        life = lifecycle(conn, site.uscc, "420100")
+    assert life.stages["信用"] == [event_of(world, listing, "credit.notify"), listed]
+    site.run(
+        "credit.remove",
+        {"grounds": "credit_repair", "repair_evidence": "已整改"},
+        listing,
+        when=at("2025-03-10"),
+    )
+    r = rate_now(world, site, at("2027-04-01"))  # the concealment's 3 years have run out too
+    assert (r.grade, "CR-07" in rules(r)) == ("A", False)

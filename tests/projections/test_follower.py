@@ -104,7 +104,7 @@ class FollowerContract:
         head = world.follower([Counting()]).head()
         missing = {2, head - 3, head - 2}
         f = Follower(
-            GappyLog(world.h.records.recorder, missing),  # type: ignore[arg-type]
+            GappyLog(world.h.records.recorder, missing),
             world.engine,
             [Counting()],
             batch_size=2,

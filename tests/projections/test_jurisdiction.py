@@ -10,7 +10,17 @@ import pytest
 from sqlalchemy import Connection
 
 from domain.errors import InvalidValue
-from projections import accidents, alarms, credit, enterprises, hazards, licences, penalties
+from projections import (
+    accidents,
+    alarms,
+    analytics,
+    credit,
+    enterprises,
+    export,
+    hazards,
+    licences,
+    penalties,
+)
 from projections.registry import all_projections
 from projections.rulebook import available
 from projections.timeline import lifecycle
@@ -75,6 +85,32 @@ def test_a_query_returns_only_what_the_jurisdiction_covers(
     regions = {region_of(r) for r in rows}
     expected = {code for code in sites if code.startswith(prefix)}
     assert regions == expected  # everything it covers, and nothing else
+
+
+@pytest.mark.parametrize("name", sorted(analytics.ANALYSES))
+@pytest.mark.parametrize(("jurisdiction", "prefix"), [("420100", "4201"), ("429004", "429004")])
+def test_an_analysis_covers_only_its_jurisdiction(
+    province: tuple[World, dict[str, Site]], name: str, jurisdiction: str, prefix: str
+) -> None:
+    w, _ = province
+    with w.engine.connect() as conn:
+        df = analytics.run(name, conn, jurisdiction, NOW)
+    column = "region" if "region" in df.columns else "prefecture"
+    codes = set(df[column].to_list())
+    assert all(c.startswith(prefix) for c in codes), codes
+
+
+@pytest.mark.parametrize("name", export.names())
+def test_an_export_covers_only_its_jurisdiction(
+    province: tuple[World, dict[str, Site]], name: str
+) -> None:
+    w, _ = province
+    with w.engine.connect() as conn:
+        df = export.frame(conn, name, "420100", NOW)
+    if "region" in df.columns:
+        assert all(c.startswith("4201") for c in df["region"].to_list())
+    else:
+        assert all(c.startswith("4201") for c in df["prefecture"].to_list()), df.columns
 
 
 def test_one_enterprise_outside_the_jurisdiction_is_not_found(
