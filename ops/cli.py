@@ -337,8 +337,12 @@ def ledger_status(as_json: JsonOpt = False) -> None:
         ("链 chain", st.chain),
         ("日志密钥 log key", st.log_key),
     ]  # fmt: skip
-    for label, value in rows:
-        out.print(f"  {label:<18} {escape(value)}", soft_wrap=True)
+    from rich.cells import cell_len
+
+    width = max(cell_len(label) for label, _ in rows) + 2
+    for label, value in rows:  # padded by display width: CJK labels take two cells a character
+        pad = " " * (width - cell_len(label))
+        out.print(f"  {label}{pad}{escape(value)}", soft_wrap=True)
 
 
 @audit_app.command("verify")

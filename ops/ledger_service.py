@@ -278,7 +278,7 @@ class AnchorStore:
         t = deployments_table
         with self._engine.connect() as conn:
             rows = conn.execute(select(t).order_by(t.c.id)).mappings().all()
-        return [dict(r) for r in rows]
+        return [{k: _utc(v) if isinstance(v, datetime) else v for k, v in r.items()} for r in rows]
 
     def add_deployment(self, chain_id: int, contract: str, block: int, owner: str) -> None:
         with self._engine.begin() as conn:
