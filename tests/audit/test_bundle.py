@@ -183,30 +183,29 @@ def leaf_paths(value: Any, prefix: str = "") -> list[str]:
     return [prefix[:-1]]
 
 
-def mutate(value: Any) -> Any:
-    """The smallest change that keeps the value's type and encoding."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(value)
+def mutate(path: str, value: Any) -> Any:
+    """The smallest change to the field at `path` that keeps its type and encoding."""
     if isinstance(value, int):
         return value + 1
-    if value.startswith("0x"):  # hex: change the last digit
-        last = value[-1].lower()
-        return value[:-1] + ("0" if last != "0" else "1")
-    if "+" in value and value.count("+") >= 2 and "\n" not in value:  # a C2SP vkey
+    assert isinstance(value, str)
+    if path.startswith("anchor."):  # 0x-hex: change the last digit
+        return value[:-1] + ("0" if value[-1].lower() != "0" else "1")
+    if path == "log_key":  # name+keyid+base64(0x01 || key): one bit of the key
         name, kid, key = value.split("+", 2)
-        raw = bytearray(base64.b64decode(key))
-        raw[-1] ^= 1
-        return f"{name}+{kid}+{base64.b64encode(bytes(raw)).decode()}"
-    if "\n" in value:  # the checkpoint note: change one root byte in its body
+        return f"{name}+{kid}+{flip_b64(key, -1)}"
+    if path == "checkpoint":  # the signed note: one bit of the root in its body
         origin, size, root, rest = value.split("\n", 3)
-        raw = bytearray(base64.b64decode(root))
-        raw[0] ^= 1
-        return "\n".join([origin, size, base64.b64encode(bytes(raw)).decode(), rest])
-    if value.startswith("{"):  # the envelope text: one character of its payload
+        return "\n".join([origin, size, flip_b64(root, 0), rest])
+    if path == "event":  # the envelope text: one character of its payload
         i = value.index("valve")
         return value[:i] + "V" + value[i + 1 :]
-    raw = bytearray(base64.b64decode(value, validate=True))  # any other base64 field
-    raw[len(raw) // 2] ^= 1
+    return flip_b64(value, None)  # signature, actor_key, leaf, proof hashes
+
+
+def flip_b64(text: str, at: int | None) -> str:
+    """Flip one bit of base64 `text`'s bytes (at byte `at`, default the middle one)."""
+    raw = bytearray(base64.b64decode(text, validate=True))
+    raw[len(raw) // 2 if at is None else at] ^= 1
     return base64.b64encode(bytes(raw)).decode()
 
 
@@ -217,7 +216,7 @@ def changed(doc: dict[str, Any], path: str) -> dict[str, Any]:
     for part in parents:
         node = node[int(part)] if isinstance(node, list) else node[part]
     key: Any = int(last) if isinstance(node, list) else last
-    node[key] = mutate(node[key])
+    node[key] = mutate(path, node[key])
     assert out != doc
     return out
 
