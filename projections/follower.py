@@ -9,8 +9,8 @@ notification it applied: nothing is applied twice, nothing is skipped.
 
 Notification ids can have gaps (a rolled-back insert uses up ids), so positions are the last
 id *seen*, never a count, and reading starts after a position rather than at position + 1 of a
-dense sequence. PostgreSQL's recorder serialises inserts with a table lock, so ids become
-visible in order and reading past a gap never overtakes a later commit of a lower id.
+dense sequence. Where a gap may still be an insert in flight (PostgreSQL), the log holds the
+batch back at the gap for a grace period (projections.log).
 
 Several followers may run against one store: each tracking update is conditional on the
 position it read (`WHERE position = old`), so a second follower racing the first rolls back
@@ -108,12 +108,13 @@ class Follower:
         engine: Engine,
         projections: Sequence[Projection],
         batch_size: int = 5000,
+        gap_grace: float = 10.0,
     ) -> None:
         names = [p.name for p in projections]
         if len(set(names)) != len(names) or not all(names):
             raise ValueError(f"projection names must be unique and non-empty: {names}")
         self.recorder = recorder
-        self.log = Log(recorder)
+        self.log = Log(recorder, gap_grace)
         self.engine = engine
         self.projections = list(projections)
         self.batch_size = batch_size

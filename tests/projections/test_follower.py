@@ -16,6 +16,7 @@ from ops.settings import Settings
 from projections.enterprises import EnterpriseDirectory, enterprises
 from projections.errors import ConcurrentFollower, ProjectionFailed, UnknownProjection
 from projections.follower import Follower
+from projections.log import Log
 from projections.store import readmodels_url, tracking
 from projections.timeline import Timeline, timeline
 from tests.projections.counting import Counting, create_tables, totals
@@ -108,6 +109,7 @@ class FollowerContract:
             world.engine,
             [Counting()],
             batch_size=2,
+            gap_grace=0,  # these gaps are final (rolled-back inserts)
         )
         f.catch_up()
         expected = [i for i in range(1, head + 1) if i not in missing]
@@ -115,6 +117,23 @@ class FollowerContract:
             assert totals(conn) == (len(expected), sum(expected))
         assert f.positions() == {"test-counting": head}
         assert f.lag() == 0
+
+    def test_a_fresh_gap_holds_the_batch_back_until_the_late_insert_or_the_grace(
+        self, world: World
+    ) -> None:
+        register(world, 6)  # notifications 1..10
+        gappy = GappyLog(world.h.records.recorder, {3})
+        now = [100.0]
+        log = Log(gappy, gap_grace=5.0, clock=lambda: now[0])
+        assert [r[0] for r in log.after(0, 4)] == [1, 2]
+        now[0] += 4.9
+        assert [r[0] for r in log.after(2, 4)] == []
+        gappy.missing.clear()  # the insert in flight commits: nothing is lost
+        assert [r[0] for r in log.after(2, 4)] == [3, 4, 5, 6]
+        gappy.missing.add(7)
+        assert [r[0] for r in log.after(6, 2)] == []
+        now[0] += 5.1  # never filled: a rolled-back insert, passed over
+        assert [r[0] for r in log.after(6, 2)] == [8, 9]
 
     def test_lag_counts_what_is_not_applied_yet(self, world: World) -> None:
         register(world, 2)
