@@ -29,11 +29,13 @@ import binascii
 import contextlib
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import TracebackType
+from typing import Any
 from uuid import UUID
 
 from nacl.exceptions import BadSignatureError
@@ -149,6 +151,46 @@ def _verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     return True
 
 
+class _NotPlain(Exception):
+    """A number the plain serialiser may write differently from RFC 8785."""
+
+
+def _not_plain(text: str) -> Any:
+    raise _NotPlain
+
+
+def _plain_int(text: str) -> int:
+    value = int(text)
+    if -(2**53) < value < 2**53:
+        return value
+    raise _NotPlain
+
+
+_plain_loads = json.JSONDecoder(parse_float=_not_plain, parse_int=_plain_int).decode
+_plain_dumps = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+).encode
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _canonical_value(text: str) -> tuple[bool, Any]:
+    """(whether `text` is RFC 8785 canonical, its JSON value), with one parse.
+
+    Without floats, integers beyond 2**53 or characters above U+FFFF, JCS is exactly
+    json.dumps(sort_keys, ensure_ascii=False, compact separators), so comparing that with the
+    text decides; the rest goes to ledger.canonical.is_canonical (the reference path).
+    """
+    try:
+        if text.isascii() or not _ASTRAL.search(text):
+            value = _plain_loads(text)
+            return _plain_dumps(value) == text, value
+    except _NotPlain:
+        pass
+    except ValueError:
+        return False, None
+    return (True, _loads(text)) if is_canonical(text) else (False, None)
+
+
 def _command_id(envelope: str) -> str:
     """The top-level "id" of canonical envelope text, without parsing it: the keys after
     "id" (occurred_at, region, role, subject, type) hold plain strings, and inside a JSON
@@ -247,10 +289,10 @@ class EventChecker:
     ) -> tuple[bytes, bytes, bytes] | None:
         """Checks 2-5; returns the signature job to run later, or None (done or failed)."""
         text = stored.envelope
-        if not is_canonical(text):
+        canonical, envelope = _canonical_value(text)
+        if not canonical:
             checked.fail("envelope", "envelope text is not RFC 8785 canonical JSON")
             return None
-        envelope = _loads(text)
         if not isinstance(envelope, dict) or envelope.keys() != ENVELOPE_FIELDS:
             checked.fail("envelope", "not an envelope object (fields differ)")
             return None

@@ -33,6 +33,7 @@ Errors::
     LedgerServiceError
     ├── LedgerHalted     the stored history fails the guard (carries the failures)
     ├── ChainConflict    the chain holds anchors the log contradicts, or refuses ours
+    ├── ChainUnreachable the embedded chain node did not start (anchoring waits)
     └── ProofUnavailable no bundle can be made yet (event unknown, not logged, not anchored)
 """
 
@@ -47,11 +48,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -67,8 +66,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from web3 import Web3
-from web3.types import Nonce, TxParams, Wei
 
 from audit.bundle import Bundle
 from audit.events import CheckedEvent
@@ -78,15 +75,6 @@ from audit.verify import FULL, GUARD, ContractRef, Progress, verify_store
 from domain.actor import Actor
 from domain.application import parse_event_id
 from domain.ids import actor_id
-from ledger.chain import (
-    AnchorChain,
-    AnchorMissing,
-    AnchorReceipt,
-    AnchorRejected,
-    ChainError,
-    ChainUnavailable,
-    ContractMissing,
-)
 from ledger.checkpoints import Checkpointer, CheckpointStore, StoredCheckpoint
 from ledger.errors import UnknownLeafError
 from ledger.log import Leaf, MerkleLog
@@ -94,11 +82,17 @@ from ledger.note import Signer
 from ledger.record import StoredNotification, leaf_bytes
 from ledger.rfc6962 import leaf_hash
 from ops.bootstrap import Platform
-from ops.chain_node import DEV_CHAIN_ID, AnvilNode, ChainNodeError, dev_accounts
 from ops.settings import Settings
+
+if TYPE_CHECKING:  # the chain stack (web3, eth-account) is imported only to anchor
+    from eth_account.signers.local import LocalAccount
+    from web3 import Web3
+
+    from ledger.chain import AnchorChain, AnchorReceipt
 
 __all__ = [
     "ChainConflict",
+    "ChainUnreachable",
     "LedgerHalted",
     "LedgerServiceError",
     "LedgerStatus",
@@ -162,6 +156,10 @@ class LedgerHalted(LedgerServiceError):
         )
 
 
+class ChainUnreachable(LedgerServiceError):
+    """The embedded chain node could not be started (checkpoints stay queued)."""
+
+
 class ChainConflict(LedgerServiceError):
     """The chain contradicts the log (another root at our size, a head beyond the log)."""
 
@@ -182,6 +180,8 @@ class AnchorRow:
 
     @property
     def receipt(self) -> AnchorReceipt:
+        from ledger.chain import AnchorReceipt
+
         a = self.anchor
         return AnchorReceipt(a.chain_id, a.contract, a.tx_hash, a.block_number, a.tree_size, a.root)
 
@@ -385,18 +385,20 @@ def _locked(path: Path) -> Iterator[None]:
 @contextmanager
 def chain_rpc(settings: Settings, override: str | None = None) -> Iterator[str]:
     """The chain's JSON-RPC URL: `override`, ANJIAN_CHAIN_RPC_URL, or the embedded anvil,
-    started from $ANJIAN_HOME/chain for the duration (ChainUnavailable if it cannot start)."""
+    started from $ANJIAN_HOME/chain for the duration (ChainUnreachable if it cannot start)."""
     url = override or settings.chain_rpc_url
     if url:
         yield url
         return
+    from ops.chain_node import AnvilNode, ChainNodeError
+
     chain_dir = settings.home / "chain"
     with _locked(chain_dir / "node.lock"):
         try:
             node = AnvilNode(chain_dir)
             node.start()
         except ChainNodeError as exc:
-            raise ChainUnavailable(f"the embedded chain node did not start: {exc}") from exc
+            raise ChainUnreachable(f"the embedded chain node did not start: {exc}") from exc
         try:
             yield node.rpc_url
         finally:
@@ -545,6 +547,10 @@ def _queued(ledger: Ledger) -> int:
 
 
 def _owner(chain_id: int, embedded: bool) -> LocalAccount | None:
+    from eth_account import Account
+
+    from ops.chain_node import DEV_CHAIN_ID, dev_accounts
+
     key = os.environ.get("ANJIAN_CHAIN_OWNER_KEY", "")
     if key:
         owner: LocalAccount = Account.from_key(key)
@@ -556,6 +562,8 @@ def _owner(chain_id: int, embedded: bool) -> LocalAccount | None:
 
 def anchorer_account(settings: Settings) -> LocalAccount:
     """The platform's anchorer key (keys/anchorer.secp256k1, 32 bytes, created on first use)."""
+    from eth_account import Account
+
     path = settings.keys_dir / "anchorer.secp256k1"
     if not path.exists():
         settings.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -568,6 +576,9 @@ def anchorer_account(settings: Settings) -> LocalAccount:
 
 def _fund(w3: Web3, owner: LocalAccount, to: str, timeout: float = 30.0) -> None:
     """Top up `to` from `owner` where gas costs something (a dev chain)."""
+    from web3 import Web3
+    from web3.types import Nonce, TxParams, Wei
+
     gas_price = int(w3.eth.gas_price)
     if gas_price == 0 or int(w3.eth.get_balance(Web3.to_checksum_address(to))) >= FUND_BELOW:
         return
@@ -587,6 +598,10 @@ def _fund(w3: Web3, owner: LocalAccount, to: str, timeout: float = 30.0) -> None
 
 def _connect(ledger: Ledger, url: str, embedded: bool) -> AnchorChain:
     """The anchorer's client of the platform's contract: deployed, allow-listed, funded."""
+    from web3 import Web3
+
+    from ledger.chain import AnchorChain, ContractMissing
+
     settings = ledger.settings
     w3 = AnchorChain.http(url)
     anchorer = anchorer_account(settings)
@@ -624,6 +639,8 @@ def _connect(ledger: Ledger, url: str, embedded: bool) -> AnchorChain:
 
 
 def _anchor(ledger: Ledger, report: SyncReport) -> None:
+    from ledger.chain import AnchorRejected, ChainError, ChainUnavailable, ContractMissing
+
     settings = ledger.settings
     try:
         with chain_rpc(settings) as url:
@@ -637,7 +654,7 @@ def _anchor(ledger: Ledger, report: SyncReport) -> None:
                 receipt = chain.anchor(latest.size, latest.root)
                 ledger.anchors.add(receipt, latest.seq)
                 report.anchor = receipt
-    except ChainUnavailable as exc:
+    except (ChainUnavailable, ChainUnreachable) as exc:
         report.chain_error = str(exc)
     except (AnchorRejected, ContractMissing) as exc:
         raise ChainConflict(f"the chain refused the anchor: {exc}") from exc
@@ -647,6 +664,8 @@ def _anchor(ledger: Ledger, report: SyncReport) -> None:
 
 def _restore_lost(ledger: Ledger, chain: AnchorChain) -> int:
     """Submit again the recorded anchors this chain no longer holds; how many."""
+    from ledger.chain import AnchorMissing
+
     live = ledger.anchors.live()
     lost: list[AnchorRow] = []
     for row in reversed(live):  # newest first: once one holds, the older ones were kept too
@@ -792,7 +811,7 @@ def verify(
         try:
             with chain_rpc(ledger.settings, rpc_url) as url:
                 return run(RpcClient(url))
-        except ChainUnavailable as exc:
+        except ChainUnreachable as exc:
             report = run(None)
             report.fail("chain", f"anchors could not be checked: {exc}")
             return report
