@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from ops.chain_node import AnvilNode
 from ops.keystore import Keystore
 from tests.audit.conftest import CHECKPOINT_EVERY, cli, verify_report
-from tests.audit.history import History, record_more, sync
+from tests.audit.history import History, record_history, record_more, sync
 from tests.support import new_uscc
 
 
@@ -158,3 +159,18 @@ def test_record_ends_with_a_sync_unless_told_not_to(home: Path, tmp_path: Path) 
     status = json.loads(cli("ledger", "status", "--json").stdout)
     assert (status["tree_size"], status["unlogged_notification_ids"]) == (3, 1)
     assert verify_report()[1]["pending"] == 1
+
+
+def test_with_a_chain_rpc_url_the_same_code_anchors_on_that_chain(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with AnvilNode(tmp_path / "remote-chain", persist=False) as remote:
+        monkeypatch.setenv("ANJIAN_CHAIN_RPC_URL", remote.rpc_url)
+        history = record_history(home)
+        status = json.loads(cli("ledger", "status", "--json").stdout)
+        assert status["chain"] == remote.rpc_url
+        assert status["latest_anchor"]["tree_size"] == len(history.events)
+        code, report = verify_report()
+        assert code == 0, report["failures"]
+        assert report["chain_anchors"] == 2
+    assert not (home / "chain").exists()  # no embedded node was started
