@@ -16,7 +16,7 @@ Times are fractions of the window, so the script scales with --months.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from ops.demo.accidents import AccidentPlan, accident_life
 from ops.demo.certificates import CertPlan
@@ -61,7 +61,8 @@ def _migrated_licence(expiry: datetime, fates: tuple[str, ...]) -> PermitPlan:
 def _showcase(w: World, ent: Ent, plan: EntPlan, at: Callable[[float], datetime]) -> None:
     ent.employees, ent.standardisation = max(ent.employees, 420), "level2"
     plan.permit = _migrated_licence(at(0.35), ("extend", "renew", "extend"))
-    ent.founded = min(ent.founded, plan.permit.applied - 800 * DAY)
+    # the oldest unit of the province, so that it is the first `anjian enterprises` lists
+    ent.founded = office_time(ent.rng, date(2005, 4, 18))
     plan.sources = [
         SourcePlan("HS-01", "液氯储罐区", ("液氯",)),
         SourcePlan("HS-02", "甲醇罐区", ("甲醇",)),

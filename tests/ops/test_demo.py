@@ -187,6 +187,15 @@ def test_history_of_an_enterprise_lists_its_kinds_in_order_of_occurrence(
     assert kinds[0] == "enterprise"
 
 
+def test_the_first_enterprise_listed_is_the_showcase(
+    province: tuple[Path, dict[str, Any]],
+) -> None:
+    home, summary = province
+    result = runner.invoke(app, ["enterprises", "--json"], env={"ANJIAN_HOME": str(home)})
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["uscc"] == summary["showcase"]
+
+
 def test_same_seed_gives_the_same_envelopes(tmp_path: Path) -> None:
     home = tmp_path / "var"
     tiny = ["--enterprises", "3", "--months", "3"]
