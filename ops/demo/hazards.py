@@ -53,6 +53,7 @@ class HazardPlan:
     reporter: str | None = None  # the officer who reports an inspection's or a tip's hazard
     deadline: date | None = None  # set by the inspection's order to correct
     alarm: UUID | None = None
+    found: tuple[str, str] | None = None  # (description, criterion or location) as found
 
 
 def random_plan(rng: random.Random, ent: Ent, source: str = "self_check") -> HazardPlan:
@@ -103,10 +104,10 @@ def hazard_life(w: World, ent: Ent, plan: HazardPlan) -> Proc:
 
 def _report(rng: random.Random, ent: Ent, plan: HazardPlan) -> dict[str, Any]:
     if plan.grade == "major":
-        description, criterion = rng.choice(MAJOR_HAZARDS[ent.industry])
+        description, criterion = plan.found or rng.choice(MAJOR_HAZARDS[ent.industry])
         location = "生产装置区"
     else:
-        description, location = rng.choice(GENERAL_HAZARDS[ent.industry])
+        description, location = plan.found or rng.choice(GENERAL_HAZARDS[ent.industry])
         criterion = ""
     data: dict[str, Any] = {
         "enterprise": ent.uscc,

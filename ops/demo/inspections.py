@@ -65,68 +65,95 @@ def inspection_life(w: World, ent: Ent, plan: InspectionPlan) -> Proc:
     rng = child(ent.rng)
     if not ent.open_for(w.now) or not ent.account_ready:
         return
-    iid = new_uuid(rng)
-    bureau = plan.bureau or ent.bureau
-    team = bureau.team(rng, rng.choice((2, 2, 3)))
-    lead = team[0]
-    start: dict[str, Any] = {"enterprise": ent.uscc, "type": plan.type, "officers": team}
-    if plan.source_ref is not None:
-        start["source_ref"] = plan.source_ref
-    elif plan.type == "double_random":
-        start["source_ref"] = f"SSJ-{w.now.year}-{w.number('draw'):05d}"
-    elif plan.type == "complaint":
-        start["source_ref"] = f"JB-{w.now.year}-{w.number('tip'):05d}"
-    if plan.previous is not None:
-        start["previous"] = str(plan.previous)
-    w.as_officer(rng, ent, "inspection.start", iid, start, by=lead)
-    hazards: list[tuple[str, HazardPlan]] = []
-    violations: list[tuple[str, PenaltyPlan | None]] = []
-    for i, finding in enumerate(plan.findings, start=1):
-        yield w.now + rng.randint(15, 50) * MINUTE
-        ref = f"F{i}"
+    yield from Visit(w, ent, plan, rng).run()
+
+
+class Visit:
+    """One inspection: the team on site, what it finds, and what follows from it."""
+
+    def __init__(self, w: World, ent: Ent, plan: InspectionPlan, rng: random.Random) -> None:
+        self.w, self.ent, self.plan, self.rng = w, ent, plan, rng
+        self.id = new_uuid(rng)
+        self.bureau = plan.bureau or ent.bureau
+        self.team = self.bureau.team(rng, rng.choice((2, 2, 3)))
+        self.hazards: list[tuple[str, HazardPlan]] = []
+        self.violations: list[tuple[str, PenaltyPlan | tuple[str, str]]] = []
+
+    def act(self, verb: str, data: dict[str, Any]) -> None:
+        self.w.as_officer(self.rng, self.ent, f"inspection.{verb}", self.id, data, by=self.team[0])
+
+    def run(self) -> Proc:
+        w, rng, plan = self.w, self.rng, self.plan
+        self.act("start", self.opening())
+        for i, finding in enumerate(plan.findings, start=1):
+            yield w.now + rng.randint(15, 50) * MINUTE
+            self.act("record_finding", self.record(f"F{i}", finding))
+        yield w.now + rng.randint(10, 40) * MINUTE
+        deadline = day_of(w.now) + timedelta(days=rng.randint(7, 30))
+        for measure in _measures(self.hazards, deadline, plan.seal):
+            self.act("order_measure", measure)
+        for ref, hz in self.hazards:
+            # a general hazard is rectified by the order's deadline; a major one by its own
+            by = deadline if hz.grade == "general" else None
+            case = replace(hz, inspection=(self.id, ref), reporter=self.team[0], deadline=by)
+            w.sim.start(hazard_life(w, self.ent, case), w.now + rng.randint(5, 30) * MINUTE)
+        yield w.now + rng.randint(30, 120) * MINUTE
+        summary = f"检查发现问题{len(plan.findings)}项" if plan.findings else "未发现问题"
+        self.act("close", {"summary": summary})
+        self.follow_up(deadline)
+
+    def opening(self) -> dict[str, Any]:
+        w, plan = self.w, self.plan
+        start: dict[str, Any] = {
+            "enterprise": self.ent.uscc,
+            "type": plan.type,
+            "officers": self.team,
+        }
+        if plan.source_ref is not None:
+            start["source_ref"] = plan.source_ref
+        elif plan.type == "double_random":
+            start["source_ref"] = f"SSJ-{w.now.year}-{w.number('draw'):05d}"
+        elif plan.type == "complaint":
+            start["source_ref"] = f"JB-{w.now.year}-{w.number('tip'):05d}"
+        if plan.previous is not None:
+            start["previous"] = str(plan.previous)
+        return start
+
+    def record(self, ref: str, finding: Finding) -> dict[str, Any]:
+        """The finding's record; the case opened from it will say the same."""
+        rng, industry = self.rng, self.ent.industry
         if finding.kind == "hazard":
-            hazard = finding.hazard or _hazard(rng, ent)
-            texts = MAJOR_HAZARDS if hazard.grade == "major" else GENERAL_HAZARDS
-            found = {
-                "finding": ref,
-                "kind": "hazard",
-                "description": rng.choice(texts[ent.industry])[0],
-            }
-            hazards.append((ref, hazard))
-        else:
-            violation, basis = rng.choice(VIOLATIONS)
-            found = {"finding": ref, "kind": "violation", "description": violation, "basis": basis}
-            violations.append((ref, finding.penalty))
-        w.as_officer(rng, ent, "inspection.record_finding", iid, found, by=lead)
-    yield w.now + rng.randint(10, 40) * MINUTE
-    deadline = day_of(w.now) + timedelta(days=rng.randint(7, 30))
-    for measure in _measures(hazards, deadline, plan.seal):
-        w.as_officer(rng, ent, "inspection.order_measure", iid, measure, by=lead)
-    for ref, hz in hazards:
-        # a general hazard is rectified by the order's deadline; a major one under its own
-        case = replace(
-            hz,
-            inspection=(iid, ref),
-            reporter=lead,
-            deadline=deadline if hz.grade == "general" else None,
-        )
-        w.sim.start(hazard_life(w, ent, case), w.now + rng.randint(5, 30) * MINUTE)
-    yield w.now + rng.randint(30, 120) * MINUTE
-    summary = f"检查发现问题{len(plan.findings)}项" if plan.findings else "未发现问题"
-    w.as_officer(rng, ent, "inspection.close", iid, {"summary": summary}, by=lead)
-    for ref, scripted in violations:
-        refs = {"inspection": str(iid), "finding": ref}
-        began = day_of(w.now) - timedelta(days=rng.randint(0, 30))
-        penalty = (
-            replace(scripted, refs=refs) if scripted else random_penalty(rng, ent, began, refs)
-        )
-        w.sim.start(penalty_life(w, ent, bureau, penalty), office_after(rng, w.now, DAY, 7 * DAY))
-    if any(hz.grade == "general" for _, hz in hazards) and plan.revisit:
-        again = InspectionPlan(
-            "re_inspection", _revisit_findings(rng), previous=iid, bureau=bureau, revisit=False
-        )
-        when = inspection_time(rng, deadline + timedelta(days=rng.randint(1, 10)))
-        w.sim.start(inspection_life(w, ent, again), when)
+            hazard = finding.hazard or _hazard(rng, self.ent)
+            text = rng.choice(
+                (MAJOR_HAZARDS if hazard.grade == "major" else GENERAL_HAZARDS)[industry]
+            )
+            self.hazards.append((ref, replace(hazard, found=text)))
+            return {"finding": ref, "kind": "hazard", "description": text[0]}
+        violation, basis = rng.choice(VIOLATIONS)
+        if finding.penalty is not None:
+            violation, basis = finding.penalty.violation, finding.penalty.basis
+        self.violations.append((ref, finding.penalty or (violation, basis)))
+        return {"finding": ref, "kind": "violation", "description": violation, "basis": basis}
+
+    def follow_up(self, deadline: date) -> None:
+        """Penalty cases for the violations; a re-inspection after the order's deadline."""
+        w, rng, ent = self.w, self.rng, self.ent
+        for ref, violation in self.violations:
+            refs = {"inspection": str(self.id), "finding": ref}
+            began = day_of(w.now) - timedelta(days=rng.randint(0, 30))
+            if isinstance(violation, PenaltyPlan):
+                penalty = replace(violation, refs=refs)
+            else:
+                penalty = random_penalty(rng, ent, (began, violation), refs)
+            case = penalty_life(w, ent, self.bureau, penalty)
+            w.sim.start(case, office_after(rng, w.now, DAY, 7 * DAY))
+        if any(hz.grade == "general" for _, hz in self.hazards) and self.plan.revisit:
+            findings = _revisit_findings(rng)
+            again = InspectionPlan(
+                "re_inspection", findings, previous=self.id, bureau=self.bureau, revisit=False
+            )
+            when = inspection_time(rng, deadline + timedelta(days=rng.randint(1, 10)))
+            w.sim.start(inspection_life(w, ent, again), when)
 
 
 def _measures(

@@ -29,7 +29,6 @@ from ops.demo.clock import (
     office_within,
 )
 from ops.demo.sim import Proc, hex64, new_uuid
-from ops.demo.texts import VIOLATIONS
 from ops.demo.world import AccidentState, Bureau, Ent, World, child
 
 RIGHTS = ["statement", "defence"]
@@ -76,9 +75,10 @@ def sanction(rng: random.Random, ent: Ent, major: bool) -> dict[str, Any]:
 
 
 def random_plan(
-    rng: random.Random, ent: Ent, violation_date: date, refs: dict[str, str]
+    rng: random.Random, ent: Ent, found: tuple[date, tuple[str, str]], refs: dict[str, str]
 ) -> PenaltyPlan:
-    violation, basis = rng.choice(VIOLATIONS)
+    """A case for the violation (text, legal basis) found on site, begun on that date."""
+    violation_date, (violation, basis) = found
     major = rng.random() < 0.3
     party = rng.choices(PARTY, (40, 40, 12, 8) if major else (55, 45, 0, 0))[0]
     return PenaltyPlan(
