@@ -2,9 +2,9 @@
 
 Every instant the demo writes is an aware datetime in Asia/Shanghai (UTC+08:00 all year), so
 `occurred_at` reads as local time and the domain's clocks (domain.clocks, China Standard Time)
-count the same calendar days. Regulators work office hours on working days; the working-day
-calendar is the domain's (weekends only), so a legal period the demo plans is exactly the
-period the aggregate checks.
+count the same calendar days. Regulators work office hours on office days (the announced
+holidays off); legal periods are planned on the domain's own calendar, so a period the demo
+plans is exactly the period the aggregate checks.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import random
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from domain.clocks import CALENDAR
+from domain.clocks import CALENDAR, WorkCalendar
 from domain.terms import add_months
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -21,6 +21,40 @@ START = datetime(2018, 1, 1, tzinfo=TZ)  # the simulated clock starts here
 GO_LIVE = datetime(2018, 1, 1, 8, 0, tzinfo=TZ)  # genesis and the regulators' accounts
 OFFICE_OPEN, OFFICE_CLOSE = 9 * 60, 17 * 60  # minutes after midnight
 
+
+def _days(*spans: tuple[str, str]) -> frozenset[date]:
+    out = set()
+    for first, last in spans:
+        d, end = date.fromisoformat(first), date.fromisoformat(last)
+        while d <= end:
+            out.add(d)
+            d += timedelta(days=1)
+    return frozenset(out)
+
+
+# When offices are open: the State Council's announced holidays and make-up working days
+# (调休) of 2018–2020. Only for placing the simulated office work — legal periods are counted
+# on the domain's own calendar (domain.clocks.CALENDAR), exactly as the aggregates count them.
+OFFICE_CALENDAR = WorkCalendar(
+    holidays=_days(
+        ("2018-01-01", "2018-01-01"), ("2018-02-15", "2018-02-21"), ("2018-04-05", "2018-04-07"),
+        ("2018-04-29", "2018-05-01"), ("2018-06-16", "2018-06-18"), ("2018-09-22", "2018-09-24"),
+        ("2018-10-01", "2018-10-07"), ("2018-12-30", "2019-01-01"), ("2019-02-04", "2019-02-10"),
+        ("2019-04-05", "2019-04-07"), ("2019-05-01", "2019-05-04"), ("2019-06-07", "2019-06-09"),
+        ("2019-09-13", "2019-09-15"), ("2019-10-01", "2019-10-07"), ("2020-01-01", "2020-01-01"),
+        ("2020-01-24", "2020-02-02"), ("2020-04-04", "2020-04-06"), ("2020-05-01", "2020-05-05"),
+        ("2020-06-25", "2020-06-27"), ("2020-10-01", "2020-10-08"),
+    ),
+    workdays=_days(
+        ("2018-02-11", "2018-02-11"), ("2018-02-24", "2018-02-24"), ("2018-04-08", "2018-04-08"),
+        ("2018-04-28", "2018-04-28"), ("2018-09-29", "2018-09-30"), ("2018-12-29", "2018-12-29"),
+        ("2019-02-02", "2019-02-03"), ("2019-04-28", "2019-04-28"), ("2019-05-05", "2019-05-05"),
+        ("2019-09-29", "2019-09-29"), ("2019-10-12", "2019-10-12"), ("2020-01-19", "2020-01-19"),
+        ("2020-04-26", "2020-04-26"), ("2020-05-09", "2020-05-09"), ("2020-06-28", "2020-06-28"),
+        ("2020-09-27", "2020-09-27"), ("2020-10-10", "2020-10-10"),
+    ),
+    version="State Council holiday notices 2018-2020 (scheduling only)",
+)  # fmt: skip
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -40,7 +74,8 @@ def day_of(t: datetime) -> date:
 
 
 def is_workday(d: date) -> bool:
-    return CALENDAR.is_working_day(d)
+    """An office day (for placing work; never for counting a legal period)."""
+    return OFFICE_CALENDAR.is_working_day(d)
 
 
 def workday_on_or_after(d: date) -> date:
@@ -50,6 +85,7 @@ def workday_on_or_after(d: date) -> date:
 
 
 def add_workdays(d: date, n: int) -> date:
+    """The n-th working day after `d` on the domain's calendar (legal periods)."""
     return CALENDAR.add_working_days(d, n)
 
 
