@@ -49,7 +49,6 @@ class Sim:
         self._queue: list[tuple[datetime, int, Proc]] = []
         self._order = itertools.count()
         self._out: deque[Line] = deque()
-        self.emitted = 0
 
     def start(self, proc: Proc, at: datetime) -> None:
         """Run `proc` from `at` (not before the current instant)."""
@@ -98,7 +97,6 @@ class Sim:
                 "data": data,
             }
         )
-        self.emitted += 1
 
     def emit_signed(
         self,
@@ -130,7 +128,6 @@ class Sim:
                 "key_id": key.key_id,
             }
         )
-        self.emitted += 1
 
 
 def drain(sim: Sim) -> list[Line]:

@@ -9,6 +9,7 @@ lives here and is updated when the line that changes it is emitted.
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ def child(rng: random.Random) -> random.Random:
 
 def poisson(rng: random.Random, mean: float) -> int:
     """Knuth's method; the demo's means are small."""
-    limit, k, p = pow(2.718281828459045, -mean), 0, rng.random()
+    limit, k, p = math.exp(-mean), 0, rng.random()
     while p > limit:
         k += 1
         p *= rng.random()
