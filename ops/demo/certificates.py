@@ -52,7 +52,7 @@ CATEGORIES = {
     "warehousing": ("electrical", "refrigeration", "work_at_height"),
 }  # fmt: skip
 FATES = ("pass", "fail_then_pass", "fail_twice", "missed")
-FATE_WEIGHTS = (88, 6, 1, 5)
+FATE_WEIGHTS = (86, 6, 2, 6)
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def random_plan(rng: random.Random) -> CertPlan:
     return CertPlan(
         rng.choice((0, 0, 1, 2, 3, 5, 8, 12)),
         tuple(rng.choices(FATES, FATE_WEIGHTS, k=3)),
-        rng.random() < 0.03,
+        rng.random() < 0.04,
     )
 
 
@@ -107,8 +107,9 @@ class Certificate:
         for i, planned in enumerate(plan.fates):
             if not ent.active:
                 return  # the holder left with the enterprise's closure
-            live = w.now > GO_LIVE
-            fate = planned if live else "pass"  # migrated history holds passed reviews only
+            # a review due before go-live is migrated history: those were all passed
+            live = self.review_due > GO_LIVE.date()
+            fate = planned if live else "pass"
             if plan.suspension and i == 0 and live:
                 yield from self.suspension()
             start = max(self.review_due - timedelta(days=rng.randint(5, 58)), day_of(w.now) + DAY)
@@ -152,10 +153,11 @@ class Certificate:
         """Suspended for a violation found on site, handed back after retraining (well clear
         of the review window, which needs an active certificate)."""
         w, rng = self.w, self.rng
-        room = (self.review_due - day_of(w.now)).days - 150
+        first = max(day_of(w.now), GO_LIVE.date())
+        room = (self.review_due - first).days - 150
         if room <= 0:
             return
-        yield office_time(rng, day_of(w.now) + timedelta(days=rng.randint(1, room)))
+        yield office_time(rng, first + timedelta(days=rng.randint(1, room)))
         back = day_of(w.now) + timedelta(days=rng.randint(30, 90))
         reason = "违章作业, 暂扣操作证并责令重新培训"
         self.officer("certificate.suspend", {"reason": reason, "until": back.isoformat()})

@@ -57,7 +57,7 @@ class HazardPlan:
 
 
 def random_plan(rng: random.Random, ent: Ent, source: str = "self_check") -> HazardPlan:
-    major = ent.industry in MAJOR_HAZARDS and rng.random() < 0.04
+    major = ent.industry in MAJOR_HAZARDS and rng.random() < 0.025
     fates = FATES if not major else FATES[:2] + FATES[3:]  # a supervised major hazard is not left
     weights = FATE_WEIGHTS if not major else FATE_WEIGHTS[:2] + FATE_WEIGHTS[3:]
     return HazardPlan(

@@ -53,9 +53,9 @@ def random_plan(rng: random.Random, ent: Ent) -> InspectionPlan:
 
 
 def _hazard(rng: random.Random, ent: Ent) -> HazardPlan:
-    """One in ten hazards an inspection finds at a high-risk unit is major (and supervised to
-    the end: never left unrectified)."""
-    major = ent.industry in MAJOR_HAZARDS and rng.random() < 0.1
+    """About one in fifteen hazards an inspection finds at a high-risk unit is major (and
+    supervised to the end: never left unrectified)."""
+    major = ent.industry in MAJOR_HAZARDS and rng.random() < 0.07
     fate = "on_time" if major else rng.choices(FATES, FATE_WEIGHTS)[0]
     grade = "major" if major else "general"
     return HazardPlan(grade, "inspection", fate, stop=major and rng.random() < 0.5)
