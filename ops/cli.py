@@ -253,7 +253,6 @@ def demo(
     reset: Annotated[
         bool, typer.Option("--reset", help="delete the embedded SQLite store first")
     ] = False,
-    batch: Annotated[int, typer.Option(min=1, help="commands per transaction")] = 5000,
     as_json: JsonOpt = False,
 ) -> None:
     """Build a deterministic synthetic Hubei province through the real command path.
@@ -272,7 +271,7 @@ def demo(
             reset_store(settings)
         p = build(settings)
         try:
-            options = DemoOptions(enterprises, months, seed, batch)
+            options = DemoOptions(enterprises, months, seed)
             report = run_with_progress(p, options, err, quiet=as_json)
         finally:
             p.close()
