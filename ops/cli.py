@@ -264,6 +264,7 @@ def demo(
     """
     from ops.demo import DemoError, DemoOptions, reset_store
     from ops.demo.console import print_summary, run_with_progress
+    from ops.ledger_service import LedgerServiceError, sync
 
     settings = load_settings()
     try:
@@ -273,14 +274,17 @@ def demo(
         try:
             options = DemoOptions(enterprises, months, seed)
             report = run_with_progress(p, options, err, quiet=as_json)
+            # Log, checkpoint and anchor what was recorded, so `audit verify` holds at once.
+            ledger = sync(p)
         finally:
             p.close()
-    except (DemoError, DomainError) as exc:
+    except (DemoError, DomainError, LedgerServiceError) as exc:
         fail(type(exc).__name__, str(exc))
     if as_json:
-        emit_json(report.as_json())
+        emit_json({**report.as_json(), "ledger": ledger.to_json()})
     else:
         print_summary(out, report)
+        err.print(ledger.summary(), soft_wrap=True)
 
 
 # -- ledger and audit -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -106,7 +107,8 @@ def store_files(settings: Settings) -> list[Path]:
 
 
 def reset_store(settings: Settings) -> list[Path]:
-    """Delete the embedded SQLite store (events, vault, read models); keys are kept."""
+    """Delete the embedded SQLite store (events, vault, ledger, read models) and the embedded
+    chain's state; keys are kept."""
     if settings.is_postgres:
         raise ResetRefused(
             "--reset deletes only the embedded SQLite store; empty the PostgreSQL database "
@@ -115,6 +117,12 @@ def reset_store(settings: Settings) -> list[Path]:
     removed = [p for p in store_files(settings) if p.exists()]
     for p in removed:
         p.unlink()
+    # The embedded chain holds anchors of the deleted history: a new history would conflict
+    # with them at the same tree sizes, so its state goes too (a configured chain is kept).
+    chain = settings.home / "chain"
+    if not settings.chain_rpc_url and chain.exists():
+        shutil.rmtree(chain)
+        removed.append(chain)
     return removed
 
 
