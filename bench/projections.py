@@ -700,7 +700,7 @@ def make_store(path: Path, n: int, seed: int) -> Records:
 
 def ours_timeline(records: Records, url: str) -> tuple[float, int]:
     engine = open_store(url)
-    f = Follower(records.recorder, engine, [Timeline()], batch_size=5000)
+    f = Follower(records.recorder, engine, [Timeline()])
     seconds = timed(f.catch_up)
     engine.dispose()
     return seconds, f.head()
@@ -727,7 +727,7 @@ def library_timeline(events_path: Path, view_path: Path, head: int) -> tuple[flo
 
 def every_projection(records: Records, url: str) -> float:
     engine = open_store(url)
-    f = Follower(records.recorder, engine, all_projections(), batch_size=5000)
+    f = Follower(records.recorder, engine, all_projections())
     seconds = timed(f.catch_up)
     engine.dispose()
     return seconds
@@ -751,6 +751,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2018)
     args = ap.parse_args()
     results: dict[str, str] = {}
+    load_before = os.getloadavg()[0]
     t = timed(lambda: check_generator(args.seed))
     print(f"generator checked through Records.execute_batch (4,000 commands, {t:.1f} s)")
 
@@ -812,6 +813,10 @@ def main() -> None:
                 )
         engine.dispose()
         records.close()
+    print(
+        f"1-minute load average before/after: {load_before:.1f}/{os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} cores"
+    )
     for k, v in results.items():
         print(f"| {k} | {v} |")
 

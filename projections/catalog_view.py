@@ -9,10 +9,18 @@ STAGES = ("准入", "监管", "执法", "处罚", "信用")  # the regulatory li
 PLATFORM_STAGE = "平台"
 
 
+_stages: dict[str, str] = {}
+
+
 def stage_of(command_type: str) -> str:
     """The lifecycle stage of a command type ('' when the type is not in the catalog)."""
-    spec = CATALOG.get(command_type)
-    return spec.step if spec else ""
+    stage = _stages.get(command_type)
+    if stage is None:
+        spec = CATALOG.get(command_type)
+        stage = spec.step if spec else ""
+        if spec is not None:
+            _stages[command_type] = stage
+    return stage
 
 
 def event_name_of(command_type: str) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -213,7 +214,7 @@ class Credit(Projection):
         dirty = False
         last: Rating | None = None
         due = row["explanation"].get("next_change")
-        if not fresh and due is not None and at >= datetime.fromisoformat(due):
+        if not fresh and due is not None and at >= _instant(due):
             last = _rating_of(row)
             before = rate(self.book, facts, at)
             if before.key() != last.key():
@@ -379,6 +380,11 @@ def _learn_accident(facts: Facts, e: Event) -> bool:
     else:
         return False
     return True
+
+
+@lru_cache(maxsize=65536)
+def _instant(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
 
 
 def _ended(last: Rating, now: Rating, changed: list[str]) -> list[str]:

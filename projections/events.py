@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from projections.errors import UndecodableEvent
@@ -87,9 +87,10 @@ def decode(raw: Raw) -> Event:
 def utc_naive(iso: str) -> datetime:
     """An ISO 8601 instant as naive UTC (SQLite keeps no offsets; PostgreSQL gets the same)."""
     t = datetime.fromisoformat(iso)
-    if t.tzinfo is None:
+    offset = t.utcoffset()
+    if offset is None:
         return t
-    return t.astimezone(UTC).replace(tzinfo=None)
+    return t.replace(tzinfo=None) - offset
 
 
 def as_date(value: str | None) -> date | None:

@@ -107,7 +107,7 @@ class Follower:
         recorder: Recorder,
         engine: Engine,
         projections: Sequence[Projection],
-        batch_size: int = 5000,
+        batch_size: int = 20_000,
         gap_grace: float = 10.0,
     ) -> None:
         names = [p.name for p in projections]

@@ -90,6 +90,13 @@ def create_store_engine(url: str) -> Engine:
         # crash may lose the last batches, but rows and tracking go together, so the
         # follower just re-applies them.
         cur.execute("PRAGMA synchronous=NORMAL")
+        # Rebuilds touch indexes of millions of rows: a 256 MB page cache (not the 2 MB
+        # default) keeps them in memory instead of re-reading pages for every batch.
+        cur.execute("PRAGMA cache_size=-262144")
+        cur.execute("PRAGMA temp_store=MEMORY")
+        # Checkpoint the WAL every ~80 MB rather than every 4 MB: hot index pages are then
+        # copied into the database file once per many batches instead of once per batch.
+        cur.execute("PRAGMA wal_autocheckpoint=20000")
         cur.close()
 
     @event.listens_for(engine, "begin")

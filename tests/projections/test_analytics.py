@@ -55,7 +55,7 @@ def test_section_113_three_penalties_in_180_days_with_a_major_hazard(world: Worl
 def test_section_113_four_penalties_in_a_year(world: World) -> None:
     site = Site(world, WUHAN, "420102")
     site.supervise(site.hazard("major", when=at("2024-01-02")), when=at("2024-01-02"))
-    penalised(site, ["2024-02-01", "2024-06-01", "2024-10-01", "2025-01-20"])
+    penalised(site, ["2024-02-01", "2024-05-15", "2024-09-01", "2024-12-20"])
     df = run(world, "section_113")
     assert df.select("enterprise", "rule").rows() == [(site.uscc, "一年内4次")]
 
