@@ -21,8 +21,9 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: setup
-	$(BIN)/anjian demo --enterprises 200 --months 24 --seed 2018
-	$(BIN)/anjian history --enterprise "$$($(BIN)/anjian enterprises --json | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)[0]["uscc"])')"
+	mkdir -p var
+	$(BIN)/anjian demo --enterprises 200 --months 24 --seed 2018 --reset --json > var/demo.json
+	$(BIN)/anjian history --enterprise "$$($(BIN)/python -c 'import json; print(json.load(open("var/demo.json"))["showcase"])')"
 
 lint: setup
 	$(BIN)/ruff check .

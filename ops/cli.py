@@ -273,7 +273,7 @@ def demo(
         p = build(settings)
         try:
             options = DemoOptions(enterprises, months, seed)
-            report = run_with_progress(p, options, err, quiet=as_json)
+            report = run_with_progress(p, options, err, quiet=False)  # progress is on stderr
             # Log, checkpoint and anchor what was recorded, so `audit verify` holds at once.
             ledger = sync(p)
         finally:
