@@ -1,8 +1,8 @@
 """Projections benchmark: our follower against the eventsourcing library's own ProjectionRunner
 on the same event store in the same run, a full rebuild of every read model, and analytics.
 
-    .venv/bin/python -m bench.projections [--events 1000000] [--runner-events 20000]
-        [--catchup-events 200000] [--runs 3] [--postgres]
+    .venv/bin/python -m bench.projections [--events 1000000] [--runner-events 50000]
+        [--catchup-batch 5000] [--runs 3]
 
 How the events are made (cheaply, but real): a generator writes signed commands (Ed25519, RFC
 8785 envelopes) for a province of enterprises living through the whole lifecycle — registration,
@@ -18,8 +18,8 @@ Figures (medians of --runs, each on fresh read-model files, same machine, same r
   timeline logic (one event per transaction, the library's way, its view a TrackingRecorder).
   SQLite has no subscription, so the runner's application gets a SQLite recorder whose
   subscribe() is the library's own ListenNotifySubscription (set by APPLICATION_RECORDER_TOPIC).
-- catch-up, every projection (13 read models incl. two credit rulebooks);
-- full rebuild of every projection over --events events (target ≤ 120 s for 1M);
+- full rebuild = catch-up from nothing of every projection (9 read models and one credit
+  projection per rulebook, v1 and v2) over --events events (target ≤ 120 s for 1M);
 - analytics: each analysis over the rebuilt read models of the whole province.
 """
 
@@ -698,9 +698,9 @@ def make_store(path: Path, n: int, seed: int) -> Records:
     return records
 
 
-def ours_timeline(records: Records, url: str) -> tuple[float, int]:
+def ours_timeline(records: Records, url: str, batch: int) -> tuple[float, int]:
     engine = open_store(url)
-    f = Follower(records.recorder, engine, [Timeline()])
+    f = Follower(records.recorder, engine, [Timeline()], batch_size=batch)
     seconds = timed(f.catch_up)
     engine.dispose()
     return seconds, f.head()
@@ -762,7 +762,9 @@ def main() -> None:
         head = int(small.recorder.max_notification_id() or 0)
         ours, lib = [], []
         for i in range(args.runs):
-            s, _ = ours_timeline(small, f"sqlite:///{root / f'rm-small-{i}.sqlite'}")
+            s, _ = ours_timeline(
+                small, f"sqlite:///{root / f'rm-small-{i}.sqlite'}", args.catchup_batch
+            )
             ours.append(s)
             s, rows = library_timeline(
                 root / "runner-events.sqlite", root / f"lib-view-{i}.sqlite", head
@@ -775,14 +777,16 @@ def main() -> None:
         assert ours_rows == rows, (ours_rows, rows)
         small.close()
         o, li = statistics.median(ours), statistics.median(lib)
-        results[f"catch-up, timeline, {head:,} events: our Follower"] = rate(head, o)
+        results[
+            f"catch-up, timeline, {head:,} events: our Follower (batches of {args.catchup_batch:,})"
+        ] = rate(head, o)
         results[f"catch-up, timeline, {head:,} events: library ProjectionRunner"] = rate(head, li)
         results["ratio (ours / library)"] = f"{li / o:.1f}×"
         print(results)
 
         # 2. catch-up, every projection, and 3. full rebuild on the big store.
         big_path = root / "events.sqlite"
-        n = max(args.events, args.catchup_events)
+        n = args.events
         t = timed(lambda: make_store(big_path, n, args.seed + 1).close())
         print(f"{n:,} events generated and inserted in {t:.0f} s")
         records = Records(Ed25519Notary(), CatalogSchemas(), env=sqlite_env(big_path))

@@ -87,6 +87,7 @@ credit_subjects = Table(
     Column("rulebook", String(20), primary_key=True),
     Column("subject", String(36), primary_key=True),
     Column("uscc", String(18), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 KINDS = frozenset({"enterprise", "accident", "penalty", "hazard", "credit"})

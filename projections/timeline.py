@@ -33,7 +33,13 @@ from projections.subjects import SubjectIndex
 timeline = Table(
     "rm_timeline",
     metadata,
-    Column("notification_id", BigInteger, primary_key=True, autoincrement=False),
+    # INTEGER PRIMARY KEY on SQLite is the rowid itself; BIGINT would add a second index.
+    Column(
+        "notification_id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     Column("uscc", String(18), nullable=False),
     Column("region", String(6), nullable=False),
     Column("stage", String(4), nullable=False),
@@ -52,6 +58,7 @@ timeline_subjects = Table(
     metadata,
     Column("subject", String(36), primary_key=True),
     Column("uscc", String(18), nullable=False),
+    sqlite_with_rowid=False,  # one B-tree keyed by subject, not a rowid table plus an index
 )
 
 
