@@ -740,11 +740,16 @@ def rate(n: int, seconds: float) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=1_000_000, help="events of the full rebuild")
-    ap.add_argument("--catchup-events", type=int, default=200_000)
+    ap.add_argument(
+        "--catchup-batch",
+        type=int,
+        default=5_000,
+        help="batch size of our follower in the timeline comparison",
+    )
     ap.add_argument(
         "--runner-events",
         type=int,
-        default=20_000,
+        default=50_000,
         help="events for the (slow) library ProjectionRunner comparison",
     )
     ap.add_argument("--runs", type=int, default=3)
