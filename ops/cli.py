@@ -25,8 +25,9 @@ from domain.errors import DomainError
 from domain.regions import region_name, validate_region
 from domain.uscc import validate_uscc
 from ops.bootstrap import Platform, build
+from ops.cli_projections import analytics, credit, dashboard, export, projections_app
 from ops.genesis import ensure_genesis
-from ops.render import event_name, local_time, record_json, stage
+from ops.render import event_name, local_time, record_json
 from ops.settings import load_settings
 
 app = typer.Typer(
@@ -156,31 +157,63 @@ def show(event_id: str, as_json: JsonOpt = False) -> None:
 @app.command()
 def history(
     enterprise: Annotated[str, typer.Option("--enterprise", help="USCC of the enterprise")],
+    region: Annotated[
+        str, typer.Option(help="the jurisdiction asking (GB/T 2260 code)")
+    ] = "420000",
     as_json: JsonOpt = False,
 ) -> None:
-    """The lifecycle history of one enterprise (准入→监管→执法→处罚→信用), in recorded order."""
+    """The lifecycle history of one enterprise (准入→监管→执法→处罚→信用), in log order.
+
+    Read from the lifecycle timeline, brought up to the head of the log first; a jurisdiction
+    sees only enterprises it covers. Every entry names the event id behind it (`anjian show`,
+    `anjian audit proof`).
+    """
+    from ops.cli_projections import readmodels
+    from projections.timeline import lifecycle
+
     try:
         validate_uscc(enterprise, field="--enterprise")
+        validate_region(region, field="--region")
     except DomainError as exc:
         fail(type(exc).__name__, str(exc), 2)
-    with platform() as p:
-        records = p.records.history(enterprise)
-        if as_json:
-            emit_json([record_json(r) for r in records])
-            return
-        table = Table(title=f"{enterprise} 全生命周期记录 ({len(records)})")
-        for col in ("#", "发生时间", "阶段", "事件", "主体", "事件ID"):
-            table.add_column(col)
-        for r in records:
-            table.add_row(
-                str(r.notification_id),
-                local_time(r.envelope["occurred_at"]),
-                stage(r.type),
-                f"{event_name(r.type)} {r.type}",
-                r.envelope["actor"],
-                r.event_id,
-            )
-        out.print(table)
+    with readmodels() as rm, rm.engine.connect() as conn:
+        life = lifecycle(conn, enterprise, region)
+    if not life.entries:
+        fail("NotFound", f"enterprise {enterprise} has no records in jurisdiction {region}")
+    if as_json:
+        emit_json(
+            [
+                {
+                    "notification_id": e.notification_id,
+                    "event_id": e.event_id,
+                    "type": e.type,
+                    "event": e.event,
+                    "stage": e.stage,
+                    "actor": e.actor,
+                    "role": e.role,
+                    "region": e.region,
+                    "occurred_at": e.occurred_at.isoformat(),
+                    "recorded_at": e.recorded_at.isoformat(),
+                }
+                for e in life.entries
+            ]
+        )
+        return
+    table = Table(title=f"{enterprise} 全生命周期记录 ({len(life.entries)})")
+    for col in ("#", "发生时间", "阶段", "事件", "主体", "事件ID"):
+        table.add_column(col)
+    for e in life.entries:
+        table.add_row(
+            str(e.notification_id),
+            local_time(e.occurred_at.isoformat()),
+            e.stage,
+            f"{e.event} {e.type}",
+            e.actor,
+            e.event_id,
+        )
+    out.print(table)
+    reached = " → ".join(f"{s}({len(ids)})" for s, ids in life.stages.items() if ids)
+    out.print(f"阶段 stages: {reached}", soft_wrap=True)
 
 
 @app.command()
@@ -298,6 +331,9 @@ audit_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(projections_app, name="projections")
+for _command in (credit, analytics, dashboard, export):
+    app.command()(_command)
 app.add_typer(audit_app, name="audit")
 
 LogKeyOpt = Annotated[

@@ -38,6 +38,7 @@ from ops.demo.clock import GO_LIVE, HOUR, end_of
 from ops.demo.sim import Line, Sim, new_uuid
 from ops.keystore import Keystore
 from ops.settings import Settings
+from projections.store import READMODELS_FILE
 
 Progress = Callable[[datetime, int], None]  # (simulated now, events recorded so far)
 
@@ -101,9 +102,11 @@ class DemoReport:
 
 
 def store_files(settings: Settings) -> list[Path]:
-    """The embedded SQLite store's files (database, WAL, shared memory, rollback journal)."""
-    db = settings.sqlite_path
-    return [db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))]
+    """The embedded SQLite files (events and ledger, read models; with WAL, shm, journal)."""
+    out: list[Path] = []
+    for db in (settings.sqlite_path, settings.sqlite_path.with_name(READMODELS_FILE)):
+        out += [db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))]
+    return out
 
 
 def reset_store(settings: Settings) -> list[Path]:

@@ -182,7 +182,7 @@ def test_history_of_an_enterprise_lists_its_kinds_in_order_of_occurrence(
     rows = json.loads(result.stdout)
     kinds = [r["type"].partition(".")[0] for r in rows]
     assert set(kinds) == KINDS
-    times = [datetime.fromisoformat(r["envelope"]["occurred_at"]) for r in rows]
+    times = [datetime.fromisoformat(r["occurred_at"]) for r in rows]
     assert times == sorted(times)
     assert kinds[0] == "enterprise"
 
