@@ -12,6 +12,7 @@ Batches verify signatures on a thread pool while the main thread runs the domain
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -177,12 +178,13 @@ class Records(Application[UUID]):
         notary: Notary,
         schema_check: SchemaCheck,
         env: Mapping[str, str] | None = None,
-        verify_threads: int = 2,
+        verify_threads: int | None = None,
     ) -> None:
         super().__init__(env=env)
         self.notary = notary
         self.schema_check = schema_check
-        self._verify_threads = verify_threads
+        # The main thread runs the domain logic; the other cores verify signatures.
+        self._verify_threads = verify_threads or max(1, (os.cpu_count() or 2) - 1)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
