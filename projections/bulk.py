@@ -84,3 +84,37 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         plan = _plans[table.name] = (sql, _row_function(table))
     sql, to_tuple = plan
     conn.exec_driver_sql(sql, [to_tuple(r) for r in rows])
+
+
+_tuple_plans: dict[str, tuple[str, Callable[[tuple[Any, ...]], tuple[Any, ...]]]] = {}
+
+
+def insert_tuples(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    """INSERT rows given as tuples in the table's column order (saves building dicts)."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        names = [c.name for c in table.columns]
+        conn.execute(insert(table), [dict(zip(names, r, strict=True)) for r in rows])
+        return
+    plan = _tuple_plans.get(table.name)
+    if plan is None:
+        env: dict[str, Any] = {}
+        parts = []
+        for i, c in enumerate(table.columns):
+            conv = _converter(c.type)
+            if conv is None:
+                parts.append(f"t[{i}]")
+            else:
+                env[f"c{i}"] = conv
+                parts.append(f"c{i}(t[{i}])")
+        fn: Callable[[tuple[Any, ...]], tuple[Any, ...]] = eval(  # noqa: S307
+            f"lambda t: ({', '.join(parts)},)", env
+        )
+        names = [c.name for c in table.columns]
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        )
+        plan = _tuple_plans[table.name] = (sql, fn)
+    sql, convert = plan
+    conn.exec_driver_sql(sql, [convert(r) for r in rows])

@@ -23,7 +23,7 @@ from sqlalchemy import (
     select,
 )
 
-from projections.bulk import insert_rows
+from projections.bulk import insert_tuples
 from projections.catalog_view import STAGES, event_name_of, stage_of
 from projections.events import Event, utc_naive
 from projections.follower import Projection
@@ -74,29 +74,30 @@ class Timeline(Projection):
 
     def apply(self, conn: Connection, events: Sequence[Event]) -> None:
         self.subjects.prefetch(conn, events)
+        owner = self.subjects.owner
         rows = []
         for e in events:
-            uscc = self.subjects.owner(e)
+            uscc = owner(e)
             if uscc is None:
                 continue
+            # In the column order of `timeline`.
             rows.append(
-                {
-                    "notification_id": e.notification_id,
-                    "uscc": uscc,
-                    "region": e.region,
-                    "stage": stage_of(e.type),
-                    "type": e.type,
-                    "subject": e.subject,
-                    "version": e.version,
-                    "actor": e.actor,
-                    "role": e.role,
-                    "occurred_at": e.at,
-                    "recorded_at": utc_naive(e.recorded_at),
-                }
+                (
+                    e.notification_id,
+                    uscc,
+                    e.region,
+                    stage_of(e.type),
+                    e.type,
+                    e.subject,
+                    e.version,
+                    e.actor,
+                    e.role,
+                    e.at,
+                    utc_naive(e.recorded_at),
+                )
             )
         self.subjects.flush(conn)
-        if rows:
-            insert_rows(conn, timeline, rows)
+        insert_tuples(conn, timeline, rows)
 
 
 @dataclass(frozen=True)
