@@ -192,13 +192,20 @@ class Records(Application[UUID]):
 
     def execute(self, cmd: SignedCommand) -> Recorded:
         """Authenticate, check and store one command in its own transaction."""
-        uow = UnitOfWork(self)
+        uow = UnitOfWork(self, optimistic_creates=True)
         public_key = self._handle(cmd, uow)
         if not self.notary.verify(public_key, cmd.text.encode("utf-8"), cmd.signature):
             raise SignatureRejected(
                 f"signature of command {cmd.envelope.id} does not verify with key {cmd.key_id}"
             )
-        return self._store(uow)[0]
+        try:
+            return self._store(uow)[0]
+        except Conflict as exc:
+            # The subject was assumed new without a read; run the command again with the
+            # read, so the aggregate's own rule names what exists already.
+            self._handle(cmd, UnitOfWork(self))
+            diagnosed = self._diagnose(uow, exc)
+            raise getattr(diagnosed, "cause", diagnosed) from None
 
     def execute_batch(self, cmds: Sequence[SignedCommand]) -> list[Recorded]:
         """Store all commands in one transaction, or none (BatchRejected names the bad one)."""
