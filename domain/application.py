@@ -48,6 +48,7 @@ from domain.record import Record
 from domain.regions import covers
 
 R = TypeVar("R", bound=Record)
+MAX_BATCH = 10_000  # commands per all-or-nothing transaction
 VERIFY_CHUNK = 128  # signatures per pool task: large enough to amortise the hand-off
 
 # Importing the aggregates registers their commands in the catalog.
@@ -208,7 +209,16 @@ class Records(Application[UUID]):
             raise getattr(diagnosed, "cause", diagnosed) from None
 
     def execute_batch(self, cmds: Sequence[SignedCommand]) -> list[Recorded]:
-        """Store all commands in one transaction, or none (BatchRejected names the bad one)."""
+        """Store all commands in one transaction, or none (BatchRejected names the bad one).
+
+        At most MAX_BATCH commands: larger transactions hold the store's write lock too long
+        (and one PostgreSQL insert of >15k events hangs in psycopg's pipeline mode).
+        """
+        if len(cmds) > MAX_BATCH:
+            raise InvalidValue(
+                f"a batch holds at most {MAX_BATCH} commands, got {len(cmds)}: split it",
+                field="batch",
+            )
         uow = UnitOfWork(self, optimistic_creates=True)
         pool = self._verifier_pool()
         verdicts: list[Future[int]] = []

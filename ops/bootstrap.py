@@ -26,8 +26,10 @@ def store_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_USER": url.username or "postgres",
             "POSTGRES_PASSWORD": url.password or "",
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
-            # One save of >15k events hangs in psycopg's pipeline mode without DB functions.
-            "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            # Not POSTGRES_ENABLE_DB_FUNCTIONS: that insert path does not take the table lock,
+            # so a lower notification id can commit after a higher one is visible, and a
+            # follower could step over it for good. The plain path serialises writers; its
+            # psycopg pipeline hangs on one save of >15k events, so Records caps a batch.
             "CREATE_TABLE": "y",
         }
     settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)

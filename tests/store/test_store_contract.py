@@ -132,6 +132,21 @@ class StoreContract:
         assert isinstance(info.value.cause, AlreadyExists)
         assert [r.envelope["data"].get("uscc") for r in h.records.notifications()][-1] == stored
 
+    def test_a_batch_over_the_limit_is_refused_before_anything_is_checked(self, h: Harness) -> None:
+        from domain.application import MAX_BATCH
+
+        uscc = new_uscc()
+        cmd = h.sign(
+            "r-wh",
+            "enterprise.register",
+            "420102",
+            {"uscc": uscc, "name": "超限", "industry": "metallurgy", "standardisation": "level3"},
+            subject=enterprise_id(uscc),
+        )
+        with pytest.raises(InvalidValue, match="at most"):
+            h.records.execute_batch([cmd] * (MAX_BATCH + 1))
+        h.records.execute_batch([cmd])
+
     def test_commands_in_a_batch_see_earlier_ones(self, h: Harness) -> None:
         uscc = new_uscc()
         cmds = [
