@@ -8,11 +8,23 @@ from pathlib import Path
 import pytest
 
 from domain.enterprise import Enterprise
+from domain.envelope import SignedCommand
 from domain.errors import AlreadyExists, BatchRejected, Conflict, InvalidValue
 from domain.ids import enterprise_id
 from ops.bootstrap import store_env
 from ops.settings import Settings
 from tests.support import Harness, new_uscc
+
+
+def registration(h: Harness, uscc: str, name: str) -> SignedCommand:
+    """A Wuhan regulator's signed registration of a metallurgy enterprise."""
+    return h.sign(
+        "r-wh",
+        "enterprise.register",
+        "420102",
+        {"uscc": uscc, "name": name, "industry": "metallurgy", "standardisation": "level3"},
+        subject=enterprise_id(uscc),
+    )
 
 
 class StoreContract:
@@ -49,16 +61,7 @@ class StoreContract:
 
     def test_a_batch_is_stored_whole(self, h: Harness) -> None:
         codes = [new_uscc() for _ in range(50)]
-        cmds = [
-            h.sign(
-                "r-wh",
-                "enterprise.register",
-                "420102",
-                {"uscc": c, "name": "批量", "industry": "metallurgy", "standardisation": "level3"},
-                subject=enterprise_id(c),
-            )
-            for c in codes
-        ]
+        cmds = [registration(h, c, "批量") for c in codes]
         recorded = h.records.execute_batch(cmds)
         assert [r.version for r in recorded] == [1] * 50
         assert len({r.notification_id for r in recorded}) == 50
@@ -66,26 +69,11 @@ class StoreContract:
     def test_a_batch_with_one_bad_command_stores_nothing(self, h: Harness) -> None:
         before = sum(1 for _ in h.records.notifications())
         good = [new_uscc() for _ in range(10)]
-        cmds = [
-            h.sign(
-                "r-wh",
-                "enterprise.register",
-                "420102",
-                {"uscc": c, "name": "批量", "industry": "metallurgy", "standardisation": "level3"},
-                subject=enterprise_id(c),
-            )
-            for c in good
-        ]
+        cmds = [registration(h, c, "批量") for c in good]
         bad = good[3][:17] + ("0" if good[3][17] != "0" else "1")
         cmds.insert(
             7,
-            h.sign(
-                "r-wh",
-                "enterprise.register",
-                "420102",
-                {"uscc": bad, "name": "坏", "industry": "metallurgy", "standardisation": "level3"},
-                subject=enterprise_id(bad),
-            ),
+            registration(h, bad, "坏"),
         )
         with pytest.raises(BatchRejected) as info:
             h.records.execute_batch(cmds)
@@ -96,16 +84,7 @@ class StoreContract:
     def test_a_batch_with_a_bad_signature_stores_nothing(self, h: Harness) -> None:
         before = sum(1 for _ in h.records.notifications())
         codes = [new_uscc() for _ in range(5)]
-        cmds = [
-            h.sign(
-                "r-wh",
-                "enterprise.register",
-                "420102",
-                {"uscc": c, "name": "批量", "industry": "metallurgy", "standardisation": "level3"},
-                subject=enterprise_id(c),
-            )
-            for c in codes
-        ]
+        cmds = [registration(h, c, "批量") for c in codes]
         last = cmds[-1]
         cmds[-1] = type(last).of(last.text, cmds[0].signature, last.key_id)
         with pytest.raises(BatchRejected) as info:
@@ -116,16 +95,7 @@ class StoreContract:
     def test_a_batch_registering_a_stored_enterprise_names_that_command(self, h: Harness) -> None:
         stored = h.enterprise("r-wh")
         codes = [new_uscc(), new_uscc(), stored, new_uscc()]
-        cmds = [
-            h.sign(
-                "r-wh",
-                "enterprise.register",
-                "420102",
-                {"uscc": c, "name": "批量", "industry": "metallurgy", "standardisation": "level3"},
-                subject=enterprise_id(c),
-            )
-            for c in codes
-        ]
+        cmds = [registration(h, c, "批量") for c in codes]
         with pytest.raises(BatchRejected) as info:
             h.records.execute_batch(cmds)
         assert info.value.index == 2
@@ -136,13 +106,7 @@ class StoreContract:
         from domain.application import MAX_BATCH
 
         uscc = new_uscc()
-        cmd = h.sign(
-            "r-wh",
-            "enterprise.register",
-            "420102",
-            {"uscc": uscc, "name": "超限", "industry": "metallurgy", "standardisation": "level3"},
-            subject=enterprise_id(uscc),
-        )
+        cmd = registration(h, uscc, "超限")
         with pytest.raises(InvalidValue, match="at most"):
             h.records.execute_batch([cmd] * (MAX_BATCH + 1))
         h.records.execute_batch([cmd])
@@ -150,18 +114,7 @@ class StoreContract:
     def test_commands_in_a_batch_see_earlier_ones(self, h: Harness) -> None:
         uscc = new_uscc()
         cmds = [
-            h.sign(
-                "r-wh",
-                "enterprise.register",
-                "420102",
-                {
-                    "uscc": uscc,
-                    "name": "先登记",
-                    "industry": "metallurgy",
-                    "standardisation": "level3",
-                },
-                subject=enterprise_id(uscc),
-            ),
+            registration(h, uscc, "先登记"),
             h.sign(
                 "r-wh",
                 "enterprise.update_profile",
