@@ -54,8 +54,6 @@ from sqlalchemy import (
     update,
 )
 
-from domain import aggregates as _aggregates  # noqa: F401  (fills the catalog)
-from domain.catalog import CATALOG, SEALED_PERSON
 from ledger.canonical import canonical_bytes
 from ledger.errors import LedgerError
 
@@ -234,35 +232,6 @@ class Vault:
         return bytes(row.key), bytes(row.salt)
 
     # -- the intake's Sealer -------------------------------------------------------------------
-
-    def sealer(self, command_type: str, data: dict[str, Any]) -> dict[str, Any]:
-        """Seal every plain person in `data` whose catalog schema is SEALED_PERSON.
-
-        Already sealed values and anything that is not a plain person are left as they are
-        (the catalog schema then accepts or rejects them). Returns a new dict.
-        """
-        spec = CATALOG.get(command_type)
-        if spec is None:
-            return data
-        out = dict(data)
-        for name, schema in spec.properties.items():
-            if name not in out:
-                continue
-            if schema == SEALED_PERSON:
-                out[name] = self._seal_if_plain(out[name])
-            elif (
-                schema.get("type") == "array"
-                and schema.get("items") == SEALED_PERSON
-                and isinstance(out[name], list)
-            ):
-                out[name] = [self._seal_if_plain(v) for v in out[name]]
-        return out
-
-    def _seal_if_plain(self, value: object) -> object:
-        if is_plain_person(value):
-            assert isinstance(value, dict)
-            return self.seal(value)
-        return value
 
 
 def _ref(sealed: Mapping[str, Any]) -> UUID:

@@ -11,6 +11,7 @@ from ledger.privacy import Vault
 from ops.intake import Intake
 from ops.keystore import Keystore
 from ops.schemas import CatalogSchemas
+from ops.sealing import catalog_sealer
 from ops.settings import Settings
 
 
@@ -53,7 +54,7 @@ class Platform:
 
     def intake(self) -> Intake:
         """The command intake, sealing personal data before anything is signed."""
-        return Intake(self.records, self.keystore, sealer=self.vault.sealer)
+        return Intake(self.records, self.keystore, sealer=catalog_sealer(self.vault))
 
     def close(self) -> None:
         self.records.close()

@@ -28,6 +28,7 @@ from ledger.privacy import (
 )
 from ops.intake import Intake
 from ops.keystore import Keystore
+from ops.sealing import catalog_sealer
 from tests.support import Harness
 
 PERSON = {"name": "张三", "id_number": "420102199001011234", "phone": "13800138000"}
@@ -140,7 +141,7 @@ def test_unknown_subject_is_named(vault: Vault) -> None:
 def test_sealer_seals_plain_persons_and_leaves_the_rest(vault: Vault) -> None:
     already = vault.seal(PERSON)
     data = {"enterprise": "X", "holder": dict(PERSON), "category": "electrical"}
-    out = vault.sealer("certificate.issue", data)
+    out = catalog_sealer(vault)("certificate.issue", data)
     assert data["holder"] == PERSON  # the input is not mutated
     assert set(out["holder"]) == {"ref", "commitment", "sealed"}
     assert vault.open(out["holder"]) == PERSON
@@ -148,11 +149,11 @@ def test_sealer_seals_plain_persons_and_leaves_the_rest(vault: Vault) -> None:
         "enterprise": "X",
         "category": "electrical",
     }
-    assert vault.sealer("certificate.issue", {"holder": already}) == {"holder": already}
+    assert catalog_sealer(vault)("certificate.issue", {"holder": already}) == {"holder": already}
     odd = {"holder": {"name": "张三"}}
-    assert vault.sealer("certificate.issue", odd) == odd  # the schema rejects it later
-    assert vault.sealer("permit.apply", {"scope": PERSON}) == {"scope": PERSON}
-    assert vault.sealer("no.such_command", {"x": 1}) == {"x": 1}
+    assert catalog_sealer(vault)("certificate.issue", odd) == odd  # the schema rejects it later
+    assert catalog_sealer(vault)("permit.apply", {"scope": PERSON}) == {"scope": PERSON}
+    assert catalog_sealer(vault)("no.such_command", {"x": 1}) == {"x": 1}
 
 
 @pytest.fixture
@@ -178,7 +179,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[Harness, Vault, Intake, Path]]:
         subject=actor_id("r-cert"),
     )
     h.keys["r-cert"] = key
-    yield h, vault, Intake(h.records, keystore, sealer=vault.sealer), db
+    yield h, vault, Intake(h.records, keystore, sealer=catalog_sealer(vault)), db
     vault.close()
     h.close()
 

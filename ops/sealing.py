@@ -1,0 +1,42 @@
+"""Sealing personal data at intake: every value the catalog types as a sealed person and that
+arrives as a plain person ({"name", "id_number", "phone"?}) is replaced by its sealed form
+before the command is signed, so plaintext never reaches the log (PIPL).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.catalog import CATALOG, SEALED_PERSON
+from ledger.privacy import Vault, is_plain_person
+from ops.intake import Sealer
+
+
+def catalog_sealer(vault: Vault) -> Sealer:
+    """A Sealer for ops.intake.Intake backed by `vault`."""
+
+    def seal_value(value: object) -> object:
+        if is_plain_person(value):
+            assert isinstance(value, dict)
+            return vault.seal(value)
+        return value  # sealed already, or not a person: the catalog schema decides
+
+    def seal(command_type: str, data: dict[str, Any]) -> dict[str, Any]:
+        spec = CATALOG.get(command_type)
+        if spec is None:
+            return data
+        out = dict(data)
+        for name, schema in spec.properties.items():
+            if name not in out:
+                continue
+            if schema == SEALED_PERSON:
+                out[name] = seal_value(out[name])
+            elif (
+                schema.get("type") == "array"
+                and schema.get("items") == SEALED_PERSON
+                and isinstance(out[name], list)
+            ):
+                out[name] = [seal_value(v) for v in out[name]]
+        return out
+
+    return seal
