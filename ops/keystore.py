@@ -14,8 +14,13 @@ from ledger.keys import KeyPair, custodial_keypair
 class Keystore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._secrets: dict[str, bytes] = {}
+        self._custodial: dict[str, KeyPair] = {}
 
     def _secret(self, name: str, size: int = 32) -> bytes:
+        cached = self._secrets.get(name)
+        if cached is not None:
+            return cached
         path = self.directory / name
         if not path.exists():
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -25,13 +30,22 @@ class Keystore:
         raw = path.read_bytes()
         if len(raw) != size:
             raise ValueError(f"{path} must hold {size} bytes, found {len(raw)}")
+        self._secrets[name] = raw
         return raw
 
     def platform_key(self) -> KeyPair:
-        return KeyPair(self._secret("platform.ed25519"))
+        key = self._custodial.get("\x00platform")
+        if key is None:
+            key = self._custodial["\x00platform"] = KeyPair(self._secret("platform.ed25519"))
+        return key
 
     def custodial(self, account: str) -> KeyPair:
-        return custodial_keypair(self._secret("custody.secret"), account)
+        key = self._custodial.get(account)
+        if key is None:
+            key = self._custodial[account] = custodial_keypair(
+                self._secret("custody.secret"), account
+            )
+        return key
 
     def log_key(self) -> KeyPair:
         """The Merkle log's checkpoint signing key."""

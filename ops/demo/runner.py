@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,6 @@ from domain.envelope import SignedCommand
 from domain.errors import BatchRejected, DomainError
 from domain.ids import actor_id
 from domain.regions import PROVINCE
-from ledger.keys import KeyPair
 from ops.bootstrap import Platform
 from ops.demo import build
 from ops.demo.clock import GO_LIVE, HOUR, end_of
@@ -147,19 +145,6 @@ def check_empty(platform: Platform) -> bool:
     )
 
 
-class CachedKeystore(Keystore):
-    """The platform's keystore with each account's derived key kept for the run (the demo
-    signs for a few hundred accounts many thousand times)."""
-
-    @cache  # noqa: B019 (one keystore per run)
-    def custodial(self, account: str) -> KeyPair:
-        return super().custodial(account)
-
-    @cache  # noqa: B019
-    def platform_key(self) -> KeyPair:
-        return super().platform_key()
-
-
 # -- the run -----------------------------------------------------------------------------------
 
 
@@ -167,9 +152,8 @@ def run(platform: Platform, options: DemoOptions, progress: Progress | None = No
     """Build the province and record it. Precondition: the store is empty (`check_empty`)."""
     began = time.perf_counter()
     has_genesis = check_empty(platform)
-    keys = CachedKeystore(platform.keystore.directory)
+    keys = platform.keystore
     intake = platform.intake()
-    intake.keystore = keys
     sim = Sim(end_of(options.months))
     world, plans = build.build(
         sim,
