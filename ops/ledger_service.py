@@ -439,7 +439,10 @@ class SyncReport:
 
     def summary(self) -> str:
         parts = [f"+{self.appended} leaves, tree size {self.tree_size}"]
-        if self.checkpoints:
+        if len(self.checkpoints) > 3:
+            c = self.checkpoints
+            parts.append(f"{len(c)} checkpoints at {c[0]}, {c[1]} … {c[-1]}")
+        elif self.checkpoints:
             parts.append(f"checkpoints at {', '.join(map(str, self.checkpoints))}")
         if self.anchor is not None:
             a = self.anchor
