@@ -1,23 +1,27 @@
 # Anjian — set-up and the two jobs of the README's quick start.
 # `make demo`: set up, build the demo province on the embedded default, print one history.
 # `make test`: set up, then ruff, mypy --strict and the whole pytest suite (starts its own
-# PostgreSQL, nats-server and EVM node on free loopback ports).
+# PostgreSQL and EVM node on free loopback ports).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
+STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 
 .PHONY: setup demo test lint typecheck pytest clean
 
-setup: $(STAMP)
+setup: $(STAMP) node_modules/.package-lock.json
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
 	rm -f $(VENV)/.installed-*
+	touch $@
+
+# The local EVM node (anvil) ships in an npm package; nothing is downloaded at run time.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 demo: setup
