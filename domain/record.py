@@ -10,9 +10,7 @@ DomainError before anything is triggered: a rejected command leaves no event beh
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any, ClassVar, TypeVar
-from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
@@ -101,11 +99,3 @@ class Record(Aggregate):
                 f"{self.KIND} {self.id} is {self.status}; {action} needs {' or '.join(allowed)}",
                 rule=rule,
             )
-
-
-def subject_of(event: Record.Event) -> UUID:
-    return event.originator_id
-
-
-def recorded_at(event: Record.Event) -> datetime:
-    return event.timestamp

@@ -27,8 +27,9 @@ from domain.uscc import validate_uscc
 from ops.bootstrap import Platform, build
 from ops.cli_projections import analytics, credit, dashboard, export, projections_app
 from ops.genesis import ensure_genesis
-from ops.render import event_name, local_time, record_json
+from ops.render import local_time, record_json
 from ops.settings import load_settings
+from projections.catalog_view import event_name_of
 
 app = typer.Typer(
     name="anjian",
@@ -140,7 +141,7 @@ def show(event_id: str, as_json: JsonOpt = False) -> None:
             emit_json(record_json(rec))
             return
         env = rec.envelope
-        out.print(f"[bold]{event_name(rec.type)}[/] ({rec.type})")
+        out.print(f"[bold]{event_name_of(rec.type)}[/] ({rec.type})")
         for label, value in [
             ("事件 event", rec.event_id),
             ("发生 occurred", local_time(env["occurred_at"])),

@@ -17,16 +17,6 @@ def local_time(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def event_name(command_type: str) -> str:
-    spec = CATALOG.get(command_type)
-    return spec.event_zh if spec else command_type
-
-
-def stage(command_type: str) -> str:
-    spec = CATALOG.get(command_type)
-    return spec.step if spec else ""
-
-
 def record_json(rec: StoredRecord) -> dict[str, Any]:
     return {
         "event_id": rec.event_id,
