@@ -34,12 +34,10 @@ from typing import Any
 
 from eth_typing import HexStr
 
+from bench.results import RESULTS, write_section
 from ledger.chain import AnchorChain
 from ops.chain_node import AnvilNode, dev_accounts
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-BEGIN = "<!-- bench/anchor.py: begin -->"
-END = "<!-- bench/anchor.py: end -->"
 RATES = (1, 10, 100, 1_000, 10_000)  # events per second to tabulate anchors per event
 
 
@@ -208,19 +206,6 @@ def report(
     return "\n".join(lines)
 
 
-def write_section(body: str) -> None:
-    """Replace this benchmark's section of RESULTS.md (create the file if missing)."""
-    section = f"{BEGIN}\n## Anchoring (bench/anchor.py)\n\n{body}\n{END}\n"
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -267,7 +252,7 @@ def main() -> None:
     print()
     print(body)
     if not args.no_write:
-        write_section(body)
+        write_section("bench/anchor.py", "Anchoring", body)
         print(f"\nwritten to {RESULTS}")
 
 

@@ -35,15 +35,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench.results import RESULTS, write_section
 from ledger.keys import KeyPair
 from ledger.log import MerkleLog
 from ledger.record import leaf_bytes, leaf_from_parts
 from tests.ledger.toyapp import new_app, populate, postgres_env, sqlite_env
 from tests.services import create_database, postgres_server
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-BEGIN = "<!-- bench/ledger.py: begin -->"
-END = "<!-- bench/ledger.py: end -->"
 BATCH = 1000
 
 
@@ -268,19 +266,6 @@ def report(m: dict[str, float], args: argparse.Namespace, command: str, load: st
     return "\n".join(lines)
 
 
-def write_section(body: str) -> None:
-    """Replace this benchmark's section of RESULTS.md (create the file if missing)."""
-    section = f"{BEGIN}\n## Merkle log (bench/ledger.py)\n\n{body}\n{END}\n"
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -324,7 +309,7 @@ def main() -> None:
     print()
     print(body)
     if not args.no_write:
-        write_section(body)
+        write_section("bench/ledger.py", "Merkle log", body)
         print(f"\nwritten to {RESULTS}")
 
 
