@@ -6,13 +6,15 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
+# Keyed on everything `pip install -e` builds from: the project metadata and the C extension.
+BUILT_FROM := pyproject.toml setup.py ledger/_ed25519.c
+STAMP := $(VENV)/.installed-$(shell cat $(BUILT_FROM) | sha256sum | cut -c1-16)
 
 .PHONY: setup demo test lint typecheck pytest clean
 
 setup: $(STAMP) node_modules/.package-lock.json
 
-$(STAMP): pyproject.toml
+$(STAMP): $(BUILT_FROM)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -5,17 +5,14 @@ Ed25519 signature), authorised (role, jurisdiction, enterprise binding), validat
 JSON Schema, then the aggregate's own rules) and only then recorded. A batch is one transaction:
 all of its commands are stored, or none.
 
-Batches verify signatures on a thread pool while the main thread runs the domain logic
-(libsodium releases the GIL), then wait for every verdict before anything is written.
+Batches hand each signature to the Notary's batch as its command passes the domain checks; it is
+verified on the other cores meanwhile, and every verdict is in before anything is written.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
@@ -49,7 +46,6 @@ from domain.regions import covers
 
 R = TypeVar("R", bound=Record)
 MAX_BATCH = 10_000  # commands per all-or-nothing transaction
-VERIFY_CHUNK = 128  # signatures per pool task: large enough to amortise the hand-off
 
 # Importing the aggregates registers their commands in the catalog.
 from domain import aggregates as _aggregates  # noqa: E402,F401
@@ -179,15 +175,10 @@ class Records(Application[UUID]):
         notary: Notary,
         schema_check: SchemaCheck,
         env: Mapping[str, str] | None = None,
-        verify_threads: int | None = None,
     ) -> None:
         super().__init__(env=env)
         self.notary = notary
         self.schema_check = schema_check
-        # The main thread runs the domain logic; the other cores verify signatures.
-        self._verify_threads = verify_threads or max(1, (os.cpu_count() or 2) - 1)
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -220,47 +211,28 @@ class Records(Application[UUID]):
                 field="batch",
             )
         uow = UnitOfWork(self, optimistic_creates=True)
-        pool = self._verifier_pool()
-        verdicts: list[Future[int]] = []
-        chunk: list[tuple[int, bytes, bytes, str]] = []
-        try:
-            for i, cmd in enumerate(cmds):
-                uow.index = i
-                try:
-                    public_key = self._handle(cmd, uow)
-                except DomainError as exc:
-                    raise BatchRejected(i, exc) from exc
-                chunk.append((i, public_key, cmd.text.encode("utf-8"), cmd.signature))
-                if len(chunk) >= VERIFY_CHUNK:
-                    verdicts.append(pool.submit(self._verify_chunk, chunk))
-                    chunk = []
-            if chunk:
-                verdicts.append(pool.submit(self._verify_chunk, chunk))
-            failed = [bad for v in verdicts if (bad := v.result()) >= 0]
-        finally:
-            for v in verdicts:
-                v.cancel()
-        if failed:
-            i = min(failed)
+        signatures = self.notary.batch()  # verified on other cores while the loop runs
+        add = signatures.add
+        for i, cmd in enumerate(cmds):
+            uow.index = i
+            try:
+                public_key = self._handle(cmd, uow)
+            except DomainError as exc:
+                raise BatchRejected(i, exc) from exc
+            add(public_key, cmd.text.encode("utf-8"), cmd.signature)
+        failed = signatures.first_invalid()
+        if failed >= 0:
             raise BatchRejected(
-                i,
+                failed,
                 SignatureRejected(
-                    f"signature of command {cmds[i].envelope.id} does not verify "
-                    f"with key {cmds[i].key_id}"
+                    f"signature of command {cmds[failed].envelope.id} does not verify "
+                    f"with key {cmds[failed].key_id}"
                 ),
             )
         try:
             return self._store(uow)
         except Conflict as exc:
             raise self._diagnose(uow, exc) from None
-
-    def _verify_chunk(self, chunk: list[tuple[int, bytes, bytes, str]]) -> int:
-        """The index of the first command in `chunk` whose signature fails, or -1."""
-        verify = self.notary.verify
-        for i, key, message, signature in chunk:
-            if not verify(key, message, signature):
-                return i
-        return -1
 
     def _diagnose(self, uow: UnitOfWork, conflict: Conflict) -> DomainError:
         """Name the command of a batch whose assumed-new subject existed already."""
@@ -273,17 +245,6 @@ class Records(Application[UUID]):
                 i, AlreadyExists(f"{type(existing).KIND} record {subject} exists already")
             )
         return conflict
-
-    def _verifier_pool(self) -> ThreadPoolExecutor:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self._verify_threads, "anjian-verify")
-            return self._pool
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-        super().close()
 
     def _handle(self, cmd: SignedCommand, uow: UnitOfWork) -> bytes:
         """Check one command and apply it in the unit of work; return the key to verify with."""

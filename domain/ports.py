@@ -14,6 +14,19 @@ class Notary(Protocol):
     def verify(self, public_key: bytes, message: bytes, signature_b64: str) -> bool:
         """True when the base64 Ed25519 `signature_b64` over `message` verifies."""
 
+    def batch(self) -> SignatureBatch:
+        """An empty batch, verified beside the caller's own work where the machine allows."""
+
+
+class SignatureBatch(Protocol):
+    """Signatures handed over one by one while the caller goes on, then judged at once."""
+
+    def add(self, public_key: bytes, message: bytes, signature_b64: str) -> None:
+        """Append one (public key, message, base64 Ed25519 signature)."""
+
+    def first_invalid(self) -> int:
+        """The index of the first added signature that does not verify, or -1 (once)."""
+
 
 class SchemaCheck(Protocol):
     """Validates a command's data against the catalog's JSON Schema (ops wires it)."""

@@ -10,19 +10,29 @@ key at once (rotation is then recorded as events, one per actor).
 from __future__ import annotations
 
 import base64
+import ctypes
 import hashlib
 import hmac
+import importlib
+import os
 from dataclasses import dataclass
 from functools import cached_property
 
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
+try:
+    from ledger import _ed25519
+except ImportError:  # not built: `pip install -e .` compiles it (see setup.py)
+    _ed25519 = None  # type: ignore[assignment]
+
 __all__ = [
     "KeyPair",
+    "SignatureBatch",
     "custodial_keypair",
     "decode_public_key",
     "key_id",
+    "native_verifier",
     "verify_signature",
 ]
 
@@ -56,6 +66,57 @@ def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> boo
     except BadSignatureError:
         return False
     return True
+
+
+# The libsodium PyNaCl loaded (and initialised): the native batch calls exactly the
+# verification every single check uses, by address, so it needs no libsodium of its own.
+_VERIFY_DETACHED: int | None = ctypes.cast(
+    ctypes.CDLL(importlib.import_module("nacl._sodium").__file__).crypto_sign_verify_detached,
+    ctypes.c_void_p,
+).value
+
+
+def native_verifier() -> bool:
+    """True when SignatureBatch verifies on native threads (ledger._ed25519 is built)."""
+    return _ed25519 is not None and _VERIFY_DETACHED is not None
+
+
+class SignatureBatch:
+    """Signatures verified on other cores while the caller goes on with its own work.
+
+    `add` hands over (public key, message, signature); with the extension built, native
+    threads that never take the GIL verify them as they arrive, and `first_invalid` verifies
+    what is left on the calling thread too. Without it, `first_invalid` verifies them all.
+    A batch is verified once.
+    """
+
+    def __init__(self, threads: int | None = None) -> None:
+        if threads is None:
+            threads = max(1, (os.cpu_count() or 2) - 1)
+        self._native = (
+            _ed25519.Batch(_VERIFY_DETACHED, threads)
+            if _ed25519 is not None and _VERIFY_DETACHED is not None
+            else None
+        )
+        self._items: list[tuple[bytes, bytes, bytes]] | None = []
+        self.add = self._native.add if self._native is not None else self._add
+
+    def _add(self, public_key: bytes, message: bytes, signature: bytes) -> None:
+        if self._items is None:
+            raise RuntimeError("the batch was verified already")
+        self._items.append((public_key, message, signature))
+
+    def first_invalid(self) -> int:
+        """The index of the first item whose signature does not verify, or -1."""
+        if self._native is not None:
+            return self._native.first_invalid()
+        items, self._items = self._items, None
+        if items is None:
+            raise RuntimeError("the batch was verified already")
+        for i, (public_key, message, signature) in enumerate(items):
+            if not verify_signature(public_key, message, signature):
+                return i
+        return -1
 
 
 @dataclass(frozen=True)

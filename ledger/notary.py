@@ -6,18 +6,43 @@ import base64
 import binascii
 
 from ledger.canonical import is_canonical
-from ledger.keys import verify_signature
+from ledger.keys import SignatureBatch, verify_signature
 
 
 class Ed25519Notary:
-    """Checks envelopes as the domain requires (see domain.ports.Notary)."""
+    """Checks envelopes as the domain requires (see domain.ports.Notary).
+
+    `verify_threads`: native threads verifying each batch beside the domain thread (default:
+    one per core but one).
+    """
+
+    def __init__(self, verify_threads: int | None = None) -> None:
+        self.verify_threads = verify_threads
 
     def is_canonical(self, text: str) -> bool:
         return is_canonical(text)
 
     def verify(self, public_key: bytes, message: bytes, signature_b64: str) -> bool:
-        try:
-            signature = base64.b64decode(signature_b64, validate=True)
-        except (binascii.Error, ValueError):
-            return False
-        return verify_signature(public_key, message, signature)
+        return verify_signature(public_key, message, _raw(signature_b64))
+
+    def batch(self) -> Ed25519Batch:
+        return Ed25519Batch(SignatureBatch(self.verify_threads))
+
+
+class Ed25519Batch:
+    """A batch of base64 signatures (see domain.ports.SignatureBatch)."""
+
+    def __init__(self, batch: SignatureBatch) -> None:
+        self._add = batch.add
+        self.first_invalid = batch.first_invalid
+
+    def add(self, public_key: bytes, message: bytes, signature_b64: str) -> None:
+        self._add(public_key, message, _raw(signature_b64))
+
+
+def _raw(signature_b64: str) -> bytes:
+    """The signature's bytes; b"" (which verifies nothing) when it is not base64."""
+    try:
+        return base64.b64decode(signature_b64, validate=True)
+    except (binascii.Error, ValueError):
+        return b""

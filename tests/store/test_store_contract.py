@@ -9,7 +9,7 @@ import pytest
 
 from domain.enterprise import Enterprise
 from domain.envelope import SignedCommand
-from domain.errors import AlreadyExists, BatchRejected, Conflict, InvalidValue
+from domain.errors import AlreadyExists, BatchRejected, Conflict, InvalidValue, SignatureRejected
 from domain.ids import enterprise_id
 from ops.bootstrap import store_env
 from ops.settings import Settings
@@ -90,6 +90,19 @@ class StoreContract:
         with pytest.raises(BatchRejected) as info:
             h.records.execute_batch(cmds)
         assert info.value.index == 4
+        assert sum(1 for _ in h.records.notifications()) == before
+
+    def test_a_large_batch_names_its_first_bad_signature(self, h: Harness) -> None:
+        # Large enough that the signatures are verified on several threads as they arrive.
+        before = sum(1 for _ in h.records.notifications())
+        cmds = [registration(h, new_uscc(), "批量") for _ in range(300)]
+        for i in (270, 251):
+            cmds[i] = type(cmds[i]).of(cmds[i].text, cmds[i - 1].signature, cmds[i].key_id)
+        with pytest.raises(BatchRejected) as info:
+            h.records.execute_batch(cmds)
+        assert info.value.index == 251
+        assert isinstance(info.value.cause, SignatureRejected)
+        assert str(cmds[251].envelope.id) in str(info.value.cause)
         assert sum(1 for _ in h.records.notifications()) == before
 
     def test_a_batch_registering_a_stored_enterprise_names_that_command(self, h: Harness) -> None:
