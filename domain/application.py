@@ -62,7 +62,7 @@ class Recorded(NamedTuple):
 
     @property
     def event_id(self) -> str:
-        """"<subject uuid>:<version>"."""
+        """ "<subject uuid>:<version>"."""
         return event_id(self.subject, self.version)
 
 
@@ -261,7 +261,7 @@ class Records(Application[UUID]):
         spec = CATALOG.get(env.type)
         if spec is None:
             raise InvalidEnvelope(f"unknown command type {env.type!r}", field="type")
-        if not self.notary.is_canonical(cmd.text):
+        if not self.notary.is_canonical(cmd.text, env.parsed):
             raise InvalidEnvelope("envelope text is not RFC 8785 canonical JSON")
         self.schema_check(env.type, env.data)
         public_key, bound = self._authenticate(cmd, spec, uow)

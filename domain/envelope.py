@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -58,6 +58,8 @@ class Envelope:
     region: str
     occurred_at: datetime
     data: Mapping[str, Any]
+    # The whole object as parsed, for the canonical-form check (Notary.is_canonical).
+    parsed: dict[str, Any] = field(compare=False, repr=False)
 
     @classmethod
     def from_json(cls, obj: object) -> Envelope:
@@ -83,6 +85,7 @@ class Envelope:
             region=validate_region(obj["region"], field="region"),
             occurred_at=parse_instant(obj["occurred_at"], "occurred_at"),
             data=obj["data"],
+            parsed=obj,
         )
 
     @classmethod

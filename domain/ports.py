@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Notary(Protocol):
     """Checks the bytes an actor signed (implemented by ledger.notary)."""
 
-    def is_canonical(self, text: str) -> bool:
-        """True when `text` is RFC 8785 canonical JSON."""
+    def is_canonical(self, text: str, parsed: dict[str, Any] | None = None) -> bool:
+        """True when `text` is RFC 8785 canonical JSON (`parsed`: what json.loads gave for
+        it, if the caller has it; it may spare a second parse, never changes the answer)."""
 
     def verify(self, public_key: bytes, message: bytes, signature_b64: str) -> bool:
         """True when the base64 Ed25519 `signature_b64` over `message` verifies."""

@@ -9,6 +9,7 @@ registering authority.
 from __future__ import annotations
 
 import re
+from operator import mul
 
 from domain.errors import InvalidValue
 
@@ -21,7 +22,9 @@ RULE = "GB 32100-2015"
 
 def check_character(first17: str) -> str:
     """The check character for the first 17 characters (assumed valid characters)."""
-    total = sum(_VALUE[c] * w for c, w in zip(first17, WEIGHTS, strict=True))
+    if len(first17) != 17:
+        raise ValueError(f"the check character needs 17 characters, got {len(first17)}")
+    total = sum(map(mul, map(_VALUE.__getitem__, first17), WEIGHTS))
     return ALPHABET[(31 - total % 31) % 31]
 
 

@@ -13,7 +13,6 @@ documents.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import rfc8785
@@ -56,13 +55,12 @@ def _int_or_double(text: str) -> int | float:
 _strict_loads = json.JSONDecoder(parse_float=_on_float, parse_int=_on_int).decode
 
 
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
 def _has_astral(text: str) -> bool:
     # Python sorts keys by code point, JCS by UTF-16 code unit; the two orders differ only
-    # when a key holds a character above U+FFFF (a surrogate pair in UTF-16).
-    return not text.isascii() and _ASTRAL.search(text) is not None
+    # when a key holds a character above U+FFFF (a surrogate pair in UTF-16). Such a character
+    # takes 4 bytes in UTF-16, every other one (a lone surrogate included) 2: one C pass,
+    # several times faster than a regular expression search over CJK text.
+    return not text.isascii() and len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text)
 
 
 def _fast(value: Any) -> bytes | None:
@@ -98,9 +96,40 @@ def canonical_bytes(value: Any) -> bytes:
         raise CanonicalError(str(exc)) from exc
 
 
-def is_canonical(text: str | bytes) -> bool:
-    """True when `text` parses as JSON and is byte-for-byte its own canonical form."""
+def _plain(value: Any) -> bool:
+    """True when `value` holds no float and no integer outside the I-JSON range: where the
+    standard library writes numbers exactly as JCS does."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        kind = type(v)
+        if kind is dict:
+            stack.extend(v.values())
+        elif kind is list:
+            stack.extend(v)
+        elif kind is int:
+            if not -_MAX_SAFE <= v <= _MAX_SAFE:
+                return False
+        elif kind is float:
+            return False
+    return True
+
+
+def is_canonical(text: str | bytes, parsed: dict[str, Any] | None = None) -> bool:
+    """True when `text` parses as JSON and is byte-for-byte its own canonical form.
+
+    `parsed`: the object the caller already parsed `text` into, if any. When the standard
+    library writes it back as exactly `text` and it needs no JCS number or key-order rule,
+    `text` is the JCS form of a value and so canonical, with no second parse. (This does not
+    depend on `parsed` really coming from `text`.) Otherwise the full check decides.
+    """
     raw = text if isinstance(text, str) else text.decode("utf-8", errors="strict")
+    if parsed is not None and _plain(parsed) and not _has_astral(raw):
+        try:
+            if _dumps(parsed) == raw and raw.encode("utf-8"):
+                return True
+        except (TypeError, ValueError, UnicodeEncodeError):
+            pass  # the full check below decides
     try:
         if _has_astral(raw):
             raise _NotFast

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 from ledger.canonical import is_canonical
 from ledger.keys import SignatureBatch, verify_signature
@@ -19,8 +20,8 @@ class Ed25519Notary:
     def __init__(self, verify_threads: int | None = None) -> None:
         self.verify_threads = verify_threads
 
-    def is_canonical(self, text: str) -> bool:
-        return is_canonical(text)
+    def is_canonical(self, text: str, parsed: dict[str, Any] | None = None) -> bool:
+        return is_canonical(text, parsed)
 
     def verify(self, public_key: bytes, message: bytes, signature_b64: str) -> bool:
         return verify_signature(public_key, message, _raw(signature_b64))

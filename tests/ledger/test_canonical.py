@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -73,3 +74,38 @@ def test_non_canonical_texts_are_recognised(text: str) -> None:
 def test_integers_beyond_ijson_range_are_rejected() -> None:
     with pytest.raises(CanonicalError):
         canonical_bytes({"n": 2**53})
+
+
+def test_key_order_of_astral_keys_is_judged_by_utf16_code_units() -> None:
+    value = {"\U0001f600": 1, "\ufb01": 2}
+    jcs = bytes(rfc8785.dumps(value)).decode("utf-8")
+    code_point_order = '{"\ufb01":2,"\U0001f600":1}'
+    assert jcs != code_point_order
+    assert is_canonical(jcs)
+    assert not is_canonical(code_point_order)
+
+
+@settings(max_examples=300)
+@given(json_values, json_values)
+def test_a_parsed_value_never_changes_the_answer(value: Any, other: Any) -> None:
+    # Callers pass what they parsed to spare a second parse; whatever they pass (even the
+    # wrong object), the verdict must be the one the text alone gets.
+    expected = reference(value)
+    if expected is None:
+        return
+    text = expected.decode("utf-8")
+    spaced = text.replace(",", ", ", 1)
+    for candidate in (text, spaced):
+        truth = is_canonical(candidate)
+        for parsed in (json.loads(candidate), other, {"x": [1.5, 2**60]}):
+            if isinstance(parsed, dict):
+                assert is_canonical(candidate, parsed) is truth
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a":1e+16}', '{"a":9007199254740993}', '{"a":"\\ud800"}', '{"b":1,"a":2}'],
+)
+def test_non_canonical_texts_stay_non_canonical_with_their_parse(text: str) -> None:
+    parsed = json.loads(text)
+    assert is_canonical(text, parsed) is is_canonical(text)
