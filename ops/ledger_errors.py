@@ -1,0 +1,50 @@
+"""Typed errors of the ledger service (ops/ledger_service.py)::
+
+LedgerServiceError
+├── LedgerHalted     the stored history fails the guard (carries the failures)
+├── ChainConflict    the chain holds anchors the log contradicts, or refuses ours
+├── ChainUnreachable the embedded chain node did not start (anchoring waits)
+└── ProofUnavailable no bundle can be made yet (event unknown, not logged, not anchored)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from audit.findings import Failure
+
+__all__ = [
+    "ChainConflict",
+    "ChainUnreachable",
+    "LedgerHalted",
+    "LedgerServiceError",
+    "ProofUnavailable",
+]
+
+
+class LedgerServiceError(Exception):
+    """Base class of the ledger service's errors."""
+
+
+class LedgerHalted(LedgerServiceError):
+    """The guard found the stored history altered: the ledger does not go on."""
+
+    def __init__(self, failures: Sequence[Failure]) -> None:
+        self.failures = list(failures)
+        shown = "; ".join(str(f) for f in self.failures[:5])
+        more = f" (and {len(self.failures) - 5} more)" if len(self.failures) > 5 else ""
+        super().__init__(
+            f"{len(self.failures)} check(s) failed, nothing appended or anchored: {shown}{more}"
+        )
+
+
+class ChainUnreachable(LedgerServiceError):
+    """The embedded chain node could not be started (checkpoints stay queued)."""
+
+
+class ChainConflict(LedgerServiceError):
+    """The chain contradicts the log (another root at our size, a head beyond the log)."""
+
+
+class ProofUnavailable(LedgerServiceError):
+    """No bundle can be made for the event (yet)."""

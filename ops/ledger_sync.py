@@ -1,0 +1,179 @@
+"""`anjian ledger sync`: guard the stored history, log new events, checkpoint, anchor.
+
+`sync(platform)` runs, under $ANJIAN_HOME/ledger.lock (one sync per data directory):
+
+1. the guard (audit.verify with depth GUARD): every logged event still rebuilds to its
+   stored leaf, every checkpoint is signed by the log key and has the root of the stored leaf
+   hashes, every recorded anchor matches them; events not logged yet are checked in full
+   (canonical envelope, key registry rebuilt from the log, Ed25519 signature, no replay).
+   Any failure raises LedgerHalted: nothing is appended, signed or anchored.
+2. appending: exactly the events the guard checked, in batches cut at the checkpoint cadence
+   (every `checkpoint_every_leaves` leaves or `checkpoint_every_seconds`), plus one checkpoint
+   at the end whenever the tree grew.
+3. anchoring (unless `anchor=False`, see ops/anchoring.py): lost anchors submitted again,
+   then the newest checkpoint. While the chain is unreachable checkpoints stay queued and the
+   report says why; a chain that contradicts the log raises ChainConflict.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from audit.events import CheckedEvent
+from audit.findings import Failure
+from audit.verify import GUARD, verify_store
+from ledger.checkpoints import Checkpointer
+from ledger.record import leaf_bytes
+from ledger.rfc6962 import leaf_hash
+from ops.anchoring import anchor_newest
+from ops.bootstrap import Platform
+from ops.file_lock import locked
+from ops.ledger_errors import LedgerHalted
+from ops.ledger_store import Ledger, SqlEvidence
+
+if TYPE_CHECKING:
+    from ledger.chain import AnchorReceipt
+
+__all__ = ["APPEND_BATCH", "SyncReport", "sync"]
+
+APPEND_BATCH = 1000  # leaves per transaction (fewer when a checkpoint is due sooner)
+
+
+@dataclass
+class SyncReport:
+    """What one sync did."""
+
+    appended: int = 0
+    tree_size: int = 0
+    root: bytes = b""
+    checkpoints: list[int] = field(default_factory=list)  # sizes of the checkpoints cut
+    anchor: AnchorReceipt | None = None
+    reanchored: int = 0  # recorded anchors the chain had lost, submitted again
+    queued: int = 0  # signed checkpoints newer than the newest anchor
+    chain_error: str | None = None
+    guarded: int = 0  # events the guard checked
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "appended": self.appended,
+            "tree_size": self.tree_size,
+            "root": self.root.hex(),
+            "checkpoints": self.checkpoints,
+            "anchor": None if self.anchor is None else self.anchor.to_json(),
+            "reanchored": self.reanchored,
+            "queued": self.queued,
+            "chain_error": self.chain_error,
+            "guarded": self.guarded,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def summary(self) -> str:
+        parts = [f"+{self.appended} leaves, tree size {self.tree_size}"]
+        if len(self.checkpoints) > 3:
+            c = self.checkpoints
+            parts.append(f"{len(c)} checkpoints at {c[0]}, {c[1]} … {c[-1]}")
+        elif self.checkpoints:
+            parts.append(f"checkpoints at {', '.join(map(str, self.checkpoints))}")
+        if self.anchor is not None:
+            a = self.anchor
+            parts.append(f"anchored size {a.tree_size} in block {a.block_number} ({a.tx_hash})")
+        if self.reanchored:
+            parts.append(f"{self.reanchored} lost anchor(s) submitted again")
+        if self.chain_error:
+            parts.append(f"{self.queued} checkpoint(s) queued: {self.chain_error}")
+        return "; ".join(parts)
+
+
+def sync(platform: Platform, *, anchor: bool = True, now: float | None = None) -> SyncReport:
+    """Guard, append, checkpoint and anchor (see the module docstring). The demo and
+    `anjian record` end with this call; `now` (Unix seconds) is for tests of the cadence."""
+    began = time.perf_counter()
+    with locked(platform.settings.home / "ledger.lock"):
+        ledger = Ledger(platform)
+        try:
+            report = SyncReport()
+            pending = _guard(ledger, report)
+            _append(ledger, pending, report, now)
+            report.tree_size = ledger.log.size()
+            report.root = ledger.log.root(report.tree_size)
+            if anchor:
+                outcome = anchor_newest(ledger)
+                report.anchor = outcome.anchor
+                report.reanchored = outcome.reanchored
+                report.chain_error = outcome.chain_error
+            anchored = ledger.anchors.anchored_size()
+            report.queued = sum(1 for cp in ledger.all_checkpoints() if cp.size > anchored)
+        finally:
+            ledger.close()
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _guard(ledger: Ledger, report: SyncReport) -> list[tuple[int, bytes]]:
+    """Run the guard; return (notification id, leaf hash) of the checked unlogged events."""
+    pending: list[tuple[int, bytes]] = []
+
+    def keep(ev: CheckedEvent) -> None:
+        if not ev.failures and ev.leaf_hash is not None:
+            pending.append((ev.notification_id, ev.leaf_hash))
+
+    audit = verify_store(
+        SqlEvidence(ledger),
+        trusted_log_keys=[ledger.signer.vkey],
+        origin=ledger.settings.log_origin,
+        depth=GUARD,
+        on_pending=keep,
+    )
+    report.guarded = audit.events
+    if not audit.ok:
+        raise LedgerHalted(audit.failures)
+    return pending
+
+
+def _append(
+    ledger: Ledger, pending: list[tuple[int, bytes]], report: SyncReport, now: float | None
+) -> None:
+    """Log exactly the guarded events, each rebuilt leaf matching the hash the guard checked,
+    cutting checkpoints at the cadence and one at the end if the tree grew."""
+    settings = ledger.settings
+    every = settings.checkpoint_every_leaves
+    checkpointer = Checkpointer(
+        ledger.log,
+        ledger.signer,
+        settings.log_origin,
+        every_leaves=every,
+        every_seconds=settings.checkpoint_every_seconds,
+        store=ledger.checkpoints,
+    )
+    start = ledger.log.size()
+    i = 0
+    while i < len(pending):
+        latest = ledger.checkpoints.latest()
+        size = ledger.log.size()
+        room = every - (size - latest.size) if latest is not None else every
+        chunk = pending[i : i + max(1, min(APPEND_BATCH, room))]
+        first, last = chunk[0][0], chunk[-1][0]
+        notifications = ledger.recorder.select_notifications(first, len(chunk), stop=last)
+        if [n.id for n in notifications] != [nid for nid, _ in chunk]:
+            raise LedgerHalted([Failure("leaf", "events changed during the sync", tree_size=size)])
+        entries = []
+        for n, (nid, checked) in zip(notifications, chunk, strict=True):
+            leaf = leaf_bytes(n)
+            if leaf_hash(leaf) != checked:
+                raise LedgerHalted(
+                    [Failure("leaf", "the event changed during the sync", notification_id=nid)]
+                )
+            entries.append((nid, leaf))
+        ledger.log.append(entries)
+        cut = checkpointer.maybe_checkpoint(now)
+        if cut is not None:
+            report.checkpoints.append(cut.size)
+        i += len(chunk)
+    report.appended = ledger.log.size() - start
+    if report.appended:
+        cut = checkpointer.checkpoint(now)
+        if not report.checkpoints or report.checkpoints[-1] != cut.size:
+            report.checkpoints.append(cut.size)
