@@ -7,11 +7,22 @@ from pathlib import Path
 
 import pytest
 
+from domain.application import Records
 from domain.enterprise import Enterprise
 from domain.envelope import SignedCommand
-from domain.errors import AlreadyExists, BatchRejected, Conflict, InvalidValue, SignatureRejected
-from domain.ids import enterprise_id
+from domain.errors import (
+    AlreadyExists,
+    BatchRejected,
+    Conflict,
+    InvalidValue,
+    KeyRotatedOut,
+    SignatureRejected,
+)
+from domain.ids import actor_id, enterprise_id
+from ledger.keys import KeyPair
+from ledger.notary import Ed25519Notary
 from ops.bootstrap import store_env
+from ops.schemas import CatalogSchemas
 from ops.settings import Settings
 from tests.support import Harness, new_uscc
 
@@ -138,6 +149,102 @@ class StoreContract:
         ]
         h.records.execute_batch(cmds)
         assert h.records.load(enterprise_id(uscc), Enterprise).name == "再变更"
+
+    def test_a_rejected_batch_leaves_cached_records_as_stored(self, h: Harness) -> None:
+        uscc = h.enterprise("r-wh")
+        subject = enterprise_id(uscc)
+        name = h.records.load(subject, Enterprise).name  # now in the aggregate cache
+        rename = h.sign(
+            "r-wh",
+            "enterprise.update_profile",
+            "420102",
+            {"uscc": uscc, "name": "改名"},
+            subject=subject,
+        )
+        broken = registration(h, uscc[:17] + ("0" if uscc[17] != "0" else "1"), "坏")
+        with pytest.raises(BatchRejected):
+            h.records.execute_batch([rename, broken])
+        assert h.records.load(subject, Enterprise).name == name
+        h.run_as(
+            "r-wh",
+            "enterprise.update_profile",
+            "420102",
+            {"uscc": uscc, "employees": 5},
+            subject=subject,
+        )
+        stored = h.records.load(subject, Enterprise)
+        assert (stored.name, stored.employees, stored.version) == (name, 5, 2)
+
+    def test_a_key_rotated_through_another_instance_is_refused_here(
+        self, h: Harness, env: dict[str, str]
+    ) -> None:
+        # Another process writing to the same store: this instance has the actor cached.
+        uscc = h.enterprise("r-wh")
+        old, new = h.keys["r-wh"], KeyPair.generate()
+        elsewhere = Records(Ed25519Notary(), CatalogSchemas(), env=env)
+        try:
+            elsewhere.execute(
+                h.sign(
+                    "r-wh",
+                    "actor.rotate_key",
+                    "420100",
+                    {"public_key": new.public_key_b64},
+                    subject=actor_id("r-wh"),
+                )
+            )
+        finally:
+            elsewhere.close()
+        change = {"uscc": uscc, "employees": 7}
+        with pytest.raises(KeyRotatedOut):
+            h.records.execute(
+                h.sign(
+                    "r-wh",
+                    "enterprise.update_profile",
+                    "420102",
+                    change,
+                    subject=enterprise_id(uscc),
+                    key=old,
+                )
+            )
+        h.records.execute(
+            h.sign(
+                "r-wh",
+                "enterprise.update_profile",
+                "420102",
+                change,
+                subject=enterprise_id(uscc),
+                key=new,
+            )
+        )
+
+    def test_a_batch_authenticates_against_keys_rotated_earlier_in_it(self, h: Harness) -> None:
+        uscc = h.enterprise("r-wh")
+        old, new = h.keys["r-wh"], KeyPair.generate()
+
+        def change(key: KeyPair, n: int) -> SignedCommand:
+            return h.sign(
+                "r-wh",
+                "enterprise.update_profile",
+                "420102",
+                {"uscc": uscc, "employees": n},
+                subject=enterprise_id(uscc),
+                key=key,
+            )
+
+        rotate = h.sign(
+            "r-wh",
+            "actor.rotate_key",
+            "420100",
+            {"public_key": new.public_key_b64},
+            subject=actor_id("r-wh"),
+        )
+        with pytest.raises(BatchRejected) as info:
+            h.records.execute_batch([change(old, 1), rotate, change(new, 2), change(old, 3)])
+        assert info.value.index == 3
+        assert isinstance(info.value.cause, KeyRotatedOut)
+        # Nothing of the rejected batch stuck: the old key is still the current one.
+        h.records.execute_batch([change(old, 4), rotate, change(new, 5)])
+        assert h.records.load(enterprise_id(uscc), Enterprise).employees == 5
 
     def test_concurrent_writers_of_one_record_conflict(
         self, h: Harness, env: dict[str, str]
