@@ -83,12 +83,12 @@ def anchor_newest(ledger: Ledger) -> AnchorOutcome:
     return outcome
 
 
-def _owner(chain_id: int, embedded: bool) -> LocalAccount | None:
+def _owner(settings: Settings, chain_id: int, embedded: bool) -> LocalAccount | None:
     from eth_account import Account
 
     from ops.chain_node import DEV_CHAIN_ID, dev_accounts
 
-    key = os.environ.get("ANJIAN_CHAIN_OWNER_KEY", "")
+    key = settings.chain_owner_key.get_secret_value()
     if key:
         owner: LocalAccount = Account.from_key(key)
         return owner
@@ -145,8 +145,8 @@ def _connect(ledger: Ledger, url: str, embedded: bool) -> AnchorChain:
     options: dict[str, Any] = {"confirmations": settings.confirmations}
     probe = AnchorChain(w3, "0x" + "00" * 20, anchorer, **options)
     chain_id = probe.chain_id
-    owner = _owner(chain_id, embedded)
-    pinned = os.environ.get("ANJIAN_CHAIN_CONTRACT", "")
+    owner = _owner(settings, chain_id, embedded)
+    pinned = settings.chain_contract
     deployed = ledger.anchors.deployment(chain_id)
     if pinned and (deployed is None or deployed.contract.lower() != pinned.lower()):
         ledger.anchors.add_deployment(chain_id, Web3.to_checksum_address(pinned), 0, "operator")

@@ -1,17 +1,30 @@
-"""Settings, read once at start-up from the environment (prefix ANJIAN_) — never at import."""
+"""Settings, read once at start-up from the environment (prefix ANJIAN_) — never at import.
+
+A malformed value fails `load_settings` with pydantic's ValidationError naming the environment
+variable; inputs are never echoed in the error (the chain owner key is a secret, and database
+URLs may carry passwords).
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The order n of secp256k1's base point (SEC 2, 2.4.1): a private key is an integer in [1, n).
+SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_PRIVATE_KEY = re.compile(r"0x[0-9a-fA-F]{64}")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
 class Settings(BaseSettings):
     """Everything that differs between the embedded default and a deployment at scale."""
 
-    model_config = SettingsConfigDict(env_prefix="ANJIAN_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="ANJIAN_", extra="ignore", hide_input_in_errors=True
+    )
 
     home: Path = Field(default=Path("var"), description="data directory (ANJIAN_HOME)")
     database_url: str = Field(
@@ -21,6 +34,17 @@ class Settings(BaseSettings):
     )
     postgres_pool_size: int = 5
     chain_rpc_url: str = Field(default="", description="empty = launch a local EVM node")
+    chain_owner_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="0x + 64 hex: the secp256k1 key that deploys the Anchor contract and "
+        "allow-lists the anchorer; empty = the dev chain's account 0 on the embedded node or "
+        "on chain id 31337, none elsewhere",
+    )
+    chain_contract: str = Field(
+        default="",
+        description="0x + 40 hex: an operator-deployed Anchor contract that already "
+        "allow-lists the platform's anchorer; empty = the platform deploys its own",
+    )
     log_origin: str = "anjian.hubei.gov.cn/log"
     checkpoint_every_leaves: int = 1000
     checkpoint_every_seconds: float = 60.0
@@ -29,9 +53,48 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _known_scheme(cls, value: str) -> str:
+    def _known_scheme(cls, value: str, info: ValidationInfo) -> str:
         if value and not value.startswith(("postgresql://", "postgresql+psycopg://", "sqlite")):
-            raise ValueError("database_url must be empty, sqlite:///PATH or postgresql://...")
+            raise ValueError(f"{_variable(info)} must be empty, sqlite:///PATH or postgresql://...")
+        return value
+
+    @field_validator("chain_owner_key")
+    @classmethod
+    def _secp256k1_key(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        key = value.get_secret_value()
+        if not key:
+            return value
+        if not _PRIVATE_KEY.fullmatch(key):
+            raise ValueError(
+                f"{_variable(info)} must be a secp256k1 private key written as 0x and 64 hex "
+                "digits (32 bytes)"
+            )
+        if not 0 < int(key, 16) < SECP256K1_ORDER:
+            raise ValueError(
+                f"{_variable(info)} is not a secp256k1 private key: zero, or not below the "
+                "order of the curve"
+            )
+        return value
+
+    @field_validator("chain_contract")
+    @classmethod
+    def _address(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            return value
+        if not _ADDRESS.fullmatch(value):
+            raise ValueError(
+                f"{_variable(info)} must be a contract address written as 0x and 40 hex digits "
+                "(20 bytes)"
+            )
+        digits = value[2:]
+        if digits != digits.lower() and digits != digits.upper():
+            from eth_utils.address import is_checksum_address  # mixed case: EIP-55 applies
+
+            if not is_checksum_address(value):
+                raise ValueError(
+                    f"{_variable(info)} fails its EIP-55 checksum (mixed case must match "
+                    "the address's Keccak-256 hash): a mistyped address?"
+                )
         return value
 
     @property
@@ -54,6 +117,12 @@ class Settings(BaseSettings):
         if self.is_postgres:
             return self.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
         return f"sqlite:///{self.sqlite_path}"
+
+
+def _variable(info: ValidationInfo) -> str:
+    """The environment variable of the field being validated (ANJIAN_ + its name)."""
+    prefix = Settings.model_config.get("env_prefix", "")
+    return f"{prefix}{info.field_name}".upper()
 
 
 def load_settings(**overrides: object) -> Settings:
