@@ -13,7 +13,7 @@ Owner of the contract: the key in ANJIAN_CHAIN_OWNER_KEY; without it, the dev ch
 on the embedded node or on any chain with the dev chain id 31337; elsewhere none (then only a
 pinned contract can be used). The owner allow-lists the anchorer and, where gas costs
 something, keeps its balance topped up. The anchorer is the platform's own secp256k1 key
-(keys/anchorer.secp256k1).
+(Keystore.anchorer_account, keys/anchorer.secp256k1).
 
 Then the recorded anchors the chain lost are submitted again (ledger.anchors.reanchor_lost),
 the chain's newest anchor is checked to be a head of this log, and the newest checkpoint is
@@ -27,7 +27,6 @@ commands that never anchor (status, proofs, offline audits) do not load it.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -97,20 +96,6 @@ def _owner(settings: Settings, chain_id: int, embedded: bool) -> LocalAccount | 
     return None
 
 
-def anchorer_account(settings: Settings) -> LocalAccount:
-    """The platform's anchorer key (keys/anchorer.secp256k1, 32 bytes, created on first use)."""
-    from eth_account import Account
-
-    path = settings.keys_dir / "anchorer.secp256k1"
-    if not path.exists():
-        settings.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(Account.create().key)
-    account: LocalAccount = Account.from_key(path.read_bytes())
-    return account
-
-
 def _fund(w3: Web3, owner: LocalAccount, to: str, timeout: float = 30.0) -> None:
     """Top up `to` from `owner` where gas costs something (a dev chain)."""
     from web3 import Web3
@@ -141,7 +126,7 @@ def _connect(ledger: Ledger, url: str, embedded: bool) -> AnchorChain:
 
     settings = ledger.settings
     w3 = AnchorChain.http(url)
-    anchorer = anchorer_account(settings)
+    anchorer = ledger.platform.keystore.anchorer_account()
     options: dict[str, Any] = {"confirmations": settings.confirmations}
     probe = AnchorChain(w3, "0x" + "00" * 20, anchorer, **options)
     chain_id = probe.chain_id

@@ -1,5 +1,10 @@
-"""The platform's own secrets in the data directory: the platform (genesis) signing key and the
-custody secret from which custodial account keys are derived. Created on first use, mode 0600.
+"""The platform's own secrets in the data directory, each a file of 32 random bytes, created on
+first use (mode 0600, in a 0700 folder) and never rewritten:
+
+    platform.ed25519     the platform (genesis) signing key, an Ed25519 seed
+    custody.secret       the secret custodial account keys are derived from
+    log.ed25519          the Merkle log's checkpoint signing key, an Ed25519 seed
+    anchorer.secp256k1   the anchorer's Ethereum account, a raw secp256k1 private key
 """
 
 from __future__ import annotations
@@ -7,8 +12,12 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ledger.keys import KeyPair, custodial_keypair
+
+if TYPE_CHECKING:  # eth-account is imported only when anchoring
+    from eth_account.signers.local import LocalAccount
 
 
 class Keystore:
@@ -50,3 +59,14 @@ class Keystore:
     def log_key(self) -> KeyPair:
         """The Merkle log's checkpoint signing key."""
         return KeyPair(self._secret("log.ed25519"))
+
+    def anchorer_account(self) -> LocalAccount:
+        """The account that signs anchor transactions (allow-listed on the Anchor contract).
+
+        Random 32 bytes are a valid secp256k1 key unless zero or not below the curve order,
+        a chance of about 2**-128 (eth-account's own Account.create takes the same chance).
+        """
+        from eth_account import Account
+
+        account: LocalAccount = Account.from_key(self._secret("anchorer.secp256k1"))
+        return account
