@@ -8,8 +8,10 @@ import socket
 from pathlib import Path
 
 import pytest
+from web3.types import Wei
 
-from ops.chain_node import AnvilNode
+from ledger.chain import AnchorChain
+from ops.chain_node import AnvilNode, dev_accounts
 from ops.keystore import Keystore
 from tests.audit.conftest import CHECKPOINT_EVERY, cli, verify_report
 from tests.audit.history import History, record_history, record_more, sync
@@ -174,3 +176,58 @@ def test_with_a_chain_rpc_url_the_same_code_anchors_on_that_chain(
         assert code == 0, report["failures"]
         assert report["chain_anchors"] == 2
     assert not (home / "chain").exists()  # no embedded node was started
+
+
+def record_unsynced(home: Path, tmp_path: Path) -> None:
+    """Genesis, a regulator and one enterprise, recorded without a sync (three events)."""
+    lines = tmp_path / "in.jsonl"
+    lines.write_text(regulator_line(home, "r-1") + "\n" + enterprise_line("r-1") + "\n")
+    result = cli("record", str(lines), "--no-sync")
+    assert result.exit_code == 0, result.output
+
+
+def test_on_a_chain_other_than_the_dev_chain_only_the_configured_owner_key_deploys(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = dev_accounts(4)[3]
+    with AnvilNode(tmp_path / "consortium", chain_id=2018, persist=False) as node:
+        monkeypatch.setenv("ANJIAN_CHAIN_RPC_URL", node.rpc_url)
+        record_unsynced(home, tmp_path)
+        refused = cli("ledger", "sync")
+        assert refused.exit_code == 1
+        assert "ChainConflict: no Anchor contract recorded for chain 2018" in refused.stderr
+        assert "ANJIAN_CHAIN_OWNER_KEY" in refused.stderr
+        monkeypatch.setenv("ANJIAN_CHAIN_OWNER_KEY", "0x" + owner.key.hex())
+        assert cli("ledger", "sync").exit_code == 0
+        status = json.loads(cli("ledger", "status", "--json").stdout)
+        assert [(d["chain_id"], d["owner"]) for d in status["deployments"]] == [
+            (2018, owner.address)
+        ]
+        assert status["latest_anchor"]["tree_size"] == 3
+        assert verify_report()[0] == 0
+
+
+def test_a_pinned_contract_is_anchored_to_as_it_is_and_nothing_is_deployed(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    operator = dev_accounts(5)[4]
+    anchorer = Keystore(home / "keys").anchorer_account()
+    with AnvilNode(tmp_path / "consortium", chain_id=2018, persist=False) as node:
+        w3 = AnchorChain.http(node.rpc_url)
+        contract = AnchorChain.deploy(w3, operator)
+        contract.allow(anchorer.address)
+        w3.eth.send_transaction(  # anvil's dev accounts are unlocked: the operator pays gas
+            {"from": operator.address, "to": anchorer.address, "value": Wei(10**18)}
+        )
+        monkeypatch.setenv("ANJIAN_CHAIN_RPC_URL", node.rpc_url)
+        monkeypatch.setenv("ANJIAN_CHAIN_CONTRACT", contract.address.lower())
+        record_unsynced(home, tmp_path)
+        synced = cli("ledger", "sync", "--json")
+        assert synced.exit_code == 0, synced.output
+        assert json.loads(synced.stdout)["anchor"]["contract"] == contract.address
+        status = json.loads(cli("ledger", "status", "--json").stdout)
+        assert [(d["contract"], d["owner"]) for d in status["deployments"]] == [
+            (contract.address, "operator")
+        ]
+        assert contract.head()[0] == 3
+        assert verify_report()[0] == 0
