@@ -12,7 +12,7 @@ verified on the other cores meanwhile, and every verdict is in before anything i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, TypeVar
 from uuid import UUID
@@ -41,7 +41,7 @@ from domain.errors import (
 )
 from domain.ids import actor_id, enterprise_id
 from domain.mapper import RecordMapper
-from domain.ports import Notary, SchemaCheck
+from domain.ports import Notary, SchemaCheck, SignatureBatch
 from domain.record import Record
 from domain.regions import covers
 
@@ -211,17 +211,21 @@ class Records(Application[UUID]):
     def execute(self, cmd: SignedCommand) -> Recorded:
         """Authenticate, check and store one command in its own transaction."""
         uow = UnitOfWork(self, optimistic_creates=True)
-        public_key = self._handle(cmd, uow)
-        if not self.notary.verify(public_key, cmd.text.encode("utf-8"), cmd.signature):
-            raise SignatureRejected(
-                f"signature of command {cmd.envelope.id} does not verify with key {cmd.key_id}"
-            )
+        signature = self.notary.batch(1)
+        self._handle(cmd, uow, signature)
+
+        def judge() -> None:
+            if signature.first_invalid() >= 0:
+                raise SignatureRejected(
+                    f"signature of command {cmd.envelope.id} does not verify with key {cmd.key_id}"
+                )
+
         try:
-            return self._store(uow)[0]
+            return self._store(uow, judge)[0]
         except Conflict as exc:
             # The subject was assumed new without a read; run the command again with the
             # read, so the aggregate's own rule names what exists already.
-            self._handle(cmd, UnitOfWork(self))
+            self._handle(cmd, UnitOfWork(self), self.notary.batch(1))
             diagnosed = self._diagnose(uow, exc)
             raise getattr(diagnosed, "cause", diagnosed) from None
 
@@ -237,26 +241,27 @@ class Records(Application[UUID]):
                 field="batch",
             )
         uow = UnitOfWork(self, optimistic_creates=True)
-        signatures = self.notary.batch()  # verified on other cores while the loop runs
-        add = signatures.add
+        signatures = self.notary.batch(len(cmds))  # verified on other cores meanwhile
         for i, cmd in enumerate(cmds):
             uow.index = i
             try:
-                public_key = self._handle(cmd, uow)
+                self._handle(cmd, uow, signatures)
             except DomainError as exc:
                 raise BatchRejected(i, exc) from exc
-            add(public_key, cmd.text.encode("utf-8"), cmd.signature)
-        failed = signatures.first_invalid()
-        if failed >= 0:
-            raise BatchRejected(
-                failed,
-                SignatureRejected(
-                    f"signature of command {cmds[failed].envelope.id} does not verify "
-                    f"with key {cmds[failed].key_id}"
-                ),
-            )
+
+        def judge() -> None:
+            failed = signatures.first_invalid()
+            if failed >= 0:
+                raise BatchRejected(
+                    failed,
+                    SignatureRejected(
+                        f"signature of command {cmds[failed].envelope.id} does not verify "
+                        f"with key {cmds[failed].key_id}"
+                    ),
+                )
+
         try:
-            return self._store(uow)
+            return self._store(uow, judge)
         except Conflict as exc:
             raise self._diagnose(uow, exc) from None
 
@@ -272,8 +277,12 @@ class Records(Application[UUID]):
             )
         return conflict
 
-    def _handle(self, cmd: SignedCommand, uow: UnitOfWork) -> bytes:
-        """Check one command and apply it in the unit of work; return the key to verify with."""
+    def _handle(self, cmd: SignedCommand, uow: UnitOfWork, signatures: SignatureBatch) -> None:
+        """Check one command and apply it in the unit of work.
+
+        Its signature goes to `signatures` as soon as the key is known, so it is verified
+        while the aggregate's rules run; the caller judges the batch before storing.
+        """
         env = cmd.envelope
         spec = CATALOG.get(env.type)
         if spec is None:
@@ -282,6 +291,7 @@ class Records(Application[UUID]):
             raise InvalidEnvelope("envelope text is not RFC 8785 canonical JSON")
         self.schema_check(env.type, env.data)
         public_key, bound = self._authenticate(cmd, spec, uow)
+        signatures.add(public_key, cmd.text.encode("utf-8"), cmd.signature)
         if spec.creates:
             uow.creating = env.subject
             agg: Record = getattr(spec.aggregate, spec.method)(cmd, uow)
@@ -300,7 +310,6 @@ class Records(Application[UUID]):
             getattr(target, spec.method)(cmd, uow)
             agg = target
         uow.keep(agg)
-        return public_key
 
     def _authenticate(
         self, cmd: SignedCommand, spec: CommandSpec, uow: UnitOfWork
@@ -349,10 +358,15 @@ class Records(Application[UUID]):
         bound = actor.enterprise if actor.role in (ENTERPRISE, DEVICE) else None
         return entry.public_key, bound
 
-    def _store(self, uow: UnitOfWork) -> list[Recorded]:
-        # The recorder directly rather than EventStore.put: the same mapping and insert,
-        # without a Recording and a Notification object per event that nothing here reads.
+    def _store(self, uow: UnitOfWork, judge: Callable[[], None]) -> list[Recorded]:
+        """Store the unit of work's events once `judge` (the signatures' verdict) passes.
+
+        The events are mapped first, while the last signatures are still being verified.
+        The recorder is called directly rather than through EventStore.put: the same mapping
+        and insert, without a Recording and a Notification per event that nothing here reads.
+        """
         stored = list(map(self.mapper.to_stored_event, uow.events))
+        judge()
         try:
             notification_ids = self.recorder.insert_events(stored)
         except IntegrityError:

@@ -12,11 +12,9 @@ class Notary(Protocol):
         """True when `text` is RFC 8785 canonical JSON (`parsed`: what json.loads gave for
         it, if the caller has it; it may spare a second parse, never changes the answer)."""
 
-    def verify(self, public_key: bytes, message: bytes, signature_b64: str) -> bool:
-        """True when the base64 Ed25519 `signature_b64` over `message` verifies."""
-
-    def batch(self) -> SignatureBatch:
-        """An empty batch, verified beside the caller's own work where the machine allows."""
+    def batch(self, expected: int) -> SignatureBatch:
+        """An empty batch for about `expected` signatures, verified beside the caller's own
+        work where the machine allows (0: verified by first_invalid alone)."""
 
 
 class SignatureBatch(Protocol):

@@ -76,6 +76,9 @@ _VERIFY_DETACHED: int | None = ctypes.cast(
 ).value
 
 
+CLAIM = 16  # signatures a native thread takes at a time (CLAIM in _ed25519.c)
+
+
 def native_verifier() -> bool:
     """True when SignatureBatch verifies on native threads (ledger._ed25519 is built)."""
     return _ed25519 is not None and _VERIFY_DETACHED is not None

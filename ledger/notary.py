@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 from typing import Any
 
 from ledger.canonical import is_canonical
-from ledger.keys import SignatureBatch, verify_signature
+from ledger.keys import CLAIM, SignatureBatch
 
 
 class Ed25519Notary:
@@ -23,11 +24,14 @@ class Ed25519Notary:
     def is_canonical(self, text: str, parsed: dict[str, Any] | None = None) -> bool:
         return is_canonical(text, parsed)
 
-    def verify(self, public_key: bytes, message: bytes, signature_b64: str) -> bool:
-        return verify_signature(public_key, message, _raw(signature_b64))
-
-    def batch(self) -> Ed25519Batch:
-        return Ed25519Batch(SignatureBatch(self.verify_threads))
+    def batch(self, expected: int) -> Ed25519Batch:
+        threads = self.verify_threads
+        if threads is None:
+            threads = max(1, (os.cpu_count() or 2) - 1)
+        # One thread per CLAIM signatures at most: more would only wait. A lone command is
+        # verified on the calling thread: starting a thread costs about what it would save.
+        threads = 0 if expected < 2 * CLAIM else min(threads, -(-expected // CLAIM))
+        return Ed25519Batch(SignatureBatch(threads))
 
 
 class Ed25519Batch:

@@ -268,11 +268,11 @@ class StoreContract:
         from domain.application import UnitOfWork
 
         uow_a, uow_b = UnitOfWork(h.records), UnitOfWork(h.records)
-        h.records._handle(first, uow_a)
-        h.records._handle(second, uow_b)
-        h.records._store(uow_a)
+        h.records._handle(first, uow_a, h.records.notary.batch(0))
+        h.records._handle(second, uow_b, h.records.notary.batch(0))
+        h.records._store(uow_a, lambda: None)
         with pytest.raises(Conflict):
-            h.records._store(uow_b)
+            h.records._store(uow_b, lambda: None)
         assert h.records.load(enterprise_id(uscc), Enterprise).employees == 1
 
 
