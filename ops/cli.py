@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -537,5 +539,18 @@ def audit_check(
         fail("BundleInvalid", f"failed: {names}")
 
 
+def _setting_problem(error: ErrorDetails) -> str:
+    message = error["msg"].removeprefix("Value error, ")
+    if message.startswith("ANJIAN_"):
+        return message
+    variable = "ANJIAN_" + "_".join(str(part) for part in error["loc"]).upper()
+    return f"{variable}: {message}"
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except ValidationError as exc:  # settings from the environment, read at start-up
+        problems = "; ".join(map(_setting_problem, exc.errors(include_input=False)))
+        err.print(f"[bold red]SettingsError[/]: {escape(problems)}", markup=True, soft_wrap=True)
+        sys.exit(2)

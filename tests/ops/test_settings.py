@@ -4,6 +4,11 @@ the value."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -119,3 +124,29 @@ def test_an_unknown_database_scheme_names_its_variable_and_is_not_echoed(
     with pytest.raises(ValidationError, match="ANJIAN_DATABASE_URL must be empty") as caught:
         load_settings()
     assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("ANJIAN_CHAIN_CONTRACT", "0x12", "ANJIAN_CHAIN_CONTRACT"),
+        ("ANJIAN_POSTGRES_POOL_SIZE", "many", "ANJIAN_POSTGRES_POOL_SIZE"),
+    ],
+)
+def test_the_cli_names_a_bad_setting_without_a_traceback(
+    tmp_path: Path, variable: str, value: str, named: str
+) -> None:
+    env = {**os.environ, "ANJIAN_HOME": str(tmp_path), variable: value}
+    done = subprocess.run(
+        [sys.executable, "-c", "from ops.cli import main; main()", "enterprises"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("SettingsError: ")
+    assert named in done.stderr
+    assert "Traceback" not in done.stderr
+    assert value not in done.stderr.replace(named, "")  # the value is not echoed back
