@@ -359,16 +359,24 @@ class Records(Application[UUID]):
         return entry.public_key, bound
 
     def _store(self, uow: UnitOfWork, judge: Callable[[], None]) -> list[Recorded]:
-        """Store the unit of work's events once `judge` (the signatures' verdict) passes.
+        """Store the unit of work's events; commit only once `judge` (the signatures'
+        verdict) has passed.
 
-        The events are mapped first, while the last signatures are still being verified.
-        The recorder is called directly rather than through EventStore.put: the same mapping
-        and insert, without a Recording and a Notification per event that nothing here reads.
+        The events are mapped while the last signatures are still being verified; a recorder
+        that gates its commit (domain.ports.GatedRecorder) inserts them meanwhile too and asks
+        `judge` just before COMMIT. The recorder is called directly rather than through
+        EventStore.put: the same mapping and insert, without a Recording and a Notification
+        per event that nothing here reads.
         """
         stored = list(map(self.mapper.to_stored_event, uow.events))
-        judge()
+        gated = getattr(self.recorder, "gates_commit", False) is True
+        if not gated:
+            judge()
         try:
-            notification_ids = self.recorder.insert_events(stored)
+            if gated:
+                notification_ids = self.recorder.insert_events(stored, before_commit=judge)
+            else:
+                notification_ids = self.recorder.insert_events(stored)
         except IntegrityError:
             raise Conflict(
                 "another writer recorded an event for one of these records first; retry"

@@ -32,3 +32,13 @@ class SchemaCheck(Protocol):
 
     def __call__(self, command_type: str, data: object) -> None:
         """Raise domain.errors.InvalidValue naming the field when data breaks the schema."""
+
+
+class GatedRecorder(Protocol):
+    """An application recorder whose `insert_events(stored, before_commit=check)` calls
+    `check` inside its write transaction, after the inserts and before COMMIT, and rolls the
+    transaction back if it raises (ops.recorders). Records overlaps the inserts with the last
+    signature verifications through it; any other recorder gets the events only after the
+    verdict. A recorder says it keeps this contract with `gates_commit = True`."""
+
+    gates_commit: bool

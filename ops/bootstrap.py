@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from eventsourcing.utils import get_topic
+
 from domain.application import Records
 from ledger.notary import Ed25519Notary
 from ledger.privacy import Vault
 from ops.intake import Intake
 from ops.keystore import Keystore
+from ops.recorders import GatedSQLiteRecorder
 from ops.schemas import CatalogSchemas
 from ops.sealing import catalog_sealer
 from ops.settings import Settings
@@ -36,6 +39,7 @@ def store_env(settings: Settings) -> dict[str, str]:
     settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "APPLICATION_RECORDER_TOPIC": get_topic(GatedSQLiteRecorder),
         "SQLITE_DBNAME": str(settings.sqlite_path),
         "SQLITE_LOCK_TIMEOUT": "30",
         "CREATE_TABLE": "y",
