@@ -77,6 +77,7 @@ _VERIFY_DETACHED: int | None = ctypes.cast(
 
 
 CLAIM = 16  # signatures a native thread takes at a time (CLAIM in _ed25519.c)
+MAX_THREADS = 64  # native threads per batch at most (MAX_THREADS in _ed25519.c)
 
 
 def native_verifier() -> bool:
@@ -96,6 +97,7 @@ class SignatureBatch:
     def __init__(self, threads: int | None = None) -> None:
         if threads is None:
             threads = max(1, (os.cpu_count() or 2) - 1)
+        threads = min(max(threads, 0), MAX_THREADS)
         self._native = (
             _ed25519.Batch(_VERIFY_DETACHED, threads)
             if _ed25519 is not None and _VERIFY_DETACHED is not None

@@ -64,6 +64,11 @@ def test_a_batch_of_valid_signatures_passes(mode: str, threads: int) -> None:
     assert judge(signed(200, seed=threads), threads) == -1
 
 
+def test_more_threads_than_the_native_limit_are_capped(mode: str) -> None:
+    # A many-core host asks for one thread per core; the batch must still work.
+    assert judge(signed(40, seed=9), 1000) == -1
+
+
 def test_an_empty_batch_passes(mode: str) -> None:
     assert judge([], 1) == -1
 
