@@ -1,4 +1,10 @@
-"""Enterprise directory: every registered enterprise with its profile and status (准入)."""
+"""Enterprise directory: every registered enterprise with its profile and status (准入).
+
+One row per enterprise aggregate (`subject`, its uuid). `registered_notification_id` is the
+notification id of its enterprise.register event, so that a listing can follow the order in
+which the log recorded the registrations (`registered_at` is the actor's occurred_at, which
+may be back-dated).
+"""
 
 from __future__ import annotations
 
@@ -33,6 +39,7 @@ enterprises = Table(
     Column("employees", Integer, nullable=False),
     Column("status", String(20), nullable=False),
     Column("registered_at", DateTime, nullable=False),
+    Column("registered_notification_id", BigInteger, nullable=False),
     Column("last_notification_id", BigInteger, nullable=False),
 )
 
@@ -58,6 +65,7 @@ class EnterpriseDirectory(RowProjection):
                 "employees": d.get("employees", 0),
                 "status": "active",
                 "registered_at": e.at,
+                "registered_notification_id": e.notification_id,
             }
         if row is None:
             return None
@@ -79,6 +87,7 @@ class EnterpriseRow:
     employees: int
     status: str
     registered_at: datetime
+    subject: str  # the enterprise aggregate's uuid
 
 
 def list_enterprises(
@@ -89,6 +98,17 @@ def list_enterprises(
     if status is not None:
         q = q.where(enterprises.c.status == status)
     return [_row(r._mapping) for r in conn.execute(q.order_by(enterprises.c.uscc))]
+
+
+def in_registration_order(conn: Connection, jurisdiction: str) -> list[EnterpriseRow]:
+    """Enterprises registered in `jurisdiction` (deregistered ones included), in the order
+    their registrations were recorded in the log."""
+    q = (
+        select(enterprises)
+        .where(within(enterprises.c.region, jurisdiction))
+        .order_by(enterprises.c.registered_notification_id)
+    )
+    return [_row(r._mapping) for r in conn.execute(q)]
 
 
 def get_enterprise(conn: Connection, uscc: str, jurisdiction: str) -> EnterpriseRow | None:
@@ -111,4 +131,5 @@ def _row(m: Any) -> EnterpriseRow:
         m["employees"],
         m["status"],
         m["registered_at"],
+        m["subject"],
     )
