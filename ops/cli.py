@@ -224,14 +224,19 @@ def enterprises(
     region: Annotated[str, typer.Option(help="GB/T 2260 code of a jurisdiction")] = "420000",
     as_json: JsonOpt = False,
 ) -> None:
-    """Registered enterprises in a jurisdiction."""
-    from domain.regions import scope_prefix
+    """Registered enterprises in a jurisdiction, in the order they were registered.
+
+    Deregistered enterprises are listed too, with their status. Read from the
+    enterprise directory, brought up to the head of the log first.
+    """
+    from ops.cli_projections import readmodels
+    from projections.enterprises import in_registration_order
 
     try:
         validate_region(region, field="--region")
     except DomainError as exc:
         fail(type(exc).__name__, str(exc), 2)
-    with platform() as p:
+    with readmodels() as rm, rm.engine.connect() as conn:
         rows = [
             {
                 "uscc": e.uscc,
@@ -239,25 +244,25 @@ def enterprises(
                 "industry": e.industry,
                 "region": e.region,
                 "status": e.status,
-                "id": str(e.id),
+                "id": e.subject,
             }
-            for e in p.records.enterprises(scope_prefix(region))
+            for e in in_registration_order(conn, region)
         ]
-        if as_json:
-            emit_json(rows)
-            return
-        table = Table(title=f"{region_name(region)} 生产经营单位 ({len(rows)})")
-        for col in ("统一社会信用代码", "名称", "行业", "地区", "状态"):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(
-                r["uscc"],
-                r["name"],
-                r["industry"],
-                f"{r['region']} {region_name(r['region'])}",
-                r["status"],
-            )
-        out.print(table)
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title=f"{region_name(region)} 生产经营单位 ({len(rows)})")
+    for col in ("统一社会信用代码", "名称", "行业", "地区", "状态"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["uscc"],
+            r["name"],
+            r["industry"],
+            f"{r['region']} {region_name(r['region'])}",
+            r["status"],
+        )
+    out.print(table)
 
 
 @app.command()
