@@ -12,7 +12,7 @@ verified on the other cores meanwhile, and every verdict is in before anything i
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, TypeVar
 from uuid import UUID
@@ -425,13 +425,6 @@ class Records(Application[UUID]):
         if not out:
             raise NotFound(f"enterprise {uscc} is not registered", field="uscc")
         return out
-
-    def enterprises(self, region_prefix: str = "") -> Iterable[Enterprise]:
-        for rec in self.notifications():
-            if rec.type == "enterprise.register" and rec.envelope["region"].startswith(
-                region_prefix
-            ):
-                yield self.repository.get(rec.subject)
 
 
 def _as(agg: Record | None, kind: type[R]) -> R | None:
