@@ -53,7 +53,6 @@ from domain.penalty.filing import (
     DECISION_DAYS,
     EXTENSION_DAYS,
     Filing,
-    add_years,
 )
 from domain.penalty.hearing import HEARING_NOTICE_DAYS, HEARING_REQUEST_DAYS, RIGHTS, Hearing
 from domain.penalty.investigation import PRESERVATION_DAYS, PRESERVED_DISPOSITIONS, Investigation
@@ -78,7 +77,6 @@ __all__ = [
     "STEP",
     "WITHDRAWAL_DAYS",
     "PenaltyCase",
-    "add_years",
 ]
 
 

@@ -7,7 +7,7 @@ extended only by approval recorded before it lapses.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Self
 from uuid import UUID
 
@@ -21,19 +21,11 @@ from domain.hazard import HazardCase
 from domain.inspection import finding_of
 from domain.penalty.case import OPEN, STEP, CaseState
 from domain.sanction import LAW
+from domain.terms import add_years
 
 DECISION_DAYS = 90  # §60
 EXTENSION_DAYS = 30  # per approved extension (应急管理综合行政执法程序规定) (?)
 BAR_YEARS, BAR_YEARS_HARM = 2, 5  # §36
-
-
-def add_years(d: date, years: int) -> date:
-    """The same day `years` later; a missing 29 February becomes the month's last day (民法典
-    §202)."""
-    try:
-        return d.replace(year=d.year + years)
-    except ValueError:
-        return d.replace(year=d.year + years, day=28)
 
 
 class Filing(CaseState):
