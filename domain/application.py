@@ -5,24 +5,21 @@ Ed25519 signature), authorised (role, jurisdiction, enterprise binding), validat
 JSON Schema, then the aggregate's own rules) and only then recorded. A batch is one transaction:
 all of its commands are stored, or none.
 
-Batches hand each signature to the Notary's batch as its command passes the domain checks; it is
-verified on the other cores meanwhile, and every verdict is in before anything is written.
+Each signature goes to the Notary's batch as soon as its key is known and is verified on the
+other cores while the domain checks run; nothing is committed before every verdict is in.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple, TypeVar
+from typing import ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
+from eventsourcing.persistence import IntegrityError, Mapper
 
 from domain.actor import PLATFORM_ACCOUNT, Actor, decode_key, key_id_of
 from domain.catalog import CATALOG, DEVICE, ENTERPRISE, PLATFORM, CommandSpec
-from domain.enterprise import Enterprise
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import (
     AlreadyExists,
@@ -44,136 +41,14 @@ from domain.mapper import RecordMapper
 from domain.ports import Notary, SchemaCheck, SignatureBatch
 from domain.record import Record
 from domain.regions import covers
+from domain.stored import Recorded, StoredRecord, decode_stored, parse_event_id
+from domain.unit_of_work import UnitOfWork
 
 R = TypeVar("R", bound=Record)
 MAX_BATCH = 10_000  # commands per all-or-nothing transaction
 
 # Importing the aggregates registers their commands in the catalog.
 from domain import aggregates as _aggregates  # noqa: E402,F401
-
-
-class Recorded(NamedTuple):
-    """What a stored command became: its event and its place in the total order."""
-
-    notification_id: int
-    type: str
-    subject: UUID
-    version: int
-
-    @property
-    def event_id(self) -> str:
-        """ "<subject uuid>:<version>"."""
-        return event_id(self.subject, self.version)
-
-
-def event_id(subject: UUID, version: int) -> str:
-    return f"{subject}:{version}"
-
-
-def parse_event_id(text: str) -> tuple[UUID, int]:
-    subject, sep, version = text.rpartition(":")
-    try:
-        if not sep:
-            raise ValueError
-        return UUID(subject), int(version)
-    except ValueError:
-        raise InvalidValue(
-            f"event id must be '<uuid>:<version>', got {text!r}", field="event_id"
-        ) from None
-
-
-@dataclass(frozen=True)
-class StoredRecord:
-    """An event as stored, decoded for reading."""
-
-    event_id: str
-    subject: UUID
-    version: int
-    topic: str
-    envelope: dict[str, Any]
-    envelope_text: str
-    signature: str
-    key_id: str
-    recorded_at: str
-    notification_id: int | None = None
-
-    @property
-    def type(self) -> str:
-        return str(self.envelope["type"])
-
-
-def decode_stored(stored: StoredEvent, notification_id: int | None = None) -> StoredRecord:
-    state = json.loads(stored.state)
-    ts = state["timestamp"]
-    return StoredRecord(
-        event_id=event_id(UUID(str(stored.originator_id)), stored.originator_version),
-        subject=UUID(str(stored.originator_id)),
-        version=stored.originator_version,
-        topic=stored.topic,
-        envelope=json.loads(state["envelope"]),
-        envelope_text=state["envelope"],
-        signature=state["signature"],
-        key_id=state["key_id"],
-        recorded_at=ts["_data_"] if isinstance(ts, dict) else str(ts),
-        notification_id=notification_id,
-    )
-
-
-class UnitOfWork:
-    """The aggregates one command or batch touches, and its events in command order."""
-
-    def __init__(self, app: Records, *, optimistic_creates: bool = False) -> None:
-        self._app = app
-        self._loaded: dict[UUID, Record | None] = {}
-        self._peeked: dict[UUID, Record | None] = {}
-        self.events: list[Any] = []
-        # In batches, the subject of a creation command is assumed new without a read; the
-        # store's unique (id, version) key refuses it if not, and `assumed_new` then tells
-        # which command it was.
-        self._optimistic = optimistic_creates
-        self.creating: UUID | None = None
-        self.assumed_new: dict[UUID, int] = {}
-        self.index = 0
-
-    def find(self, id: UUID, kind: type[R]) -> R | None:
-        if id not in self._loaded:
-            if self._optimistic and id == self.creating:
-                self.assumed_new[id] = self.index
-                return None
-            try:
-                self._loaded[id] = self._app.repository.get(id)
-            except AggregateNotFoundError:
-                self._loaded[id] = None
-        return _as(self._loaded[id], kind)
-
-    def peek(self, id: UUID, kind: type[R]) -> R | None:
-        """Like find, to read only: a record this unit of work has not loaded to change is
-        shared with the store's cache, not copied. Callers must not change it."""
-        if id in self._loaded:
-            return self.find(id, kind)
-        if id not in self._peeked:
-            try:
-                self._peeked[id] = self._app.repository.get(id, deepcopy_from_cache=False)
-            except AggregateNotFoundError:
-                self._peeked[id] = None
-        return _as(self._peeked[id], kind)
-
-    def get(self, id: UUID, kind: type[R]) -> R:
-        agg = self.find(id, kind)
-        if agg is None:
-            raise NotFound(f"no {kind.KIND} record {id}")
-        return agg
-
-    def enterprise(self, uscc: str) -> Enterprise:
-        ent = self.find(enterprise_id(uscc), Enterprise)
-        if ent is None:
-            raise NotFound(f"enterprise {uscc} is not registered", field="data.enterprise")
-        ent.ensure_active()
-        return ent
-
-    def keep(self, agg: Record) -> None:
-        self._loaded[agg.id] = agg
-        self.events.extend(agg.collect_events())
 
 
 class Records(Application[UUID]):
@@ -427,14 +302,6 @@ class Records(Application[UUID]):
         return out
 
 
-def _as(agg: Record | None, kind: type[R]) -> R | None:
-    if agg is None:
-        return None
-    if not isinstance(agg, kind):
-        raise NotFound(f"{agg.id} is a {type(agg).KIND} record, not {kind.KIND}")
-    return agg
-
-
 def _check_binding(cmd: SignedCommand, bound: str | None, agg: Record) -> None:
     """Enterprise accounts and devices act only on their own enterprise's records."""
     if bound is None:
@@ -448,4 +315,4 @@ def _check_binding(cmd: SignedCommand, bound: str | None, agg: Record) -> None:
             )
 
 
-__all__ = ["AlreadyExists", "Recorded", "Records", "StoredRecord", "event_id"]
+__all__ = ["MAX_BATCH", "Records"]

@@ -18,8 +18,8 @@ from audit.findings import AuditReport, Failure
 from audit.rpc import RpcClient
 from audit.verify import FULL, Progress, verify_store
 from domain.actor import Actor
-from domain.application import parse_event_id
 from domain.ids import actor_id
+from domain.stored import parse_event_id
 from ledger.errors import UnknownLeafError
 from ledger.record import leaf_bytes
 from ledger.rfc6962 import leaf_hash

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from domain.application import StoredRecord
 from domain.catalog import CATALOG
+from domain.stored import StoredRecord
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

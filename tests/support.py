@@ -10,9 +10,10 @@ from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from domain.actor import PLATFORM_ACCOUNT, Actor
-from domain.application import Recorded, Records
+from domain.application import Records
 from domain.envelope import SignedCommand
 from domain.ids import actor_id, enterprise_id
+from domain.stored import Recorded
 from domain.uscc import make_uscc
 from ledger.canonical import canonical_text
 from ledger.keys import KeyPair

@@ -16,9 +16,10 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from domain.actor import PLATFORM_ACCOUNT, Actor
-from domain.application import Records, parse_event_id
+from domain.application import Records
 from domain.envelope import SignedCommand
 from domain.ids import actor_id, enterprise_id
+from domain.stored import parse_event_id
 from ledger.canonical import canonical_text
 from ledger.keys import KeyPair
 from ledger.notary import Ed25519Notary

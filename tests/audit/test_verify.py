@@ -13,7 +13,7 @@ from uuid import uuid4
 
 import pytest
 
-from domain.application import parse_event_id
+from domain.stored import parse_event_id
 from ledger.canonical import canonical_text
 from ledger.chain import AnchorChain
 from ledger.keys import KeyPair

@@ -16,12 +16,12 @@ import pytest
 from typer.testing import CliRunner
 
 from domain.accident import Accident
-from domain.application import StoredRecord
 from domain.certificate import TrainingCertificate
 from domain.hazard import HazardCase
 from domain.penalty import PenaltyCase
 from domain.permit import Permit
 from domain.regions import PREFECTURES, prefecture_of
+from domain.stored import StoredRecord
 from ops.bootstrap import Platform, build
 from ops.cli import app
 from ops.demo.clock import end_of

@@ -265,7 +265,7 @@ class StoreContract:
             subject=enterprise_id(uscc),
         )
         # Both writers load version 1 before either saves.
-        from domain.application import UnitOfWork
+        from domain.unit_of_work import UnitOfWork
 
         uow_a, uow_b = UnitOfWork(h.records), UnitOfWork(h.records)
         h.records._handle(first, uow_a, h.records.notary.batch(0))
