@@ -70,10 +70,13 @@ def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> boo
 
 # The libsodium PyNaCl loaded (and initialised): the native batch calls exactly the
 # verification every single check uses, by address, so it needs no libsodium of its own.
-_VERIFY_DETACHED: int | None = ctypes.cast(
-    ctypes.CDLL(importlib.import_module("nacl._sodium").__file__).crypto_sign_verify_detached,
-    ctypes.c_void_p,
-).value
+_VERIFY_DETACHED: int = (
+    ctypes.cast(
+        ctypes.CDLL(importlib.import_module("nacl._sodium").__file__).crypto_sign_verify_detached,
+        ctypes.c_void_p,
+    ).value
+    or 0
+)
 
 
 CLAIM = 16  # signatures a native thread takes at a time (CLAIM in _ed25519.c)
@@ -82,7 +85,7 @@ MAX_THREADS = 64  # native threads per batch at most (MAX_THREADS in _ed25519.c)
 
 def native_verifier() -> bool:
     """True when SignatureBatch verifies on native threads (ledger._ed25519 is built)."""
-    return _ed25519 is not None and _VERIFY_DETACHED is not None
+    return _ed25519 is not None and _VERIFY_DETACHED != 0
 
 
 class SignatureBatch:
@@ -94,15 +97,17 @@ class SignatureBatch:
     A batch is verified once.
     """
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, expected: int | None = None) -> None:
+        """`threads`: native threads at most (default: one per core but one). `expected`: about
+        how many signatures will be added, when known: one thread per CLAIM of them at most,
+        more would only wait, and none for fewer than two claims (a lone command is verified
+        on the calling thread: starting a thread costs about what it would save)."""
         if threads is None:
             threads = max(1, (os.cpu_count() or 2) - 1)
+        if expected is not None:
+            threads = 0 if expected < 2 * CLAIM else min(threads, -(-expected // CLAIM))
         threads = min(max(threads, 0), MAX_THREADS)
-        self._native = (
-            _ed25519.Batch(_VERIFY_DETACHED, threads)
-            if _ed25519 is not None and _VERIFY_DETACHED is not None
-            else None
-        )
+        self._native = _ed25519.Batch(_VERIFY_DETACHED, threads) if native_verifier() else None
         self._items: list[tuple[bytes, bytes, bytes]] | None = []
         self.add = self._native.add if self._native is not None else self._add
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from typing import Any
 
 from ledger.canonical import is_canonical
-from ledger.keys import CLAIM, SignatureBatch
+from ledger.keys import SignatureBatch
 
 
 class Ed25519Notary:
@@ -25,13 +24,7 @@ class Ed25519Notary:
         return is_canonical(text, parsed)
 
     def batch(self, expected: int) -> Ed25519Batch:
-        threads = self.verify_threads
-        if threads is None:
-            threads = max(1, (os.cpu_count() or 2) - 1)
-        # One thread per CLAIM signatures at most: more would only wait. A lone command is
-        # verified on the calling thread: starting a thread costs about what it would save.
-        threads = 0 if expected < 2 * CLAIM else min(threads, -(-expected // CLAIM))
-        return Ed25519Batch(SignatureBatch(threads))
+        return Ed25519Batch(SignatureBatch(self.verify_threads, expected))
 
 
 class Ed25519Batch:

@@ -146,3 +146,17 @@ def test_batches_on_several_python_threads_do_not_mix(mode: str) -> None:
     for w in workers:
         w.join()
     assert results == {k: (k * 10 if k % 2 else -1) for k in range(8)}
+
+
+@pytest.mark.parametrize(
+    ("threads", "expected", "started"),
+    [(4, 1, 0), (4, 31, 0), (4, 32, 2), (4, 1000, 4), (2, None, 2), (100, 5000, 64)],
+)
+def test_a_batch_starts_only_the_threads_its_size_can_use(
+    threads: int, expected: int | None, started: int
+) -> None:
+    before = len(os.listdir("/proc/self/task"))
+    batch = SignatureBatch(threads, expected)
+    assert len(os.listdir("/proc/self/task")) - before == started
+    assert batch.first_invalid() == -1
+    assert len(os.listdir("/proc/self/task")) == before
