@@ -91,9 +91,7 @@ class Records(Application[UUID]):
 
         def judge() -> None:
             if signature.first_invalid() >= 0:
-                raise SignatureRejected(
-                    f"signature of command {cmd.envelope.id} does not verify with key {cmd.key_id}"
-                )
+                raise _rejected(cmd)
 
         try:
             return self._store(uow, judge)[0]
@@ -127,13 +125,7 @@ class Records(Application[UUID]):
         def judge() -> None:
             failed = signatures.first_invalid()
             if failed >= 0:
-                raise BatchRejected(
-                    failed,
-                    SignatureRejected(
-                        f"signature of command {cmds[failed].envelope.id} does not verify "
-                        f"with key {cmds[failed].key_id}"
-                    ),
-                )
+                raise BatchRejected(failed, _rejected(cmds[failed]))
 
         try:
             return self._store(uow, judge)
@@ -156,7 +148,7 @@ class Records(Application[UUID]):
         """Check one command and apply it in the unit of work.
 
         Its signature goes to `signatures` as soon as the key is known, so it is verified
-        while the aggregate's rules run; the caller judges the batch before storing.
+        while the aggregate's rules run; the caller's verdict comes before anything commits.
         """
         env = cmd.envelope
         spec = CATALOG.get(env.type)
@@ -300,6 +292,12 @@ class Records(Application[UUID]):
         if not out:
             raise NotFound(f"enterprise {uscc} is not registered", field="uscc")
         return out
+
+
+def _rejected(cmd: SignedCommand) -> SignatureRejected:
+    return SignatureRejected(
+        f"signature of command {cmd.envelope.id} does not verify with key {cmd.key_id}"
+    )
 
 
 def _check_binding(cmd: SignedCommand, bound: str | None, agg: Record) -> None:
