@@ -19,7 +19,6 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from domain.catalog import CATALOG
 from domain.envelope import SignedCommand
@@ -29,7 +28,7 @@ from domain.uscc import validate_uscc
 from ops.bootstrap import Platform, build
 from ops.cli_projections import analytics, credit, dashboard, export, projections_app
 from ops.genesis import ensure_genesis
-from ops.render import local_time, record_json
+from ops.render import local_time, record_json, text_table
 from ops.settings import load_settings
 from projections.catalog_view import event_name_of
 
@@ -202,19 +201,23 @@ def history(
             ]
         )
         return
-    table = Table(title=f"{enterprise} 全生命周期记录 ({len(life.entries)})")
-    for col in ("#", "发生时间", "阶段", "事件", "主体", "事件ID"):
-        table.add_column(col)
-    for e in life.entries:
-        table.add_row(
-            str(e.notification_id),
-            local_time(e.occurred_at.isoformat()),
-            e.stage,
-            f"{e.event} {e.type}",
-            e.actor,
-            e.event_id,
+    out.print(
+        text_table(
+            f"{enterprise} 全生命周期记录 ({len(life.entries)})",
+            ("#", "发生时间", "阶段", "事件", "主体", "事件ID"),
+            (
+                (
+                    str(e.notification_id),
+                    local_time(e.occurred_at.isoformat()),
+                    e.stage,
+                    f"{e.event} {e.type}",
+                    e.actor,
+                    e.event_id,
+                )
+                for e in life.entries
+            ),
         )
-    out.print(table)
+    )
     reached = " → ".join(f"{s}({len(ids)})" for s, ids in life.stages.items() if ids)
     out.print(f"阶段 stages: {reached}", soft_wrap=True)
 
@@ -251,18 +254,22 @@ def enterprises(
     if as_json:
         emit_json(rows)
         return
-    table = Table(title=f"{region_name(region)} 生产经营单位 ({len(rows)})")
-    for col in ("统一社会信用代码", "名称", "行业", "地区", "状态"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(
-            r["uscc"],
-            r["name"],
-            r["industry"],
-            f"{r['region']} {region_name(r['region'])}",
-            r["status"],
+    out.print(
+        text_table(
+            f"{region_name(region)} 生产经营单位 ({len(rows)})",
+            ("统一社会信用代码", "名称", "行业", "地区", "状态"),
+            (
+                (
+                    r["uscc"],
+                    r["name"],
+                    r["industry"],
+                    f"{r['region']} {region_name(r['region'])}",
+                    r["status"],
+                )
+                for r in rows
+            ),
         )
-    out.print(table)
+    )
 
 
 @app.command()
@@ -272,18 +279,22 @@ def catalog(as_json: JsonOpt = False) -> None:
     if as_json:
         emit_json(specs)
         return
-    table = Table(title=f"信息资源目录 ({len(specs)} 类命令/事件)")
-    for col in ("命令 command", "名称", "事件 event", "角色 roles", "依据 rule"):
-        table.add_column(col)
-    for s in specs:
-        table.add_row(
-            s["type"],
-            f"{s['zh']}\n{s['en']}",
-            f"{s['event']}\n{s['event_zh']}",
-            ", ".join(s["roles"]),
-            s["rule"],
+    out.print(
+        text_table(
+            f"信息资源目录 ({len(specs)} 类命令/事件)",
+            ("命令 command", "名称", "事件 event", "角色 roles", "依据 rule"),
+            (
+                (
+                    s["type"],
+                    f"{s['zh']}\n{s['en']}",
+                    f"{s['event']}\n{s['event_zh']}",
+                    ", ".join(s["roles"]),
+                    s["rule"],
+                )
+                for s in specs
+            ),
         )
-    out.print(table)
+    )
 
 
 @app.command()

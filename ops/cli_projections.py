@@ -32,6 +32,7 @@ from domain.errors import DomainError
 from domain.regions import region_name, validate_region
 from domain.uscc import validate_uscc
 from ops.bootstrap import Platform, build
+from ops.render import text_table
 from ops.settings import Settings, load_settings
 from projections import analytics as analyses
 from projections import credit as credit_views
@@ -156,15 +157,26 @@ def status(as_json: JsonOpt = False) -> None:
     if as_json:
         emit_json(rows)
         return
-    table = Table(title="读模型投影 projections")
-    for col in ("名称 name", "位置 position", "日志头 head", "滞后 lag", "版本 version"):
-        table.add_column(col)
-    for r in rows:
-        version = r["version"] if not r["stale"] else f"{r['stored_version']} → {r['version']}"
-        table.add_row(
-            str(r["name"]), str(r["position"]), str(r["head"]), str(r["lag"]), str(version)
+    out.print(
+        text_table(
+            "读模型投影 projections",
+            ("名称 name", "位置 position", "日志头 head", "滞后 lag", "版本 version"),
+            (
+                (
+                    str(r["name"]),
+                    str(r["position"]),
+                    str(r["head"]),
+                    str(r["lag"]),
+                    str(
+                        r["version"]
+                        if not r["stale"]
+                        else f"{r['stored_version']} → {r['version']}"
+                    ),
+                )
+                for r in rows
+            ),
         )
-    out.print(table)
+    )
 
 
 @projections_app.command("rebuild")
@@ -295,33 +307,34 @@ def _one_rating(
         f"信用等级 grade [bold]{r.grade}[/]  得分 score {r.score:g}  "
         f"规则 rulebook {book.version} ({book.title})"
     )
-    table = Table(title="依据 why")
-    for col in ("规则 rule", "名称", "影响 effect", "事件 events (anjian show ID)"):
-        table.add_column(col)
-    for a in r.applied:
-        table.add_row(a.rule, a.name, a.effect, "\n".join(a.events))
-    out.print(table)
+    out.print(
+        text_table(
+            "依据 why",
+            ("规则 rule", "名称", "影响 effect", "事件 events (anjian show ID)"),
+            ((a.rule, a.name, a.effect, "\n".join(a.events)) for a in r.applied),
+        )
+    )
     for c in r.candidate:
         out.print(f"[bold red]严重失信主体名单候选[/] {c.rule} {c.name}: {', '.join(c.events)}")
-    hist = Table(title="等级变化 history")
-    for col in ("时间 (UTC)", "原因", "规则", "分数", "等级", "事件"):
-        hist.add_column(col)
-    for m in moves:
-        score = (
-            f"{m.score_before:g}→{m.score_after:g}"
-            if m.score_before is not None
-            else f"{m.score_after:g}"
+    out.print(
+        text_table(
+            "等级变化 history",
+            ("时间 (UTC)", "原因", "规则", "分数", "等级", "事件"),
+            (
+                (
+                    m.at.isoformat(sep=" "),
+                    "事件" if m.cause == "event" else "期满",
+                    ",".join(m.rules),
+                    f"{m.score_before:g}→{m.score_after:g}"
+                    if m.score_before is not None
+                    else f"{m.score_after:g}",
+                    f"{m.grade_before or '-'}→{m.grade_after}",
+                    "\n".join(m.events),
+                )
+                for m in moves
+            ),
         )
-        grade = f"{m.grade_before or '-'}→{m.grade_after}"
-        hist.add_row(
-            m.at.isoformat(sep=" "),
-            "事件" if m.cause == "event" else "期满",
-            ",".join(m.rules),
-            score,
-            grade,
-            "\n".join(m.events),
-        )
-    out.print(hist)
+    )
 
 
 def _all_ratings(
@@ -344,20 +357,24 @@ def _all_ratings(
             ]
         )
         return
-    table = Table(title=f"{region_name(jurisdiction)} 信用等级 ({book.version}, {len(rs)})")
-    for col in ("统一社会信用代码", "名称", "地区", "得分", "等级", "规则", "失信候选"):
-        table.add_column(col)
-    for r in rs:
-        table.add_row(
-            r.uscc,
-            r.name,
-            r.region,
-            f"{r.score:g}",
-            r.grade,
-            ",".join(a.rule for a in r.applied),
-            ",".join(c.rule for c in r.candidate),
+    out.print(
+        text_table(
+            f"{region_name(jurisdiction)} 信用等级 ({book.version}, {len(rs)})",
+            ("统一社会信用代码", "名称", "地区", "得分", "等级", "规则", "失信候选"),
+            (
+                (
+                    r.uscc,
+                    r.name,
+                    r.region,
+                    f"{r.score:g}",
+                    r.grade,
+                    ",".join(a.rule for a in r.applied),
+                    ",".join(c.rule for c in r.candidate),
+                )
+                for r in rs
+            ),
         )
-    out.print(table)
+    )
 
 
 def _compare(
@@ -379,26 +396,31 @@ def _compare(
         )
         return
     versions = [b.version for b in books]
-    table = Table(title=f"规则版本对比 {' vs '.join(versions)}: {len(diff)} 家等级不同")
-    for col in ("统一社会信用代码", "名称", *versions):
-        table.add_column(col)
-    for c in diff:
-        table.add_row(
-            c.uscc, c.name, *[f"{c.grades.get(v, '-')} ({c.scores.get(v, 0):g})" for v in versions]
+    out.print(
+        text_table(
+            f"规则版本对比 {' vs '.join(versions)}: {len(diff)} 家等级不同",
+            ("统一社会信用代码", "名称", *versions),
+            (
+                (
+                    c.uscc,
+                    c.name,
+                    *[f"{c.grades.get(v, '-')} ({c.scores.get(v, 0):g})" for v in versions],
+                )
+                for c in diff
+            ),
         )
-    out.print(table)
+    )
 
 
 # -- anjian analytics / export -----------------------------------------------------------------
 
 
 def _frame_table(df: pl.DataFrame, title: str, limit: int = 200) -> Table:
-    table = Table(title=f"{title} ({df.height})")
-    for col in df.columns:
-        table.add_column(col)
-    for row in df.head(limit).iter_rows():
-        table.add_row(*["" if v is None else str(v) for v in row])
-    return table
+    return text_table(
+        f"{title} ({df.height})",
+        df.columns,
+        (["" if v is None else str(v) for v in row] for row in df.head(limit).iter_rows()),
+    )
 
 
 def analytics(

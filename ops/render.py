@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from rich.table import Table
 
 from domain.catalog import CATALOG
 from domain.stored import StoredRecord
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def text_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> Table:
+    """A table of the CLI: the columns as given, one row per item, every cell text already."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def local_time(iso: str) -> str:
