@@ -101,6 +101,17 @@ def fresh_harness(env: Mapping[str, str]) -> Harness:
     return h
 
 
+def batch_rate(env: Mapping[str, str], n: int, notary: Ed25519Notary | None = None) -> float:
+    """Records.execute_batch of BATCH commands per transaction on a fresh store."""
+    h = fresh_harness(env)
+    cmds = commands(h, n)
+    if notary is not None:
+        h.records.notary = notary
+    r = rate(n, lambda: [h.records.execute_batch(cmds[i : i + BATCH]) for i in range(0, n, BATCH)])
+    h.close()
+    return r
+
+
 def one_run(make_env: Callable[[], dict[str, str]], n: int) -> dict[str, float]:
     res: dict[str, float] = {}
     h = fresh_harness(make_env())
@@ -108,20 +119,8 @@ def one_run(make_env: Callable[[], dict[str, str]], n: int) -> dict[str, float]:
     res["anjian per-command"] = rate(n, lambda: [h.records.execute(c) for c in cmds])
     h.close()
 
-    h = fresh_harness(make_env())
-    cmds = commands(h, n)
-    res["anjian batch"] = rate(
-        n, lambda: [h.records.execute_batch(cmds[i : i + BATCH]) for i in range(0, n, BATCH)]
-    )
-    h.close()
-
-    h = fresh_harness(make_env())
-    cmds = commands(h, n)
-    h.records.notary = AcceptingNotary()
-    res["batch, unchecked sigs"] = rate(
-        n, lambda: [h.records.execute_batch(cmds[i : i + BATCH]) for i in range(0, n, BATCH)]
-    )
-    h.close()
+    res["anjian batch"] = batch_rate(make_env(), n)
+    res["batch, unchecked sigs"] = batch_rate(make_env(), n, AcceptingNotary())
 
     app: Application[Any] = Application(env=make_env())
     res["bare per-save"] = rate(
