@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from audit.errors import BundleFormatError, RpcError
-from audit.events import ENVELOPE_FIELDS
+from audit.events import is_envelope_shape
 from audit.rpc import Anchor, RpcClient, anchor_problems
 from ledger.canonical import canonical_text, is_canonical
 from ledger.errors import LedgerError
@@ -210,7 +210,7 @@ class _Checks:
         _require(is_canonical(self.b.event), "the event is not RFC 8785 canonical JSON")
         envelope = json.loads(self.b.event)
         _require(
-            isinstance(envelope, dict) and envelope.keys() == ENVELOPE_FIELDS,
+            is_envelope_shape(envelope),
             "the event is not a command envelope",
         )
         return f"{envelope['type']} by {envelope['actor']}, command {envelope['id']}"

@@ -48,11 +48,29 @@ from ledger.errors import RecordError
 from ledger.record import StoredNotification, leaf_from_parts
 from ledger.rfc6962 import LEAF_PREFIX
 
-__all__ = ["ENVELOPE_FIELDS", "CheckedEvent", "EventChecker", "event_id_of"]
+__all__ = [
+    "ENVELOPE_FIELDS",
+    "ENVELOPE_OPTIONAL",
+    "CheckedEvent",
+    "EventChecker",
+    "event_id_of",
+    "is_envelope_shape",
+]
 
 ENVELOPE_FIELDS = frozenset(
     {"actor", "data", "id", "occurred_at", "region", "role", "subject", "type"}
 )
+ENVELOPE_OPTIONAL = frozenset({"channel"})  # how a custodial signer was authenticated
+
+
+def is_envelope_shape(envelope: object) -> bool:
+    """An object with every envelope field and no field beyond the optional ones."""
+    if not isinstance(envelope, dict):
+        return False
+    keys = envelope.keys()
+    return keys >= ENVELOPE_FIELDS and not (keys - ENVELOPE_FIELDS - ENVELOPE_OPTIONAL)
+
+
 _KEY_EVENT_MARK = '"type":"actor.'  # where a leaf's envelope may be a key event
 _CHUNK = 256  # signatures per pool task
 
@@ -293,7 +311,7 @@ class EventChecker:
         if not canonical:
             checked.fail("envelope", "envelope text is not RFC 8785 canonical JSON")
             return None
-        if not isinstance(envelope, dict) or envelope.keys() != ENVELOPE_FIELDS:
+        if not is_envelope_shape(envelope):
             checked.fail("envelope", "not an envelope object (fields differ)")
             return None
         if envelope["subject"] != str(n.originator_id) and not _same_uuid(

@@ -3,11 +3,18 @@
 The envelope is a JSON object; its RFC 8785 canonical text (UTF-8) is what the actor's Ed25519
 key signs and what every event stores verbatim:
 
-    {"actor": str, "data": {...}, "id": uuid, "occurred_at": ISO 8601 with offset,
-     "region": GB/T 2260 code, "role": str, "subject": uuid, "type": "<aggregate>.<verb>"}
+    {"actor": str, "channel": str?, "data": {...}, "id": uuid,
+     "occurred_at": ISO 8601 with offset, "region": GB/T 2260 code, "role": str,
+     "subject": uuid, "type": "<aggregate>.<verb>"}
 
 `occurred_at` is when it happened (the actor's clock); the event's own timestamp is when the
 platform recorded it.
+
+`channel` (optional) names how the platform authenticated the submitter when it signed
+custodially for an account: `cli` (an operator of the command line, `--as ACCOUNT`), `api` (a
+logged-in user or token), `stream` (a module's worker) or `migration` (history from before
+go-live, entered through the marked migration path). An envelope the actor signed with a key of
+its own may omit it.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from domain.errors import InvalidEnvelope
 from domain.regions import validate_region
 
 FIELDS = frozenset({"actor", "data", "id", "occurred_at", "region", "role", "subject", "type"})
+OPTIONAL_FIELDS = frozenset({"channel"})
+CHANNELS = frozenset({"cli", "api", "stream", "migration"})
 
 
 def parse_instant(value: object, field: str) -> datetime:
@@ -58,6 +67,7 @@ class Envelope:
     region: str
     occurred_at: datetime
     data: Mapping[str, Any]
+    channel: str | None
     # The whole object as parsed, for the canonical-form check (Notary.is_canonical).
     parsed: dict[str, Any] = field(compare=False, repr=False)
 
@@ -68,7 +78,7 @@ class Envelope:
         missing = FIELDS - obj.keys()
         if missing:
             raise InvalidEnvelope(f"envelope lacks {', '.join(sorted(missing))}")
-        extra = obj.keys() - FIELDS
+        extra = obj.keys() - FIELDS - OPTIONAL_FIELDS
         if extra:
             raise InvalidEnvelope(f"envelope has unknown fields {', '.join(sorted(extra))}")
         for name in ("type", "actor", "role"):
@@ -76,6 +86,12 @@ class Envelope:
                 raise InvalidEnvelope(f"{name} must be a non-empty string", field=name)
         if not isinstance(obj["data"], dict):
             raise InvalidEnvelope("data must be a JSON object", field="data")
+        channel = obj.get("channel")
+        if channel is not None and channel not in CHANNELS:
+            raise InvalidEnvelope(
+                f"channel must be one of {', '.join(sorted(CHANNELS))}, got {channel!r}",
+                field="channel",
+            )
         return cls(
             id=_uuid(obj["id"], "id"),
             type=obj["type"],
@@ -85,6 +101,7 @@ class Envelope:
             region=validate_region(obj["region"], field="region"),
             occurred_at=parse_instant(obj["occurred_at"], "occurred_at"),
             data=obj["data"],
+            channel=channel,
             parsed=obj,
         )
 
@@ -101,7 +118,7 @@ class Envelope:
         return cls.from_json(obj)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "actor": self.actor,
             "data": dict(self.data),
             "id": str(self.id),
@@ -111,6 +128,9 @@ class Envelope:
             "subject": str(self.subject),
             "type": self.type,
         }
+        if self.channel is not None:
+            out["channel"] = self.channel
+        return out
 
 
 @lru_cache(maxsize=8192)
