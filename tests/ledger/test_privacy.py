@@ -158,10 +158,11 @@ def test_sealer_seals_plain_persons_and_leaves_the_rest(vault: Vault) -> None:
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[tuple[Harness, Vault, Intake, Path]]:
-    """Records and vault in one SQLite file; an intake that signs custodially and seals."""
+    """Records in one SQLite file, the vault's keys in another; an intake that signs
+    custodially and seals."""
     db = tmp_path / "anjian.db"
     h = Harness({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db)})
-    vault = Vault(f"sqlite:///{db}")
+    vault = Vault(f"sqlite:///{tmp_path / 'keys' / 'vault.sqlite'}")
     keystore = Keystore(tmp_path / "keys")
     key = keystore.custodial("r-cert")
     h.run_as(
