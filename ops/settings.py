@@ -65,7 +65,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _keys_apart_from_ciphertexts(self) -> Settings:
-        if self.vault_sqlalchemy_url == self.sqlalchemy_url:
+        if _database_of(self.vault_sqlalchemy_url) == _database_of(self.sqlalchemy_url):
             raise ValueError(
                 "ANJIAN_VAULT_URL must name another database than the event store "
                 "(ANJIAN_DATABASE_URL): the vault's keys live apart from the ciphertexts they open"
@@ -138,6 +138,13 @@ class Settings(BaseSettings):
         if self.is_postgres:
             return self.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
         return f"sqlite:///{self.sqlite_path}"
+
+
+def _database_of(url: str) -> str:
+    """`url` with a SQLite file's path made absolute, to tell two spellings of one file."""
+    if url.startswith("sqlite:///"):
+        return "sqlite:///" + str(Path(url.removeprefix("sqlite:///")).resolve())
+    return url
 
 
 def _variable(info: ValidationInfo) -> str:
