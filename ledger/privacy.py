@@ -18,7 +18,8 @@ hash, signature, Merkle proof and anchor stays valid, while the ciphertext can n
 opened and the salted commitment can no longer be tested against a guessed ID number (an
 unsalted hash of an 18-digit ID number would be brute-forced in minutes). The erased bytes must
 not survive in the store's files either: on SQLite the key store runs with `secure_delete`
-(freed cells are zeroed) and a rollback journal that is deleted at commit; on PostgreSQL the
+(freed cells are zeroed) and its write-ahead log is checkpointed and truncated after each
+erasure, so no frame keeps the old page; on PostgreSQL the
 table is rewritten (VACUUM FULL) after each erasure, so no dead tuple keeps the old key (the
 server's WAL archive and backups must then age out under the operator's retention policy).
 
@@ -154,9 +155,10 @@ def key_store_engine(url: str) -> Engine:
     """An engine on the vault's key store at `url`.
 
     A SQLite file is created mode 0600 (its folder 0700) before SQLite opens it, whatever the
-    process umask, and every connection zeroes what it deletes (`secure_delete`) and keeps a
-    rollback journal (deleted at commit) rather than a write-ahead log, whose frames would keep
-    an erased key until the next checkpoint.
+    process umask; every connection zeroes what it deletes (`secure_delete`) and writes ahead
+    (WAL, synchronous FULL: a seal costs one fsync, a third of a rollback journal's). The
+    write-ahead log keeps the frames an erasure overwrote until a checkpoint: `Vault.erase`
+    checkpoints and truncates it before it returns.
     """
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
@@ -169,7 +171,8 @@ def key_store_engine(url: str) -> Engine:
     def _on_connect(dbapi: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         cur = dbapi.cursor()
         cur.execute("PRAGMA secure_delete=ON")
-        cur.execute("PRAGMA journal_mode=DELETE")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
         cur.close()
 
     return engine
@@ -252,8 +255,8 @@ class Vault:
                 .where(vault_subjects.c.ref == ref, vault_subjects.c.erased_at.is_(None))
                 .values(key=None, salt=None, erased_at=now)
             ).rowcount
+        self._purge()  # also when erased before: completes a purge that found the log busy
         if done:
-            self._purge()
             return now
         erased = self.erased_at(ref)
         assert erased is not None  # no row was updated: erased already
@@ -276,9 +279,16 @@ class Vault:
 
     def _purge(self) -> None:
         """Leave no copy of erased keys in the store's files (see the module docstring)."""
-        if self.engine.dialect.name == "postgresql":
-            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        dialect = self.engine.dialect.name
+        if dialect not in ("postgresql", "sqlite"):
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if dialect == "postgresql":
                 conn.exec_driver_sql("VACUUM FULL vault_subjects")
+                return
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+        if busy:  # a reader kept an older snapshot: its frames may still hold the key
+            raise VaultError("the erased key is still in the key store's write-ahead log; retry")
 
     def _secrets(self, ref: UUID) -> tuple[bytes, bytes]:
         with self.engine.connect() as conn:

@@ -42,10 +42,11 @@ def move_keys(source: Engine, vault: Vault) -> int:
             r.ref: r.erased_at
             for r in conn.execute(select(vault_subjects.c.ref, vault_subjects.c.erased_at))
         }
+        new = [dict(r._mapping) for r in rows if r.ref not in held]
+        if new:
+            conn.execute(vault_subjects.insert(), new)
         for r in rows:
-            if r.ref not in held:
-                conn.execute(vault_subjects.insert().values(**r._mapping))
-            elif r.erased_at is not None and held[r.ref] is None:
+            if r.ref in held and r.erased_at is not None and held[r.ref] is None:
                 conn.execute(
                     vault_subjects.update()
                     .where(vault_subjects.c.ref == r.ref)
