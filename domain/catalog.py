@@ -228,3 +228,18 @@ SEALED_PERSON = obj(
     },
     ("ref", "commitment", "sealed"),
 )
+
+
+def sealed_fields(command_type: str) -> dict[str, bool]:
+    """The `data` fields of a command that hold sealed persons: name → True when the field is
+    an array of them (the intake seals these; the personal-data view reads them)."""
+    spec = CATALOG.get(command_type)
+    if spec is None:
+        return {}
+    out: dict[str, bool] = {}
+    for name, schema in spec.properties.items():
+        if schema == SEALED_PERSON:
+            out[name] = False
+        elif schema.get("type") == "array" and schema.get("items") == SEALED_PERSON:
+            out[name] = True
+    return out

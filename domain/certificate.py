@@ -329,6 +329,11 @@ class TrainingCertificate(Record):
 
     # -- derived -------------------------------------------------------------------------------
 
+    @property
+    def personal_refs(self) -> frozenset[str]:
+        """The vault ref of the holder (domain.data_subject erases it)."""
+        return frozenset({self.holder_ref})
+
     def is_expired(self, at: date | datetime) -> bool:
         """True from `valid_until` on (the validity is [issued_on, valid_until))."""
         return day_of(at) >= self.valid_until

@@ -9,6 +9,7 @@ DomainError
 ├── AlreadyExists           a creation command for an existing subject
 ├── Conflict                another writer changed the aggregate first (retry)
 ├── NotAuthorized           actor role or jurisdiction does not allow the command
+│   └── NotAnOfficer        the signer is not one of the officers named on the record
 ├── SignatureRejected       the signature does not verify against the actor's current key
 │   ├── UnknownKey
 │   ├── KeyRotatedOut
@@ -66,6 +67,11 @@ class Conflict(DomainError):
 
 class NotAuthorized(DomainError):
     """The actor's role or jurisdiction does not allow the command."""
+
+
+class NotAnOfficer(NotAuthorized):
+    """The signer is not one of the law-enforcement officers the record names: a step of an
+    inspection is taken, and its record signed, by the inspecting officers themselves."""
 
 
 class SignatureRejected(DomainError):

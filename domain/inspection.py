@@ -4,6 +4,10 @@
 
     in_progress ──record_finding / order_measure──► in_progress ──close──► closed
 
+Every step is signed by one of the inspecting officers the inspection names (`officers`, at
+least two; 安全生产法 §68, 行政处罚法 §42): another regulator, even of the same jurisdiction,
+is refused with NotAnOfficer.
+
 Findings are numbered by the inspecting officers (`finding` refs, unique per inspection); hazard
 cases and penalty cases opened from a finding carry `inspection` and `finding` and are checked
 against it by `finding_of`. Measures (责令改正, 责令停产停业整顿, 查封扣押设备) must cite the
@@ -22,7 +26,7 @@ from domain.context import Context
 from domain.enterprise import enterprise_of
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import AlreadyExists, InvalidTransition, InvalidValue, NotFound
-from domain.officers import OFFICERS, check_officers
+from domain.officers import OFFICERS, check_officers, check_signer
 from domain.record import Record
 
 RULE = "安全生产法 §65"
@@ -69,14 +73,16 @@ class Inspection(Record):
         required=("enterprise", "type", "officers"),
     )
     def start(cls, cmd: SignedCommand, ctx: Context) -> Inspection:
-        """Preconditions: the enterprise is active; for a re-inspection, `previous` is a closed
-        inspection of the same enterprise; double-random draws and complaints cite `source_ref`.
+        """Preconditions: the enterprise is active; the signer is one of the officers; for a
+        re-inspection, `previous` is a closed inspection of the same enterprise; double-random
+        draws and complaints cite `source_ref`.
         """
         env, d = cmd.envelope, cmd.envelope.data
         ent = enterprise_of(cmd, ctx)
         if ctx.find(env.subject, Inspection) is not None:
             raise AlreadyExists(f"inspection {env.subject} exists already")
         check_officers(d["officers"], ctx, env.region, "data.officers")
+        check_signer(env.actor, d["officers"], "the inspection")
         if d["type"] in NEEDS_SOURCE and "source_ref" not in d:
             raise InvalidValue(
                 f"a {d['type']} inspection must cite its source_ref", rule=RULE, field="data"
@@ -137,6 +143,7 @@ class Inspection(Record):
     def record_finding(self, cmd: SignedCommand, ctx: Context) -> None:
         d = cmd.envelope.data
         self.require("in_progress", action="a finding", rule=RULE)
+        self.require_officer(cmd)
         not_before(cmd.envelope.occurred_at, self.last_at, "the finding")
         if d["finding"] in self.findings:
             raise AlreadyExists(
@@ -177,6 +184,7 @@ class Inspection(Record):
         """An order to correct needs a deadline; sealing names the sealed items (§65 (三)(四))."""
         env, d = cmd.envelope, cmd.envelope.data
         self.require("in_progress", action="a measure", rule=RULE)
+        self.require_officer(cmd)
         not_before(env.occurred_at, self.last_at, "the measure")
         if d["measure_no"] in self.measures:
             raise AlreadyExists(
@@ -230,6 +238,7 @@ class Inspection(Record):
     )
     def close(self, cmd: SignedCommand, ctx: Context) -> None:
         self.require("in_progress", action="closing", rule=RULE)
+        self.require_officer(cmd)
         not_before(cmd.envelope.occurred_at, self.last_at, "closing")
         self.record(cmd)
 
@@ -238,6 +247,10 @@ class Inspection(Record):
         self.closed_at = env.occurred_at
         self.last_at = env.occurred_at
         self.status = "closed"
+
+    def require_officer(self, cmd: SignedCommand) -> None:
+        """NotAnOfficer unless one of the inspecting officers signed `cmd`."""
+        check_signer(cmd.envelope.actor, self.officers, f"inspection {self.id}")
 
     @property
     def stop_ordered(self) -> bool:

@@ -4,6 +4,10 @@
 enforcement credentials; 安全生产法 §65 likewise for inspections. Here an officer is a
 registered, active regulator actor whose jurisdiction covers the record's region, named by its
 account id. Precondition: `ctx` is the unit of work of the command being checked.
+
+The officers named on a record also sign its steps (安全生产法 §68: the inspection record is
+signed by the inspectors): `check_signer` refuses any other account, even a regulator of the
+same jurisdiction.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from collections.abc import Sequence
 from domain.actor import Actor
 from domain.catalog import REGULATOR, array, text
 from domain.context import Context
-from domain.errors import InvalidValue
+from domain.errors import InvalidValue, NotAnOfficer
 from domain.ids import actor_id
 from domain.regions import covers
 
 RULE = "行政处罚法 §42; 安全生产法 §65"
+SIGNER_RULE = "安全生产法 §68; 行政处罚法 §42"
 OFFICERS = array(text(64), 2, 20)
 
 
@@ -48,4 +53,15 @@ def check_officer(account: str, ctx: Context, region: str, field: str) -> None:
             f"officer {account} of {officer.jurisdiction} has no jurisdiction over {region}",
             rule=RULE,
             field=field,
+        )
+
+
+def check_signer(actor: str, officers: Sequence[str], what: str) -> None:
+    """The signing account is one of `officers`, the officers named on `what`."""
+    if actor not in officers:
+        raise NotAnOfficer(
+            f"{actor} is not one of the officers of {what} ({', '.join(officers)}); "
+            "only they sign its steps",
+            rule=SIGNER_RULE,
+            field="actor",
         )

@@ -1,8 +1,9 @@
 """The PIPL vault: personal data enters the log only sealed, and can be crypto-shredded.
 
 Each data subject (a person: certificate holder, complainant, …) gets a random 32-byte key and a
-random 32-byte salt, stored OUTSIDE the event log in the table `vault_subjects` of the same
-database (SQLite file or PostgreSQL). The log carries only the sealed form
+random 32-byte salt, stored in the table `vault_subjects` of the vault's OWN key store, a
+database apart from the event log that holds the ciphertexts (by default a SQLite file in the
+platform's keys directory, mode 0600; see ops.settings). The log carries only the sealed form
 (domain.catalog.SEALED_PERSON):
 
     {"ref":        subject uuid (the vault row),
@@ -15,7 +16,12 @@ cannot be moved to another subject. A person is {"name": str, "id_number": str, 
 `erase(ref)` deletes the key and salt (crypto-shredding). The log is untouched, so every event
 hash, signature, Merkle proof and anchor stays valid, while the ciphertext can no longer be
 opened and the salted commitment can no longer be tested against a guessed ID number (an
-unsalted hash of an 18-digit ID number would be brute-forced in minutes).
+unsalted hash of an 18-digit ID number would be brute-forced in minutes). The erased bytes must
+not survive in the store's files either: on SQLite the key store runs with `secure_delete`
+(freed cells are zeroed) and its write-ahead log is checkpointed and truncated after each
+erasure, so no frame keeps the old page; on PostgreSQL the
+table is rewritten (VACUUM FULL) after each erasure, so no dead tuple keeps the old key (the
+server's WAL archive and backups must then age out under the operator's retention policy).
 
 Errors (all LedgerError)::
 
@@ -30,11 +36,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import json
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -50,9 +59,12 @@ from sqlalchemy import (
     Table,
     Uuid,
     create_engine,
+    event,
     select,
     update,
 )
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from ledger.canonical import canonical_bytes
 from ledger.errors import LedgerError
@@ -65,6 +77,7 @@ __all__ = [
     "Vault",
     "VaultError",
     "is_plain_person",
+    "key_store_engine",
     "vault_subjects",
 ]
 
@@ -138,16 +151,50 @@ def commitment(salt: bytes, canonical_person: bytes) -> str:
     return hmac.new(salt, canonical_person, hashlib.sha256).hexdigest()
 
 
+def key_store_engine(url: str) -> Engine:
+    """An engine on the vault's key store at `url`.
+
+    A SQLite file is created mode 0600 (its folder 0700) before SQLite opens it, whatever the
+    process umask; every connection zeroes what it deletes (`secure_delete`) and writes ahead
+    (WAL, synchronous FULL: a seal costs one fsync, a third of a rollback journal's). The
+    write-ahead log keeps the frames an erasure overwrote until a checkpoint: `Vault.erase`
+    checkpoints and truncates it before it returns.
+    """
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    path = url.removeprefix("sqlite:///")
+    if path and path not in (url, ":memory:"):
+        _create_private(Path(path))
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        cur = dbapi.cursor()
+        cur.execute("PRAGMA secure_delete=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.close()
+
+    return engine
+
+
+def _create_private(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class Vault:
     """Per-subject keys and salts in `vault_subjects`; seals, opens and erases persons."""
 
     def __init__(self, url_or_engine: str | Engine) -> None:
-        """`url_or_engine`: a SQLAlchemy URL (sqlite:///FILE, postgresql+psycopg://…) or Engine.
+        """`url_or_engine`: a SQLAlchemy URL (sqlite:///FILE, postgresql+psycopg://…) or Engine
+        of the key store, which must not be the event store's database.
 
         Creates the table if it does not exist.
         """
         self.engine = (
-            create_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+            key_store_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         )
         metadata.create_all(self.engine)
 
@@ -208,15 +255,40 @@ class Vault:
                 .where(vault_subjects.c.ref == ref, vault_subjects.c.erased_at.is_(None))
                 .values(key=None, salt=None, erased_at=now)
             ).rowcount
-            if done:
-                return now
+        self._purge()  # also when erased before: completes a purge that found the log busy
+        if done:
+            return now
+        erased = self.erased_at(ref)
+        assert erased is not None  # no row was updated: erased already
+        return erased
+
+    def erased_at(self, ref: UUID | str) -> datetime | None:
+        """When the subject was erased, None while its key is held; UnknownSubject if the
+        vault never held it."""
+        ref = UUID(str(ref))
+        with self.engine.connect() as conn:
             row = conn.execute(
                 select(vault_subjects.c.erased_at).where(vault_subjects.c.ref == ref)
             ).first()
         if row is None:
-            raise UnknownSubject(f"no vault subject {ref}")
-        erased: datetime = row.erased_at
+            raise UnknownSubject(f"no personal data subject {ref} in the vault")
+        erased: datetime | None = row.erased_at
+        if erased is not None and erased.tzinfo is None:
+            erased = erased.replace(tzinfo=UTC)  # SQLite keeps no offset; stored as UTC
         return erased
+
+    def _purge(self) -> None:
+        """Leave no copy of erased keys in the store's files (see the module docstring)."""
+        dialect = self.engine.dialect.name
+        if dialect not in ("postgresql", "sqlite"):
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if dialect == "postgresql":
+                conn.exec_driver_sql("VACUUM FULL vault_subjects")
+                return
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+        if busy:  # a reader kept an older snapshot: its frames may still hold the key
+            raise VaultError("the erased key is still in the key store's write-ahead log; retry")
 
     def _secrets(self, ref: UUID) -> tuple[bytes, bytes]:
         with self.engine.connect() as conn:
@@ -226,12 +298,10 @@ class Vault:
                 ).where(vault_subjects.c.ref == ref)
             ).first()
         if row is None:
-            raise UnknownSubject(f"no vault subject {ref}")
+            raise UnknownSubject(f"no personal data subject {ref} in the vault")
         if row.erased_at is not None or row.key is None or row.salt is None:
             raise SubjectErased(ref, row.erased_at)
         return bytes(row.key), bytes(row.salt)
-
-    # -- the intake's Sealer -------------------------------------------------------------------
 
 
 def _ref(sealed: Mapping[str, Any]) -> UUID:

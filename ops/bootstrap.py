@@ -1,4 +1,9 @@
-"""The composition root: the only place that wires concrete adapters together."""
+"""The composition root: the only place that wires concrete adapters together.
+
+`build` first makes the data directory private (ops.home: umask 077, home 0700, looser modes
+tightened), then opens the vault's key store apart from the event store, moving keys kept in
+the event store's database by earlier versions (ledger.vault_migration), then the rest.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,13 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from eventsourcing.utils import get_topic
+from sqlalchemy import create_engine
 
 from domain.application import Records
 from ledger.notary import Ed25519Notary
 from ledger.privacy import Vault
+from ledger.vault_migration import move_keys
+from ops.home import secure_home
 from ops.intake import Intake
 from ops.keystore import Keystore
 from ops.recorders import GatedSQLiteRecorder
@@ -66,7 +74,21 @@ class Platform:
 
 
 def build(settings: Settings) -> Platform:
+    secure_home(settings)
+    vault = open_vault(settings)
     schemas = CatalogSchemas()
     records = Records(Ed25519Notary(), schemas, env=store_env(settings))
-    vault = Vault(settings.sqlalchemy_url)
     return Platform(settings, records, Keystore(settings.keys_dir), schemas, vault)
+
+
+def open_vault(settings: Settings) -> Vault:
+    """The vault on its own key store, holding every key earlier versions kept in the event
+    store's database (moved, then removed there)."""
+    vault = Vault(settings.vault_sqlalchemy_url)
+    if settings.is_postgres or settings.sqlite_path.exists():
+        source = create_engine(settings.sqlalchemy_url)
+        try:
+            move_keys(source, vault)
+        finally:
+            source.dispose()
+    return vault

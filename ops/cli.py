@@ -26,6 +26,7 @@ from domain.errors import DomainError
 from domain.regions import region_name, validate_region
 from domain.uscc import validate_uscc
 from ops.bootstrap import Platform, build
+from ops.cli_privacy import privacy_app
 from ops.cli_projections import analytics, credit, dashboard, export, projections_app
 from ops.genesis import ensure_genesis
 from ops.render import local_time, record_json, text_table
@@ -354,6 +355,7 @@ app.add_typer(projections_app, name="projections")
 for _command in (credit, analytics, dashboard, export):
     app.command()(_command)
 app.add_typer(audit_app, name="audit")
+app.add_typer(privacy_app, name="privacy")
 
 LogKeyOpt = Annotated[
     list[str] | None,

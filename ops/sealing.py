@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.catalog import CATALOG, SEALED_PERSON
+from domain.catalog import sealed_fields
 from ledger.privacy import Vault, is_plain_person
 from ops.intake import Sealer
 
@@ -22,20 +22,13 @@ def catalog_sealer(vault: Vault) -> Sealer:
         return value  # sealed already, or not a person: the catalog schema decides
 
     def seal(command_type: str, data: dict[str, Any]) -> dict[str, Any]:
-        spec = CATALOG.get(command_type)
-        if spec is None:
-            return data
         out = dict(data)
-        for name, schema in spec.properties.items():
+        for name, many in sealed_fields(command_type).items():
             if name not in out:
                 continue
-            if schema == SEALED_PERSON:
+            if not many:
                 out[name] = seal_value(out[name])
-            elif (
-                schema.get("type") == "array"
-                and schema.get("items") == SEALED_PERSON
-                and isinstance(out[name], list)
-            ):
+            elif isinstance(out[name], list):
                 out[name] = [seal_value(v) for v in out[name]]
         return out
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The order n of secp256k1's base point (SEC 2, 2.4.1): a private key is an integer in [1, n).
@@ -33,6 +33,11 @@ class Settings(BaseSettings):
         "postgresql://user@host:port/db for PostgreSQL",
     )
     postgres_pool_size: int = 5
+    vault_url: str = Field(
+        default="",
+        description="the PIPL vault's key store: empty = SQLite file vault.sqlite in the keys "
+        "directory; postgresql://user@host:port/db for another database than the event store",
+    )
     chain_rpc_url: str = Field(default="", description="empty = launch a local EVM node")
     chain_owner_key: SecretStr = Field(
         default=SecretStr(""),
@@ -51,12 +56,21 @@ class Settings(BaseSettings):
     confirmations: int = 1
     timezone: str = "Asia/Shanghai"
 
-    @field_validator("database_url")
+    @field_validator("database_url", "vault_url")
     @classmethod
     def _known_scheme(cls, value: str, info: ValidationInfo) -> str:
         if value and not value.startswith(("postgresql://", "postgresql+psycopg://", "sqlite")):
             raise ValueError(f"{_variable(info)} must be empty, sqlite:///PATH or postgresql://...")
         return value
+
+    @model_validator(mode="after")
+    def _keys_apart_from_ciphertexts(self) -> Settings:
+        if _database_of(self.vault_sqlalchemy_url) == _database_of(self.sqlalchemy_url):
+            raise ValueError(
+                "ANJIAN_VAULT_URL must name another database than the event store "
+                "(ANJIAN_DATABASE_URL): the vault's keys live apart from the ciphertexts they open"
+            )
+        return self
 
     @field_validator("chain_owner_key")
     @classmethod
@@ -108,6 +122,13 @@ class Settings(BaseSettings):
         return self.home / "anjian.sqlite"
 
     @property
+    def vault_sqlalchemy_url(self) -> str:
+        """The vault's key store as a SQLAlchemy URL (see ledger.privacy)."""
+        if not self.vault_url:
+            return f"sqlite:///{self.keys_dir / 'vault.sqlite'}"
+        return self.vault_url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+    @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith("postgresql")
 
@@ -117,6 +138,13 @@ class Settings(BaseSettings):
         if self.is_postgres:
             return self.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
         return f"sqlite:///{self.sqlite_path}"
+
+
+def _database_of(url: str) -> str:
+    """`url` with a SQLite file's path made absolute, to tell two spellings of one file."""
+    if url.startswith("sqlite:///"):
+        return "sqlite:///" + str(Path(url.removeprefix("sqlite:///")).resolve())
+    return url
 
 
 def _variable(info: ValidationInfo) -> str:

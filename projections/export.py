@@ -19,6 +19,7 @@ from projections.hazards import hazards
 from projections.inspections import inspections
 from projections.licences import licences
 from projections.penalties import penalties
+from projections.personal_data import personal_data
 from projections.risk_points import risk_points
 from projections.timeline import timeline
 
@@ -35,6 +36,7 @@ READ_MODELS: dict[str, Table] = {
     "risk_points": risk_points,
     "credit": credit,
     "credit_moves": credit_moves,
+    "personal_data": personal_data,
 }
 # Internal columns left out of exports (the credit facts are the projection's working state;
 # the explanation carries what was decided and why).

@@ -13,6 +13,7 @@ from projections.hazards import Hazards
 from projections.inspections import Inspections
 from projections.licences import Licences
 from projections.penalties import Penalties
+from projections.personal_data import PersonalData
 from projections.risk_points import RiskPoints
 from projections.rulebook import RULEBOOKS, available
 from projections.timeline import Timeline
@@ -30,5 +31,6 @@ def all_projections(rulebooks: Path = RULEBOOKS) -> list[Projection]:
         Licences(),
         Alarms(),
         Accidents(),
+        PersonalData(),
     ]
     return base + [Credit(book) for book in available(rulebooks)]

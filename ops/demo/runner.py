@@ -100,16 +100,20 @@ class DemoReport:
 
 
 def store_files(settings: Settings) -> list[Path]:
-    """The embedded SQLite files (events and ledger, read models; with WAL, shm, journal)."""
+    """The embedded SQLite files (events and ledger, read models, the vault's default key
+    store, whose keys open only the deleted history's ciphertexts; with WAL, shm, journal)."""
     out: list[Path] = []
-    for db in (settings.sqlite_path, settings.sqlite_path.with_name(READMODELS_FILE)):
+    dbs = [settings.sqlite_path, settings.sqlite_path.with_name(READMODELS_FILE)]
+    if not settings.vault_url:
+        dbs.append(Path(settings.vault_sqlalchemy_url.removeprefix("sqlite:///")))
+    for db in dbs:
         out += [db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))]
     return out
 
 
 def reset_store(settings: Settings) -> list[Path]:
-    """Delete the embedded SQLite store (events, vault, ledger, read models) and the embedded
-    chain's state; keys are kept."""
+    """Delete the embedded SQLite store (events, ledger, read models, the vault's key store)
+    and the embedded chain's state; the platform's own keys are kept."""
     if settings.is_postgres:
         raise ResetRefused(
             "--reset deletes only the embedded SQLite store; empty the PostgreSQL database "

@@ -11,6 +11,7 @@ from domain.errors import (
     AlreadyExists,
     InvalidTransition,
     InvalidValue,
+    NotAnOfficer,
     NotAuthorized,
     NotFound,
 )
@@ -108,6 +109,36 @@ def test_officers_have_jurisdiction_over_the_enterprise(h: Harness, uscc: str) -
     h.actor("o-yichang", "regulator", "420500")
     with pytest.raises(InvalidValue, match="no jurisdiction"):
         start(h, uscc, officers=["o-1", "o-yichang"])
+
+
+def test_a_regulator_not_among_the_officers_cannot_start_the_inspection(
+    h: Harness, regulator: str, uscc: str
+) -> None:
+    data = {"enterprise": uscc, "type": "routine_plan", "officers": OFFICERS}
+    with pytest.raises(NotAnOfficer, match="r-wuhan is not one of the officers") as caught:
+        h.run_as(regulator, "inspection.start", REGION, data)
+    assert (caught.value.field, caught.value.rule) == ("actor", "安全生产法 §68; 行政处罚法 §42")
+
+
+@pytest.mark.parametrize(
+    ("verb", "data"),
+    [
+        ("record_finding", {"finding": "F-2", "kind": "hazard", "description": "代签"}),
+        ("order_measure", {"measure_no": "M-1", "measure": "stop_production", "findings": ["F-1"]}),
+        ("close", {"summary": "代为结束"}),
+    ],
+)
+def test_a_regulator_not_among_the_officers_cannot_record_the_inspections_steps(
+    h: Harness, regulator: str, uscc: str, verb: str, data: dict[str, Any]
+) -> None:
+    """r-wuhan covers the enterprise's region and may issue every inspection command, but it
+    did not inspect: only o-1 and o-2 sign this inspection's record."""
+    case = start(h, uscc)
+    finding(h, case)
+    with pytest.raises(NotAnOfficer, match="not one of the officers"):
+        act(h, case, verb, data, who=regulator)
+    assert load(h, case).version == 2
+    act(h, case, verb, data, who="o-2")  # the other inspecting officer may
 
 
 def test_enterprise_cannot_start_an_inspection(h: Harness, uscc: str) -> None:

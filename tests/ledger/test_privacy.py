@@ -126,6 +126,22 @@ def test_erased_subject_cannot_be_opened_or_matched(vault: Vault) -> None:
     assert vault.erase(sealed["ref"]).replace(tzinfo=None) == erased_at.replace(tzinfo=None)
 
 
+def test_an_erased_key_leaves_no_byte_in_the_key_stores_files(tmp_path: Path) -> None:
+    """Checked while the vault is open: no page of the store or its journal or write-ahead
+    log, old or new, may keep the key or the salt after erase returns."""
+    vault = Vault(f"sqlite:///{tmp_path / 'keys' / 'vault.sqlite'}")
+    try:
+        sealed = [vault.seal({**PERSON, "id_number": f"42010219900101{i:04d}"}) for i in range(20)]
+        victim, witness = secrets_of(vault, sealed[7]["ref"]), secrets_of(vault, sealed[8]["ref"])
+        vault.erase(sealed[7]["ref"])
+        files = b"".join(p.read_bytes() for p in (tmp_path / "keys").iterdir())
+        assert witness.key in files  # the other subjects' keys are there to be found
+        assert victim.key not in files
+        assert victim.salt not in files
+    finally:
+        vault.close()
+
+
 def test_unknown_subject_is_named(vault: Vault) -> None:
     sealed = vault.seal(PERSON)
     other = "00000000-0000-4000-8000-000000000000"
@@ -158,10 +174,11 @@ def test_sealer_seals_plain_persons_and_leaves_the_rest(vault: Vault) -> None:
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[tuple[Harness, Vault, Intake, Path]]:
-    """Records and vault in one SQLite file; an intake that signs custodially and seals."""
+    """Records in one SQLite file, the vault's keys in another; an intake that signs
+    custodially and seals."""
     db = tmp_path / "anjian.db"
     h = Harness({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db)})
-    vault = Vault(f"sqlite:///{db}")
+    vault = Vault(f"sqlite:///{tmp_path / 'keys' / 'vault.sqlite'}")
     keystore = Keystore(tmp_path / "keys")
     key = keystore.custodial("r-cert")
     h.run_as(

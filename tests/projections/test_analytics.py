@@ -104,6 +104,7 @@ def test_inspection_coverage_is_inspected_over_registered_per_quarter(world: Wor
         "inspection.start",
         {"enterprise": a.uscc, "type": "routine_plan", "officers": a.officers},
         uuid4(),
+        who=a.officers[0],
         when=at("2024-05-02"),
     )
     df = run(world, "inspection_coverage")

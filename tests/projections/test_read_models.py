@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
+from domain.certificate import TrainingCertificate
 from domain.hazard import HazardCase
 from domain.penalty import PenaltyCase
 from projections.accidents import accidents_by
@@ -11,6 +13,7 @@ from projections.alarms import active_alarms, active_by_level
 from projections.hazards import open_hazards, overdue_hazards, supervised_major_hazards
 from projections.licences import expiring, lapsed
 from projections.penalties import cases_by_step, clocks
+from projections.personal_data import subject, subjects
 from projections.registry import all_projections
 from projections.timeline import lifecycle
 from tests.projections.scenes import Site, at
@@ -170,3 +173,27 @@ def test_a_day_is_the_day_in_china_standard_time(world: World) -> None:
         assert not open_hazards(conn, "420100", datetime(2024, 3, 10, 15, 30, tzinfo=UTC))[
             0
         ].overdue
+
+
+def test_personal_data_view_lists_holders_by_jurisdiction_and_shows_erasure(
+    world: World,
+) -> None:
+    wuhan = Site(world, WUHAN, "420102")
+    yichang = Site(world, YICHANG, "420502")
+    cert = wuhan.certificate(at("2024-03-01"))
+    yichang.certificate(at("2024-03-02"))
+    holder = world.h.records.load(cert, TrainingCertificate).holder_ref
+    caught_up(world)
+    with world.engine.connect() as conn:
+        listed = subjects(conn, "420100")
+        assert [(s.ref, s.record, s.kind, s.status) for s in listed] == [
+            (holder, str(cert), "certificate", "sealed")
+        ]
+        assert len(subjects(conn, "420000")) == 2
+    wuhan.run("person.erase", {"record": str(cert), "reason": "撤回同意"}, UUID(holder))
+    caught_up(world)
+    with world.engine.connect() as conn:
+        erased = subject(conn, holder)
+    assert erased is not None
+    assert (erased.status, erased.erased_by, erased.reason) == ("erased", WUHAN, "撤回同意")
+    assert erased.erasure_event_id == f"{holder}:1"

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from domain.accident import Accident
 from domain.certificate import TrainingCertificate
+from domain.data_subject import DataSubject
 from domain.errors import DomainError
 from domain.hazard import HazardCase
 from domain.penalty import PenaltyCase
@@ -28,6 +29,7 @@ from projections.follower import Follower
 from projections.hazards import hazards
 from projections.licences import licences
 from projections.penalties import penalties
+from projections.personal_data import personal_data
 from projections.registry import all_projections
 from projections.store import metadata, open_store, tracking
 from tests.projections.scenes import EVIDENCE, PLAN, Site
@@ -64,6 +66,7 @@ action = st.one_of(
     st.tuples(st.just("conceal"), idx, st.just(0)),
     st.tuples(st.just("permit"), idx, st.integers(0, 4)),
     st.tuples(st.just("certificate"), idx, st.integers(0, 7)),
+    st.tuples(st.just("erase_holder"), idx, st.just(0)),
     st.tuples(st.just("alarm"), idx, st.sampled_from([25, 45])),
     st.tuples(st.just("alarm_step"), idx, st.sampled_from(["acknowledge", "clear"])),
     st.tuples(st.just("risk"), idx, st.sampled_from(["red", "orange", "yellow", "blue"])),
@@ -83,6 +86,7 @@ class Story:
         self.penalties: list[tuple[Site, UUID]] = []
         self.accidents: list[tuple[Site, UUID]] = []
         self.alarms: list[tuple[Site, UUID]] = []
+        self.certificates: list[tuple[Site, UUID]] = []
         self.follower = w.follower(all_projections(), follower_batch)
 
     def pick(self, items: list[Any], i: int) -> Any:
@@ -142,7 +146,11 @@ class Story:
         elif kind == "permit":
             site.permit(h.clock - timedelta(days=365 * b))
         elif kind == "certificate":
-            site.certificate(h.clock - timedelta(days=365 * b))
+            self.certificates.append((site, site.certificate(h.clock - timedelta(days=365 * b))))
+        elif kind == "erase_holder" and self.certificates:
+            s, cert = self.pick(self.certificates, a)
+            holder = UUID(h.records.load(cert, TrainingCertificate).holder_ref)
+            s.run("person.erase", {"record": str(cert)}, holder)
         elif kind == "alarm":
             self.alarms.append((site, site.alarm(b, "level1" if b < 40 else "level2")))
         elif kind == "alarm_step" and self.alarms:
@@ -195,6 +203,11 @@ def mirrors_the_aggregates(w: World) -> None:
             assert (acc.grade, acc.liability, acc.status) == (r.grade, r.liability, r.status)
         for r in conn.execute(select(alarms)):
             assert load(UUID(r.subject), SensorAlarm).status == r.status
+        for r in conn.execute(select(personal_data)):
+            holder = load(UUID(r.record), TrainingCertificate).holder_ref
+            assert holder == r.ref
+            if r.status == "erased":
+                assert load(UUID(r.ref), DataSubject).record_id == r.record
         for r in conn.execute(select(licences)):
             if r.kind == "permit":
                 p = load(UUID(r.subject), Permit)
