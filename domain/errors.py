@@ -9,6 +9,7 @@ DomainError
 ├── AlreadyExists           a creation command for an existing subject
 ├── Conflict                another writer changed the aggregate first (retry)
 ├── NotAuthorized           actor role or jurisdiction does not allow the command
+│   └── NotAuthenticated    no authenticated principal stands behind a custodial signature
 ├── SignatureRejected       the signature does not verify against the actor's current key
 │   ├── UnknownKey
 │   ├── KeyRotatedOut
@@ -66,6 +67,16 @@ class Conflict(DomainError):
 
 class NotAuthorized(DomainError):
     """The actor's role or jurisdiction does not allow the command."""
+
+
+class NotAuthenticated(NotAuthorized):
+    """The platform was asked to sign for an account nobody authenticated as.
+
+    A custodial signature is the platform's statement that it authenticated the account
+    through a channel; without an authenticated principal (or with another account than
+    the principal's) the platform does not sign, and Records refuses a custodial signature
+    that names no channel.
+    """
 
 
 class SignatureRejected(DomainError):

@@ -1,7 +1,8 @@
 """anjian — the command line of the Anjian (安监) trusted record platform.
 
 Every write goes through the same command path as the API: validated against the catalog,
-signed by the actor (or custodially by the platform), checked by the aggregate, then stored.
+signed by the actor (or custodially by the platform, for the account the operator names with
+`--as`), checked by the aggregate, then stored.
 Errors print `ErrorName: message` on stderr and exit non-zero.
 """
 
@@ -28,6 +29,7 @@ from domain.uscc import validate_uscc
 from ops.bootstrap import Platform, build
 from ops.cli_projections import analytics, credit, dashboard, export, projections_app
 from ops.genesis import ensure_genesis
+from ops.intake import Principal
 from ops.render import local_time, record_json, text_table
 from ops.settings import load_settings
 from projections.catalog_view import event_name_of
@@ -69,22 +71,51 @@ def emit_json(value: Any) -> None:
 @app.command()
 def record(
     file: Annotated[str, typer.Argument(help="JSON Lines of commands, or - for stdin")],
+    *,
     batch: Annotated[int, typer.Option(help="commands per all-or-nothing transaction")] = 1,
     as_json: JsonOpt = False,
     sync: Annotated[
         bool, typer.Option(help="then log, checkpoint and anchor them (anjian ledger sync)")
     ] = True,
+    as_account: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="ACCOUNT",
+            help="the account you are authenticated as: unsigned lines must name it, and the "
+            "platform signs them with its custodial key, channel cli",
+        ),
+    ] = None,
+    migrate: Annotated[
+        bool,
+        typer.Option(
+            "--migrate",
+            help="history from before go-live: unsigned lines may name any registered account, "
+            "each envelope marked with the migration channel",
+        ),
+    ] = False,
 ) -> None:
     """Record JSON Lines of commands; print the recorded event ids.
 
-    On the first invalid line, exit non-zero naming the line and the reason: nothing from that
-    line (nor from the rest of its batch) is stored. Then the ledger syncs (one line on stderr).
+    Pre-signed lines carry their own signature. The platform signs an unsigned line only for
+    the account you are authenticated as (`--as ACCOUNT`), or, with `--migrate`, for the
+    account it names, marked as migrated history; without either, an unsigned line is
+    refused. On the first invalid line, exit non-zero naming the line and the reason: nothing
+    from that line (nor from the rest of its batch) is stored. Then the ledger syncs (one line
+    on stderr).
     """
     if batch < 1:
         fail("UsageError", "--batch must be at least 1", 2)
+    if as_account is not None and migrate:
+        fail("UsageError", "--as and --migrate exclude each other: pass one of them", 2)
+    try:
+        principal = Principal.operator(as_account) if as_account is not None else None
+    except DomainError as exc:
+        fail(type(exc).__name__, str(exc), 2)
+    principal = Principal.migration() if migrate else principal
     stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")  # noqa: SIM115
     with platform() as p, stream:
-        intake = p.intake()
+        intake = p.intake(principal)
         pending: list[tuple[int, SignedCommand]] = []
         results: list[dict[str, Any]] = []
 
@@ -149,6 +180,7 @@ def show(event_id: str, as_json: JsonOpt = False) -> None:
             ("记录 recorded", local_time(rec.recorded_at)),
             ("主体 actor", f"{env['actor']} ({env['role']})"),
             ("地区 region", f"{env['region']} {region_name(env['region'])}"),
+            ("渠道 channel", env.get("channel") or "-"),
             ("密钥 key", rec.key_id),
             ("签名 signature", rec.signature),
         ]:
