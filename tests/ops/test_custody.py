@@ -15,6 +15,7 @@ from typer.testing import CliRunner, Result
 
 from domain.actor import Actor
 from domain.enterprise import Enterprise
+from domain.envelope import SignedCommand
 from domain.errors import InvalidValue, NotAuthenticated, NotAuthorized
 from domain.ids import actor_id, enterprise_id
 from ledger.canonical import canonical_text
@@ -259,31 +260,23 @@ def enterprise_data(uscc: str) -> dict[str, Any]:
     return data
 
 
+def registration(h: Harness, account: str, uscc: str, channel: str | None) -> SignedCommand:
+    """`account`'s signed command registering enterprise `uscc` (Harness.sign's channel)."""
+    data, subject = enterprise_data(uscc), enterprise_id(uscc)
+    return h.sign(account, "enterprise.register", "420102", data, subject=subject, channel=channel)
+
+
 def test_records_refuses_a_custodial_signature_that_names_no_channel(
     harness: tuple[Harness, Keystore],
 ) -> None:
     h, _ = harness
     uscc = new_uscc()
-    cmd = h.sign(
-        "r-c",
-        "enterprise.register",
-        "420102",
-        enterprise_data(uscc),
-        subject=enterprise_id(uscc),
-        channel=None,
-    )
+    cmd = registration(h, "r-c", uscc, channel=None)
     assert "channel" not in cmd.envelope.parsed
     with pytest.raises(NotAuthenticated, match="must name the channel") as caught:
         h.records.execute(cmd)
     assert caught.value.field == "channel"
-    h.run_as(
-        "r-c",
-        "enterprise.register",
-        "420102",
-        enterprise_data(uscc),
-        subject=enterprise_id(uscc),
-        channel="api",
-    )
+    h.records.execute(registration(h, "r-c", uscc, channel="api"))
 
 
 def test_an_actor_holding_its_own_key_may_omit_the_channel(
@@ -291,9 +284,7 @@ def test_an_actor_holding_its_own_key_may_omit_the_channel(
 ) -> None:
     h, _ = harness
     uscc = new_uscc()
-    cmd = h.sign(
-        "r-own", "enterprise.register", "420102", enterprise_data(uscc), subject=enterprise_id(uscc)
-    )
+    cmd = registration(h, "r-own", uscc, channel="auto")
     assert "channel" not in cmd.envelope.parsed
     h.records.execute(cmd)
 
@@ -303,14 +294,7 @@ def test_events_stored_before_the_channel_rule_still_load(
 ) -> None:
     h, _ = harness
     uscc = new_uscc()
-    old = h.sign(
-        "r-c",
-        "enterprise.register",
-        "420102",
-        enterprise_data(uscc),
-        subject=enterprise_id(uscc),
-        channel=None,
-    )
+    old = registration(h, "r-c", uscc, channel=None)
     h.records.save(Enterprise.create(old))  # as stored before the rule: not judged again
     assert h.records.load(enterprise_id(uscc), Enterprise).uscc == uscc
     h.run_as(
