@@ -2,8 +2,9 @@
 
 Every write goes through the same command path as the API: validated against the catalog,
 signed by the actor (or custodially by the platform, for the account the operator names with
-`--as`), checked by the aggregate, then stored.
-Errors print `ErrorName: message` on stderr and exit non-zero.
+`--as`), checked by the aggregate, then stored. Errors print `ErrorName: message` as one line on
+stderr and exit non-zero (ops.cli_errors); nothing printed obeys control characters held in
+stored text (ops.render).
 """
 
 from __future__ import annotations
@@ -18,19 +19,27 @@ from typing import Annotated, Any, NoReturn
 import typer
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
-from rich.console import Console
 from rich.markup import escape
 
+from domain import plain_text
 from domain.catalog import CATALOG
 from domain.envelope import SignedCommand
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidEnvelope
 from domain.regions import region_name, validate_region
 from domain.uscc import validate_uscc
 from ops.bootstrap import Platform, build
+from ops.cli_errors import OneLineErrors, print_error
 from ops.cli_projections import analytics, credit, dashboard, export, projections_app
 from ops.genesis import ensure_genesis
 from ops.intake import Principal
-from ops.render import local_time, record_json, text_table
+from ops.render import (
+    SafeConsole,
+    emit_json,
+    highlighted_json,
+    local_time,
+    record_json,
+    text_table,
+)
 from ops.settings import load_settings
 from projections.catalog_view import event_name_of
 
@@ -40,15 +49,16 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=OneLineErrors,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = SafeConsole(highlight=False)
+err = SafeConsole(stderr=True, highlight=False)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
 
 
 def fail(name: str, message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]{name}[/]: {escape(message)}", markup=True, soft_wrap=True)
+    print_error(name, message)
     raise typer.Exit(code)
 
 
@@ -62,10 +72,6 @@ def platform() -> Iterator[Platform]:
         fail(type(exc).__name__, str(exc))
     finally:
         p.close()
-
-
-def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 @app.command()
@@ -113,7 +119,10 @@ def record(
     except DomainError as exc:
         fail(type(exc).__name__, str(exc), 2)
     principal = Principal.migration() if migrate else principal
-    stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")  # noqa: SIM115
+    try:
+        stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
+    except OSError as exc:
+        fail(type(exc).__name__, f"cannot read {file}: {exc.strerror or exc}")
     with platform() as p, stream:
         intake = p.intake(principal)
         pending: list[tuple[int, SignedCommand]] = []
@@ -131,19 +140,26 @@ def record(
                 )
             except DomainError as exc:
                 cause = getattr(exc, "cause", exc)
-                lineno = pending[getattr(exc, "index", 0)][0]
+                index = getattr(exc, "index", None)
+                first, last = pending[0][0], pending[-1][0]
+                where = (
+                    f"line {pending[index][0]}"
+                    if isinstance(index, int)
+                    else (f"line {first}" if first == last else f"lines {first}-{last}")
+                )
                 _report(results, as_json)
-                fail(type(cause).__name__, f"line {lineno}: {cause}")
+                fail(type(cause).__name__, f"{where}: {cause}")
             for r in recorded:
                 results.append(
                     {"event_id": r.event_id, "notification_id": r.notification_id, "type": r.type}
                 )
             pending.clear()
 
-        for lineno, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
+        for lineno, raw in enumerate(stream, start=1):
             try:
+                line = _utf8(raw)
+                if not line.strip():
+                    continue
                 pending.append((lineno, intake.parse_line(line)))
             except DomainError as exc:
                 _report(results, as_json)  # the batch holding this line is not stored
@@ -154,6 +170,15 @@ def record(
         _report(results, as_json)
         if sync and results:
             _sync_after_record(p)
+
+
+def _utf8(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidEnvelope(
+            f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start} ({exc.reason})"
+        ) from None
 
 
 def _report(results: list[dict[str, Any]], as_json: bool) -> None:
@@ -184,8 +209,8 @@ def show(event_id: str, as_json: JsonOpt = False) -> None:
             ("密钥 key", rec.key_id),
             ("签名 signature", rec.signature),
         ]:
-            out.print(f"  {label:<16} {value}")
-        out.print_json(json.dumps(env["data"], ensure_ascii=False))
+            out.print(f"  {label:<16} {value}", markup=False)
+        out.print(highlighted_json(env["data"]))
 
 
 @app.command()
@@ -541,9 +566,12 @@ def audit_proof(
         bundle = make_bundle(p, event_id)
     text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(plain_text.escape(text))  # the same JSON value, safe on a terminal
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(type(exc).__name__, f"cannot write {output}: {exc.strerror or exc}")
         err.print(f"bundle of {escape(event_id)} written to {escape(str(output))}")
 
 
@@ -571,6 +599,8 @@ def audit_check(
         doc = json.loads(raw)
     except (OSError, ValueError) as exc:
         fail("BundleFormatError", f"cannot read {file}: {exc}", 2)
+    except RecursionError:
+        fail("BundleFormatError", f"cannot read {file}: nested too deeply to be a bundle", 2)
     try:
         client = RpcClient(rpc) if rpc else None
     except RpcError as exc:
