@@ -63,6 +63,14 @@ def check_plain(value: object, at: str = "") -> None:
 
     `at` is the pointer of `value` itself ("/data" for a command's data).
     """
+    # Fast path, one C pass: repr() writes every character that is not printable (each one
+    # refused here is a Cc or Cf character) as a backslash escape, so a value whose repr has
+    # no backslash holds none. Anything else is walked to name the pointer.
+    try:
+        if "\\" not in repr(value):
+            return
+    except RecursionError:
+        pass
     for where, _, node in json_nodes(value, at):
         if isinstance(node, str):
             found = UNSAFE.search(node)

@@ -40,14 +40,19 @@ def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return repeated
 
 
+_decode = json.JSONDecoder(object_pairs_hook=_members).decode
+
+
 def loads(text: str) -> Any:
     """The JSON value of `text`; InvalidEnvelope for anything but one unambiguous document."""
     try:
-        value = json.loads(text, object_pairs_hook=_members)
+        value = _decode(text)
     except RecursionError:
         raise InvalidEnvelope(f"nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:
         raise InvalidEnvelope(f"not JSON: {exc}") from None
+    if text.count("[") + text.count("{") <= MAX_DEPTH and not _repeats(value):
+        return value  # too few brackets to nest deeper, no object named a key twice
     for where, depth, node in json_nodes(value):
         if depth > MAX_DEPTH:
             raise InvalidEnvelope(f"nested deeper than {MAX_DEPTH} levels", field=where)
@@ -58,3 +63,12 @@ def loads(text: str) -> Any:
                 rule=I_JSON,
             )
     return value
+
+
+def _repeats(value: object) -> bool:
+    """True when some object of `value` named a key twice (shallow values: one line's worth)."""
+    if isinstance(value, dict):
+        return isinstance(value, _Repeated) or any(map(_repeats, value.values()))
+    if isinstance(value, list):
+        return any(map(_repeats, value))
+    return False

@@ -20,6 +20,7 @@ from domain.envelope import SignedCommand
 from domain.errors import InvalidEnvelope, InvalidValue
 from domain.ids import enterprise_id
 from domain.plain_text import RULE, check_plain, escape
+from domain.plain_text import UNSAFE as UNSAFE_CHARS
 from ledger.canonical import canonical_text
 from ops import cli, strict_json
 from ops.bootstrap import build
@@ -239,6 +240,16 @@ def test_a_json_pointer_names_keys_and_array_items() -> None:
     with pytest.raises(InvalidValue) as caught:
         check_plain({"ok": {"a~b/\u202ec": 1}}, "/data")
     assert caught.value.field == "/data/ok/a~0b~1\u202ec"
+
+
+def test_every_refused_character_is_one_repr_escapes() -> None:
+    """The premise of check_plain's fast path: a value whose repr has no backslash is plain."""
+    refused = [c for c in map(chr, range(0x110000)) if UNSAFE_CHARS.fullmatch(c)]
+    assert len(refused) == 30 + 1 + 32 + 12  # C0 but tab and LF, DEL, C1, bidi formatting
+    assert all("\\" in repr(c) for c in refused)
+    with pytest.raises(InvalidValue) as caught:  # past the fast path: a quote and a backslash
+        check_plain({"a": "it's \\ fine", "b": ["x", "y\u2066"]}, "/data")
+    assert caught.value.field == "/data/b/1"
 
 
 def test_escape_shows_every_refused_character_and_leaves_plain_text_alone() -> None:
