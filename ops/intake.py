@@ -203,6 +203,10 @@ class Intake:
             actor = None
         if not isinstance(actor, Actor):
             raise UnknownActor(f"actor {account} is not registered", field="actor")
+        if actor.custody != "platform":
+            raise NotAuthorized(
+                f"actor {account} holds a key of its own: sign the command with it", field="actor"
+            )
         return self.keystore.custodial(account), actor.role
 
 

@@ -349,6 +349,16 @@ def test_the_migration_principal_signs_for_any_registered_account_marked_migrati
         Intake(h.records, keystore, principal=Principal.operator("r-own")).parse(line)
 
 
+def test_the_platform_does_not_sign_for_an_actor_holding_its_own_key(
+    harness: tuple[Harness, Keystore],
+) -> None:
+    h, keystore = harness
+    intake = Intake(h.records, keystore, principal=Principal.operator("r-own"))
+    line = {"type": "enterprise.register", "actor": "r-own", "region": "420102"}
+    with pytest.raises(NotAuthorized, match="holds a key of its own"):
+        intake.parse(line | {"data": enterprise_data(new_uscc())})
+
+
 def test_a_principal_names_a_known_channel_and_a_non_empty_account() -> None:
     assert Principal.operator("r-1") == Principal("r-1", "cli")
     assert Principal.migration() == Principal(None, "migration")
