@@ -75,8 +75,9 @@ def regulator_line(keystore: Keystore) -> dict[str, Any]:
 
 @pytest.fixture
 def harness(tmp_path: Path) -> Iterator[tuple[Harness, Intake]]:
-    """Records with a key-holding regulator r-1 and an intake authenticated as r-1 (whose
-    custodial key is not its key: these lines are refused before any signature matters)."""
+    """Records with a key-holding regulator r-1 and an intake authenticated as r-1; lines that
+    name the role are signed without a registry look-up, and refused before any signature
+    matters (the custodial key is not r-1's)."""
     h = Harness()
     h.actor("r-1", "regulator", "420100")
     yield h, Intake(h.records, Keystore(tmp_path / "keys"), principal=Principal.operator("r-1"))
@@ -93,7 +94,8 @@ def test_an_id_spelled_otherwise_is_refused_in_unsigned_lines_and_signed_envelop
 ) -> None:
     h, intake = harness
     uscc = new_uscc()
-    line: dict[str, Any] = {"type": "enterprise.register", "actor": "r-1", "region": "420102"}
+    line: dict[str, Any] = {"type": "enterprise.register", "actor": "r-1", "role": "regulator"}
+    line["region"] = "420102"
     with pytest.raises(InvalidEnvelope, match="must be a lower-case hyphenated UUID") as caught:
         intake.parse(line | {"data": enterprise_data(uscc), field: SPELLINGS[spelling]})
     assert caught.value.field == field
