@@ -1,9 +1,10 @@
 """Records: the one write path. Load, check, record, save — for one command or a batch.
 
 Every command is authenticated (canonical envelope, registered actor, its current key, a valid
-Ed25519 signature), authorised (role, jurisdiction, enterprise binding), validated (the catalog's
-JSON Schema, then the aggregate's own rules) and only then recorded. A batch is one transaction:
-all of its commands are stored, or none.
+Ed25519 signature; a custodial key's signature names the channel the platform authenticated
+its submitter through), authorised (role, jurisdiction, enterprise binding), validated (the
+catalog's JSON Schema, then the aggregate's own rules) and only then recorded. A batch is one
+transaction: all of its commands are stored, or none.
 
 Each signature goes to the Notary's batch as soon as its key is known and is verified on the
 other cores while the domain checks run; nothing is committed before every verdict is in.
@@ -30,6 +31,7 @@ from domain.errors import (
     InvalidValue,
     KeyRevoked,
     KeyRotatedOut,
+    NotAuthenticated,
     NotAuthorized,
     NotFound,
     SignatureRejected,
@@ -202,6 +204,14 @@ class Records(Application[UUID]):
         if env.role != actor.role:
             raise NotAuthorized(
                 f"actor {env.actor} has role {actor.role}, not {env.role}", field="role"
+            )
+        if actor.custody == "platform" and env.channel is None:
+            # Only the platform holds a custodial key: its signature must say how it
+            # authenticated the submitter, so the channel is the platform's own statement.
+            raise NotAuthenticated(
+                f"actor {env.actor} signs through the platform's custody: the envelope must "
+                "name the channel that authenticated the submitter",
+                field="channel",
             )
         entry = actor.keys.get(cmd.key_id)
         if entry is None:

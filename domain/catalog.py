@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from domain.ids import UUID_PATTERN
+
 __all__ = [
     "CATALOG",
     "CommandSpec",
@@ -198,11 +200,8 @@ USCC = {
     "description": "统一社会信用代码 (GB 32100-2015): 0-9 A-H J-N P-R T U W-Y, check char 18",
 }
 REGION = {"type": "string", "pattern": r"^\d{6}$", "description": "GB/T 2260 division code"}
-UUID_ = {
-    "type": "string",
-    "format": "uuid",
-    "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
-}
+# Ids in their one written form (domain.ids): lower-case, hyphenated.
+UUID_ = {"type": "string", "format": "uuid", "pattern": UUID_PATTERN}
 REF = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"^[A-Za-z0-9_.:/-]+$"}
 
 

@@ -15,6 +15,10 @@ custodially for an account: `cli` (an operator of the command line, `--as ACCOUN
 logged-in user or token), `stream` (a module's worker) or `migration` (history from before
 go-live, entered through the marked migration path). An envelope the actor signed with a key of
 its own may omit it.
+
+`id` and `subject` are written in their one form, lower-case and hyphenated (domain.ids): a
+received command (`SignedCommand.of`) is refused otherwise. Parsing stays lenient, so an event
+stored before that rule still loads as it was signed.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.errors import InvalidEnvelope
+from domain.ids import is_canonical_uuid
 from domain.regions import validate_region
 
 FIELDS = frozenset({"actor", "data", "id", "occurred_at", "region", "role", "subject", "type"})
@@ -115,6 +120,8 @@ class Envelope:
             obj = json.loads(text)
         except ValueError as exc:
             raise InvalidEnvelope(f"envelope is not JSON: {exc}") from None
+        except RecursionError:
+            raise InvalidEnvelope("envelope is nested too deeply to be a command") from None
         return cls.from_json(obj)
 
     def to_json(self) -> dict[str, Any]:
@@ -145,7 +152,8 @@ class SignedCommand:
     """A command as received: the canonical envelope text, its signature and the key id.
 
     Precondition: `text` is RFC 8785 canonical (the intake produces it with
-    ledger.canonical; the application re-checks through its Notary port).
+    ledger.canonical; the application re-checks through its Notary port). Build it with
+    `of`, which holds the envelope's ids to their one written form.
     """
 
     text: str
@@ -155,4 +163,17 @@ class SignedCommand:
 
     @classmethod
     def of(cls, text: str, signature: str, key_id: str) -> SignedCommand:
-        return cls(text, signature, key_id, Envelope.parse(text))
+        """A received command; InvalidEnvelope unless `id` and `subject` are canonical UUIDs.
+
+        The event is stored and proved under the subject's canonical text, so an envelope
+        spelling it otherwise (`{…}`, upper case, `urn:uuid:`, no hyphens) could never be
+        matched to its own proof.
+        """
+        envelope = Envelope.parse(text)
+        for name in ("id", "subject"):
+            value = envelope.parsed[name]
+            if not is_canonical_uuid(value):
+                raise InvalidEnvelope(
+                    f"{name} must be a lower-case hyphenated UUID, got {value!r}", field=name
+                )
+        return cls(text, signature, key_id, envelope)

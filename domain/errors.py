@@ -9,7 +9,8 @@ DomainError
 ├── AlreadyExists           a creation command for an existing subject
 ├── Conflict                another writer changed the aggregate first (retry)
 ├── NotAuthorized           actor role or jurisdiction does not allow the command
-│   └── NotAnOfficer        the signer is not one of the officers named on the record
+│   ├── NotAnOfficer        the signer is not one of the officers named on the record
+│   └── NotAuthenticated    no authenticated principal stands behind a custodial signature
 ├── SignatureRejected       the signature does not verify against the actor's current key
 │   ├── UnknownKey
 │   ├── KeyRotatedOut
@@ -72,6 +73,16 @@ class NotAuthorized(DomainError):
 class NotAnOfficer(NotAuthorized):
     """The signer is not one of the law-enforcement officers the record names: a step of an
     inspection is taken, and its record signed, by the inspecting officers themselves."""
+
+
+class NotAuthenticated(NotAuthorized):
+    """The platform was asked to sign for an account nobody authenticated as.
+
+    A custodial signature is the platform's statement that it authenticated the account
+    through a channel; without an authenticated principal (or with another account than
+    the principal's) the platform does not sign, and Records refuses a custodial signature
+    that names no channel.
+    """
 
 
 class SignatureRejected(DomainError):

@@ -34,15 +34,24 @@ def event_id(subject: UUID, version: int) -> str:
     return f"{subject}:{version}"
 
 
+MAX_VERSION = 2**63 - 1  # the stores' version columns are signed 64-bit integers
+
+
 def parse_event_id(text: str) -> tuple[UUID, int]:
+    """(subject, version) of "<uuid>:<version>"; the version is ASCII digits, 1..MAX_VERSION."""
     subject, sep, version = text.rpartition(":")
     try:
-        if not sep:
+        if not sep or not (version.isascii() and version.isdigit()) or len(version) > 19:
             raise ValueError
-        return UUID(subject), int(version)
+        number = int(version)
+        if not 1 <= number <= MAX_VERSION:
+            raise ValueError
+        return UUID(subject), number
     except ValueError:
         raise InvalidValue(
-            f"event id must be '<uuid>:<version>', got {text!r}", field="event_id"
+            f"event id must be '<uuid>:<version>' with a version from 1 to {MAX_VERSION}, "
+            f"got {text!r}",
+            field="event_id",
         ) from None
 
 

@@ -18,7 +18,7 @@ from ledger.notary import Ed25519Notary
 from ledger.privacy import Vault
 from ledger.vault_migration import move_keys
 from ops.home import secure_home
-from ops.intake import Intake
+from ops.intake import Intake, Principal
 from ops.keystore import Keystore
 from ops.recorders import GatedSQLiteRecorder
 from ops.schemas import CatalogSchemas
@@ -64,9 +64,12 @@ class Platform:
     schemas: CatalogSchemas
     vault: Vault
 
-    def intake(self) -> Intake:
-        """The command intake, sealing personal data before anything is signed."""
-        return Intake(self.records, self.keystore, sealer=catalog_sealer(self.vault))
+    def intake(self, principal: Principal | None = None) -> Intake:
+        """The command intake, sealing personal data before anything is signed; it signs
+        unsigned lines only for `principal` (None: pre-signed lines only)."""
+        return Intake(
+            self.records, self.keystore, sealer=catalog_sealer(self.vault), principal=principal
+        )
 
     def close(self) -> None:
         self.records.close()

@@ -1,8 +1,10 @@
 """anjian — the command line of the Anjian (安监) trusted record platform.
 
 Every write goes through the same command path as the API: validated against the catalog,
-signed by the actor (or custodially by the platform), checked by the aggregate, then stored.
-Errors print `ErrorName: message` on stderr and exit non-zero.
+signed by the actor (or custodially by the platform, for the account the operator names with
+`--as`), checked by the aggregate, then stored. Errors print `ErrorName: message` as one line on
+stderr and exit non-zero (ops.cli_errors); nothing printed obeys control characters held in
+stored text (ops.render).
 """
 
 from __future__ import annotations
@@ -17,19 +19,28 @@ from typing import Annotated, Any, NoReturn
 import typer
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
-from rich.console import Console
 from rich.markup import escape
 
+from domain import plain_text
 from domain.catalog import CATALOG
 from domain.envelope import SignedCommand
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidEnvelope
 from domain.regions import region_name, validate_region
 from domain.uscc import validate_uscc
 from ops.bootstrap import Platform, build
+from ops.cli_errors import OneLineErrors, print_error
 from ops.cli_privacy import privacy_app
 from ops.cli_projections import analytics, credit, dashboard, export, projections_app
 from ops.genesis import ensure_genesis
-from ops.render import local_time, record_json, text_table
+from ops.intake import Principal
+from ops.render import (
+    SafeConsole,
+    emit_json,
+    highlighted_json,
+    local_time,
+    record_json,
+    text_table,
+)
 from ops.settings import load_settings
 from projections.catalog_view import event_name_of
 
@@ -39,15 +50,16 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=OneLineErrors,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = SafeConsole(highlight=False)
+err = SafeConsole(stderr=True, highlight=False)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
 
 
 def fail(name: str, message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]{name}[/]: {escape(message)}", markup=True, soft_wrap=True)
+    print_error(name, message)
     raise typer.Exit(code)
 
 
@@ -63,29 +75,57 @@ def platform() -> Iterator[Platform]:
         p.close()
 
 
-def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
 @app.command()
 def record(
     file: Annotated[str, typer.Argument(help="JSON Lines of commands, or - for stdin")],
+    *,
     batch: Annotated[int, typer.Option(help="commands per all-or-nothing transaction")] = 1,
     as_json: JsonOpt = False,
     sync: Annotated[
         bool, typer.Option(help="then log, checkpoint and anchor them (anjian ledger sync)")
     ] = True,
+    as_account: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="ACCOUNT",
+            help="the account you are authenticated as: unsigned lines must name it, and the "
+            "platform signs them with its custodial key, channel cli",
+        ),
+    ] = None,
+    migrate: Annotated[
+        bool,
+        typer.Option(
+            "--migrate",
+            help="history from before go-live: unsigned lines may name any registered account, "
+            "each envelope marked with the migration channel",
+        ),
+    ] = False,
 ) -> None:
     """Record JSON Lines of commands; print the recorded event ids.
 
-    On the first invalid line, exit non-zero naming the line and the reason: nothing from that
-    line (nor from the rest of its batch) is stored. Then the ledger syncs (one line on stderr).
+    Pre-signed lines carry their own signature. The platform signs an unsigned line only for
+    the account you are authenticated as (`--as ACCOUNT`), or, with `--migrate`, for the
+    account it names, marked as migrated history; without either, an unsigned line is
+    refused. On the first invalid line, exit non-zero naming the line and the reason: nothing
+    from that line (nor from the rest of its batch) is stored. Then the ledger syncs (one line
+    on stderr).
     """
     if batch < 1:
         fail("UsageError", "--batch must be at least 1", 2)
-    stream = sys.stdin if file == "-" else Path(file).open(encoding="utf-8")  # noqa: SIM115
+    if as_account is not None and migrate:
+        fail("UsageError", "--as and --migrate exclude each other: pass one of them", 2)
+    try:
+        principal = Principal.operator(as_account) if as_account is not None else None
+    except DomainError as exc:
+        fail(type(exc).__name__, str(exc), 2)
+    principal = Principal.migration() if migrate else principal
+    try:
+        stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
+    except OSError as exc:
+        fail(type(exc).__name__, f"cannot read {file}: {exc.strerror or exc}")
     with platform() as p, stream:
-        intake = p.intake()
+        intake = p.intake(principal)
         pending: list[tuple[int, SignedCommand]] = []
         results: list[dict[str, Any]] = []
 
@@ -101,19 +141,26 @@ def record(
                 )
             except DomainError as exc:
                 cause = getattr(exc, "cause", exc)
-                lineno = pending[getattr(exc, "index", 0)][0]
+                index = getattr(exc, "index", None)
+                first, last = pending[0][0], pending[-1][0]
+                where = (
+                    f"line {pending[index][0]}"
+                    if isinstance(index, int)
+                    else (f"line {first}" if first == last else f"lines {first}-{last}")
+                )
                 _report(results, as_json)
-                fail(type(cause).__name__, f"line {lineno}: {cause}")
+                fail(type(cause).__name__, f"{where}: {cause}")
             for r in recorded:
                 results.append(
                     {"event_id": r.event_id, "notification_id": r.notification_id, "type": r.type}
                 )
             pending.clear()
 
-        for lineno, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
+        for lineno, raw in enumerate(stream, start=1):
             try:
+                line = _utf8(raw)
+                if not line.strip():
+                    continue
                 pending.append((lineno, intake.parse_line(line)))
             except DomainError as exc:
                 _report(results, as_json)  # the batch holding this line is not stored
@@ -124,6 +171,15 @@ def record(
         _report(results, as_json)
         if sync and results:
             _sync_after_record(p)
+
+
+def _utf8(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidEnvelope(
+            f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start} ({exc.reason})"
+        ) from None
 
 
 def _report(results: list[dict[str, Any]], as_json: bool) -> None:
@@ -150,11 +206,12 @@ def show(event_id: str, as_json: JsonOpt = False) -> None:
             ("记录 recorded", local_time(rec.recorded_at)),
             ("主体 actor", f"{env['actor']} ({env['role']})"),
             ("地区 region", f"{env['region']} {region_name(env['region'])}"),
+            ("渠道 channel", env.get("channel") or "-"),
             ("密钥 key", rec.key_id),
             ("签名 signature", rec.signature),
         ]:
-            out.print(f"  {label:<16} {value}")
-        out.print_json(json.dumps(env["data"], ensure_ascii=False))
+            out.print(f"  {label:<16} {value}", markup=False)
+        out.print(highlighted_json(env["data"]))
 
 
 @app.command()
@@ -511,9 +568,12 @@ def audit_proof(
         bundle = make_bundle(p, event_id)
     text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(plain_text.escape(text))  # the same JSON value, safe on a terminal
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(type(exc).__name__, f"cannot write {output}: {exc.strerror or exc}")
         err.print(f"bundle of {escape(event_id)} written to {escape(str(output))}")
 
 
@@ -541,6 +601,8 @@ def audit_check(
         doc = json.loads(raw)
     except (OSError, ValueError) as exc:
         fail("BundleFormatError", f"cannot read {file}: {exc}", 2)
+    except RecursionError:
+        fail("BundleFormatError", f"cannot read {file}: nested too deeply to be a bundle", 2)
     try:
         client = RpcClient(rpc) if rpc else None
     except RpcError as exc:

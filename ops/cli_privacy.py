@@ -19,14 +19,13 @@ from ops.cli_projections import (
     JsonOpt,
     RegionOpt,
     _region,
-    emit_json,
     err,
     fail,
     out,
     readmodels,
 )
 from ops.erasure import erase
-from ops.render import local_time, text_table
+from ops.render import emit_json, local_time, text_table
 from projections.personal_data import subjects
 
 privacy_app = typer.Typer(

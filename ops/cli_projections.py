@@ -9,8 +9,6 @@ Errors print `ErrorName: message` on stderr and exit non-zero (2 for bad argumen
 
 from __future__ import annotations
 
-import json
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -32,7 +29,8 @@ from domain.errors import DomainError
 from domain.regions import region_name, validate_region
 from domain.uscc import validate_uscc
 from ops.bootstrap import Platform, build
-from ops.render import text_table
+from ops.cli_errors import print_error
+from ops.render import SafeConsole, emit_json, text_table
 from ops.settings import Settings, load_settings
 from projections import analytics as analyses
 from projections import credit as credit_views
@@ -44,8 +42,8 @@ from projections.registry import all_projections
 from projections.rulebook import Rulebook, available, current
 from projections.store import open_store, readmodels_url
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = SafeConsole(highlight=False)
+err = SafeConsole(stderr=True, highlight=False)
 
 projections_app = typer.Typer(
     help="读模型 read models: status, rebuild, follow.", no_args_is_help=True
@@ -63,12 +61,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def fail(name: str, message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]{name}[/]: {escape(message)}", markup=True, soft_wrap=True)
+    print_error(name, message)
     raise typer.Exit(code)
-
-
-def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def readmodels_url_of(settings: Settings) -> str:
@@ -186,6 +180,9 @@ def rebuild(
 ) -> None:
     """Delete a projection's rows (all projections without NAME) and re-apply the whole log."""
     with readmodels(catch_up=False) as rm:
+        known = [p.name for p in rm.follower.projections]
+        if name is not None and name not in known:  # before any progress is drawn
+            fail("UnknownProjection", f"no projection {name!r} (known: {', '.join(known)})", 2)
         head = rm.follower.head()
         started = datetime.now(SHANGHAI)
         with Progress(
@@ -302,7 +299,7 @@ def _one_rating(
             }
         )
         return
-    out.print(f"[bold]{r.name}[/] {r.uscc}  {r.region} {region_name(r.region)}")
+    out.print(f"[bold]{escape(r.name)}[/] {r.uscc}  {r.region} {region_name(r.region)}")
     out.print(
         f"信用等级 grade [bold]{r.grade}[/]  得分 score {r.score:g}  "
         f"规则 rulebook {book.version} ({book.title})"
@@ -315,7 +312,9 @@ def _one_rating(
         )
     )
     for c in r.candidate:
-        out.print(f"[bold red]严重失信主体名单候选[/] {c.rule} {c.name}: {', '.join(c.events)}")
+        out.print(
+            f"[bold red]严重失信主体名单候选[/] {c.rule} {escape(c.name)}: {', '.join(c.events)}"
+        )
     out.print(
         text_table(
             "等级变化 history",
@@ -466,7 +465,10 @@ def export(
     jurisdiction, when = _region(region), _at(at)
     with readmodels(not stale) as rm, rm.engine.connect() as conn:
         df = exports.frame(conn, name, jurisdiction, when)
-    exports.write(df, output, fmt)
+    try:
+        exports.write(df, output, fmt)
+    except OSError as exc:
+        fail(type(exc).__name__, f"cannot write {output}: {exc.strerror or exc}")
     result = {
         "name": name,
         "region": jurisdiction,
@@ -549,6 +551,6 @@ def dashboard(
         emit_json({**d.as_json(), "lag": lag})
         return
     for line in render_dashboard(d):
-        out.print(line, soft_wrap=True)
+        out.print(line, soft_wrap=True, markup=False)
     if lag:
         out.print(f"（读模型滞后 {lag} 条记录）")

@@ -27,6 +27,7 @@ from domain.actor import PLATFORM_ACCOUNT
 from domain.data_subject import DataSubject
 from domain.errors import NotFound
 from ops.bootstrap import Platform
+from ops.intake import Principal
 from projections.personal_data import subject as view_subject
 
 __all__ = ["Erasure", "erase"]
@@ -79,7 +80,9 @@ def erase(
             "subject": str(subject),
             "data": data,
         }
-        recorded = platform.records.execute(platform.intake().parse(line))
+        recorded = platform.records.execute(
+            platform.intake(Principal.operator(account)).parse(line)
+        )
         event_id, now = recorded.event_id, True
     else:
         platform.records.load(subject, DataSubject)  # NotFound if the id is another record's

@@ -1,13 +1,23 @@
-"""Genesis: the platform actor's self-signed registration, the first event of every store."""
+"""Genesis: the platform actor's self-signed registration, the first event of every store.
+
+Genesis is signed with the platform's own key and names no channel: nobody is authenticated
+for it, the platform registers itself (it is not a custodial signature, see ops.intake).
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
+from uuid import uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.actor import PLATFORM_ACCOUNT
+from domain.envelope import SignedCommand
 from domain.ids import actor_id
 from domain.regions import PROVINCE
+from ledger.canonical import canonical_text
 from ops.bootstrap import Platform
+from ops.intake import SHANGHAI
 
 
 def ensure_genesis(platform: Platform) -> bool:
@@ -19,11 +29,9 @@ def ensure_genesis(platform: Platform) -> bool:
     else:
         return False
     key = platform.keystore.platform_key()
-    cmd = platform.intake().parse(
+    text = canonical_text(
         {
-            "type": "actor.register",
             "actor": PLATFORM_ACCOUNT,
-            "region": PROVINCE,
             "data": {
                 "account": PLATFORM_ACCOUNT,
                 "role": "platform",
@@ -32,7 +40,13 @@ def ensure_genesis(platform: Platform) -> bool:
                 "public_key": key.public_key_b64,
                 "custody": "own",
             },
+            "id": str(uuid4()),
+            "occurred_at": datetime.now(SHANGHAI).isoformat(),
+            "region": PROVINCE,
+            "role": "platform",
+            "subject": str(actor_id(PLATFORM_ACCOUNT)),
+            "type": "actor.register",
         }
     )
-    platform.records.execute(cmd)
+    platform.records.execute(SignedCommand.of(text, key.sign_b64(text.encode()), key.key_id))
     return True

@@ -10,15 +10,23 @@ custodial key bound to that account (the platform account signs with the platfor
     {"type": "hazard.report", "actor": "u-420102-001", "region": "420102",
      "data": {...}, "subject": "<uuid>"?, "id": "<uuid>"?, "occurred_at": "..."?, "role": "..."?}
 
+The platform signs an unsigned line only for the `Principal` its entry point authenticated:
+the line must name the principal's account (the migration principal may name any registered
+account), and the envelope records the principal's channel. A custodial signature therefore
+says "the platform authenticated this account through this channel"; it does not say that
+the person held a key. The platform account itself signs only the command types whose catalog
+roles include the platform, and only when the principal is the platform or the migration.
+
 Missing optional fields are filled in before signing: a new command id, the subject (derived
 from the natural key for enterprises and actors, new otherwise), the actor's registered role,
-and the current time in Asia/Shanghai.
+and the current time in Asia/Shanghai. Every string of `data` must be plain text
+(domain.plain_text) and every line one unambiguous I-JSON document (ops.strict_json).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -28,12 +36,21 @@ from eventsourcing.application import AggregateNotFoundError
 
 from domain.actor import PLATFORM_ACCOUNT, Actor
 from domain.application import Records
-from domain.catalog import CATALOG
-from domain.envelope import FIELDS, SignedCommand
-from domain.errors import InvalidEnvelope, NotFound, UnknownActor
+from domain.catalog import CATALOG, PLATFORM, CommandSpec
+from domain.envelope import CHANNELS, FIELDS, SignedCommand
+from domain.errors import (
+    InvalidEnvelope,
+    InvalidValue,
+    NotAuthenticated,
+    NotAuthorized,
+    NotFound,
+    UnknownActor,
+)
 from domain.ids import actor_id, device_id, enterprise_id
+from domain.plain_text import check_plain
 from ledger.canonical import CanonicalError, canonical_text
 from ledger.keys import KeyPair
+from ops import strict_json
 from ops.keystore import Keystore
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -42,22 +59,75 @@ UNSIGNED_FIELDS = frozenset(
 )
 
 Sealer = Callable[[str, dict[str, Any]], dict[str, Any]]
+UNAUTHENTICATED = (
+    "unsigned command: pass --as ACCOUNT (the account you are authenticated as) or sign it"
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who the entry point authenticated; the intake signs custodially only for them."""
+
+    account: str | None  # the one account unsigned lines may name; None = migration
+    channel: str  # one of domain.envelope.CHANNELS
+
+    def __post_init__(self) -> None:
+        if self.channel not in CHANNELS:
+            raise InvalidValue(
+                f"channel must be one of {', '.join(sorted(CHANNELS))}, got {self.channel!r}",
+                field="channel",
+            )
+        if self.account is not None and not self.account:
+            raise InvalidValue("the principal's account must not be empty", field="account")
+
+    @classmethod
+    def operator(cls, account: str) -> Principal:
+        """An operator of the command line acting as `account` (`anjian record --as`)."""
+        return cls(account, "cli")
+
+    @classmethod
+    def migration(cls) -> Principal:
+        """History from before go-live (`anjian record --migrate`, the demo): any registered
+        account, every envelope marked with the migration channel."""
+        return cls(None, "migration")
+
+    def admit(self, account: str, spec: CommandSpec) -> None:
+        """Raise unless this principal may have the platform sign `spec.type` for `account`."""
+        if self.account is not None and account != self.account:
+            raise NotAuthorized(
+                f"authenticated as {self.account}, the platform does not sign for {account}",
+                field="actor",
+            )
+        if account == PLATFORM_ACCOUNT and PLATFORM not in spec.roles:
+            raise NotAuthorized(
+                f"the platform account does not sign {spec.type} "
+                f"(allowed: {', '.join(sorted(spec.roles))})",
+                field="actor",
+                rule=spec.rule,
+            )
 
 
 class Intake:
-    """Parses, completes, seals personal data and (custodially) signs command lines."""
+    """Parses, completes, seals personal data and (custodially) signs command lines.
 
-    def __init__(self, records: Records, keystore: Keystore, sealer: Sealer | None = None) -> None:
+    Unsigned lines are signed only for `principal` (see Principal); pre-signed lines need
+    none, their signature speaks for itself.
+    """
+
+    def __init__(
+        self,
+        records: Records,
+        keystore: Keystore,
+        sealer: Sealer | None = None,
+        principal: Principal | None = None,
+    ) -> None:
         self.records = records
         self.keystore = keystore
         self.sealer = sealer
+        self.principal = principal
 
     def parse_line(self, line: str) -> SignedCommand:
-        try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            raise InvalidEnvelope(f"not JSON: {exc}") from None
-        return self.parse(obj)
+        return self.parse(strict_json.loads(line))
 
     def parse(self, obj: object) -> SignedCommand:
         if not isinstance(obj, dict):
@@ -90,17 +160,23 @@ class Intake:
         spec = CATALOG.get(ctype) if isinstance(ctype, str) else None
         if spec is None:
             raise InvalidEnvelope(f"unknown command type {ctype!r}", field="type")
-        data = obj["data"]
-        if not isinstance(data, dict):
-            raise InvalidEnvelope("data must be a JSON object", field="data")
-        if self.sealer is not None:
-            data = self.sealer(ctype, data)
         account = obj["actor"]
         if not isinstance(account, str):
             raise InvalidEnvelope("actor must be a string", field="actor")
-        key, role = self._custodial(account, obj.get("role"), ctype, data)
+        principal = self.principal
+        if principal is None:
+            raise NotAuthenticated(UNAUTHENTICATED, field="actor")
+        principal.admit(account, spec)
+        data = obj["data"]
+        if not isinstance(data, dict):
+            raise InvalidEnvelope("data must be a JSON object", field="data")
+        check_plain(data, "/data")  # before sealing: sealed text is never seen again
+        if self.sealer is not None:
+            data = self.sealer(ctype, data)
+        key, role = self._custodial(account, obj.get("role"))
         envelope = {
             "actor": account,
+            "channel": principal.channel,
             "data": data,
             "id": str(obj.get("id") or uuid4()),
             "occurred_at": obj.get("occurred_at") or datetime.now(SHANGHAI).isoformat(),
@@ -109,16 +185,14 @@ class Intake:
             "subject": str(obj.get("subject") or default_subject(ctype, data)),
             "type": ctype,
         }
-        assert envelope.keys() == FIELDS
+        assert envelope.keys() == FIELDS | {"channel"}
         try:
             text = canonical_text(envelope)
         except CanonicalError as exc:
             raise InvalidEnvelope(f"command cannot be canonicalised: {exc}") from None
         return SignedCommand.of(text, key.sign_b64(text.encode("utf-8")), key.key_id)
 
-    def _custodial(
-        self, account: str, role: object, ctype: str, data: dict[str, Any]
-    ) -> tuple[KeyPair, str]:
+    def _custodial(self, account: str, role: object) -> tuple[KeyPair, str]:
         if account == PLATFORM_ACCOUNT:
             return self.keystore.platform_key(), "platform"
         if isinstance(role, str):
@@ -129,6 +203,10 @@ class Intake:
             actor = None
         if not isinstance(actor, Actor):
             raise UnknownActor(f"actor {account} is not registered", field="actor")
+        if actor.custody != "platform":
+            raise NotAuthorized(
+                f"actor {account} holds a key of its own: sign the command with it", field="actor"
+            )
         return self.keystore.custodial(account), actor.role
 
 

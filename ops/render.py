@@ -1,27 +1,68 @@
-"""Human-readable rendering for the CLI: Chinese first, times in Asia/Shanghai."""
+"""Human-readable rendering for the CLI: Chinese first, times in Asia/Shanghai.
+
+Everything printed for a terminal passes through `domain.plain_text.escape`: the write path
+refuses control and bidirectional formatting characters, but text stored before that rule (or
+an error message quoting a refused value) may still hold them, and a terminal must show them
+as `\\uXXXX` rather than obey them.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rich.console import Console
+from rich.highlighter import JSONHighlighter
 from rich.table import Table
+from rich.text import Text
 
 from domain.catalog import CATALOG
+from domain.plain_text import escape
 from domain.stored import StoredRecord
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+class SafeConsole(Console):
+    """A rich Console that escapes refused characters in every string it prints."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(escape(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+def json_text(value: Any) -> str:
+    """Indented JSON for stdout, refused characters written as JSON escapes (same value)."""
+    return escape(json.dumps(value, ensure_ascii=False, indent=2, default=str)) + "\n"
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json_text(value))
+
+
+def highlighted_json(value: Any) -> Text:
+    """`value` as highlighted JSON text for a console (rich's print_json would unescape)."""
+    text = JSONHighlighter()(Text(json_text(value).rstrip("\n")))
+    text.no_wrap = True
+    return text
+
+
+def plain(text: str) -> Text:
+    """Stored text for a console: refused characters escaped, never read as rich markup."""
+    return Text(escape(text))
+
+
 def text_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> Table:
-    """A table of the CLI: the columns as given, one row per item, every cell text already."""
-    table = Table(title=title)
+    """A table of the CLI: the columns as given, one row per item, every cell text already
+    (shown as it is: escaped, no markup)."""
+    table = Table(title=plain(title))
     for column in columns:
-        table.add_column(column)
+        table.add_column(plain(column))
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*map(plain, row))
     return table
 
 

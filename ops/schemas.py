@@ -1,4 +1,8 @@
-"""Validates command data against the catalog's JSON Schemas (the domain's SchemaCheck port)."""
+"""Validates command data against the catalog's JSON Schemas (the domain's SchemaCheck port).
+
+Beyond the schema, every string of the data must be plain text (domain.plain_text), and the
+`uuid` format means the one written form of an id (domain.ids).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,10 @@ import fastjsonschema
 
 from domain.catalog import CATALOG
 from domain.errors import InvalidEnvelope, InvalidValue
+from domain.ids import UUID_PATTERN
+from domain.plain_text import check_plain
+
+FORMATS = {"uuid": UUID_PATTERN}
 
 
 class CatalogSchemas:
@@ -23,7 +31,7 @@ class CatalogSchemas:
             spec = CATALOG.get(command_type)
             if spec is None:
                 raise InvalidEnvelope(f"unknown command type {command_type!r}", field="type")
-            validate = fastjsonschema.compile(spec.schema, formats={"uuid": r"^[0-9a-f-]{36}$"})
+            validate = fastjsonschema.compile(spec.schema, formats=FORMATS)
             self._compiled[command_type] = validate
         try:
             validate(data)
@@ -32,3 +40,4 @@ class CatalogSchemas:
             raise InvalidValue(
                 f"{command_type}: {exc.message}", field=field, rule="catalog JSON Schema"
             ) from None
+        check_plain(data, "/data")

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from domain.actor import PLATFORM_ACCOUNT, Actor
 from domain.application import Records
 from domain.envelope import SignedCommand
+from domain.errors import NotFound
 from domain.ids import actor_id, enterprise_id
 from domain.stored import Recorded
 from domain.uscc import make_uscc
@@ -39,6 +40,7 @@ class Harness:
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self.records = Records(Ed25519Notary(), CatalogSchemas(), env=dict(env or SQLITE_MEMORY))
         self.keys: dict[str, KeyPair] = {PLATFORM_ACCOUNT: KeyPair.generate()}
+        self._custody: dict[str, str] = {PLATFORM_ACCOUNT: "own"}
         self.clock = T0
         self.run_as(
             PLATFORM_ACCOUNT,
@@ -63,6 +65,16 @@ class Harness:
             return "platform"
         return self.records.load(actor_id(account), Actor).role
 
+    def custodial_channel(self, account: str) -> str | None:
+        """The channel `cli` for an actor the platform signs for (custody "platform"), else
+        None: Records refuses a custodial signature that names no channel."""
+        if account not in self._custody:
+            try:
+                self._custody[account] = self.records.load(actor_id(account), Actor).custody
+            except NotFound:
+                return None
+        return "cli" if self._custody[account] == "platform" else None
+
     def tick(self, **delta: float) -> datetime:
         self.clock += timedelta(**delta) if delta else timedelta(minutes=1)
         return self.clock
@@ -78,9 +90,12 @@ class Harness:
         occurred_at: datetime | None = None,
         key: KeyPair | None = None,
         role: str | None = None,
+        channel: str | None = "auto",
     ) -> SignedCommand:
+        """`channel`: "auto" names "cli" for a custodial actor and nothing otherwise; None
+        names nothing."""
         key = key or self.keys[account]
-        envelope = {
+        envelope: dict[str, Any] = {
             "actor": account,
             "data": data,
             "id": str(uuid4()),
@@ -90,6 +105,10 @@ class Harness:
             "subject": str(subject or uuid4()),
             "type": ctype,
         }
+        if channel == "auto":
+            channel = self.custodial_channel(account)
+        if channel is not None:
+            envelope["channel"] = channel
         text = canonical_text(envelope)
         return SignedCommand.of(text, key.sign_b64(text.encode()), key.key_id)
 

@@ -1,9 +1,11 @@
 """Recording the demo province through the real command path, batch by batch.
 
-Every line goes through the platform's intake (custodial signing, PIPL sealing, pre-signed
-device lines checked as received) and `Records.execute_batch` (one transaction per batch,
-signatures verified in parallel): exactly what `anjian record --batch N` does with a file. A
-rejected command is a defect of the demo, never skipped: the run stops and names it.
+Every line goes through the platform's intake (custodial signing for the migration principal,
+which marks each custodial envelope with the `migration` channel, the province's history being
+from before go-live; PIPL sealing; pre-signed device lines checked as received) and
+`Records.execute_batch` (one transaction per batch, signatures verified in parallel): exactly
+what `anjian record --migrate --batch N` does with a file. A rejected command is a defect of
+the demo, never skipped: the run stops and names it.
 
     DemoError
     ├── StoreNotEmpty   the event store holds records already
@@ -34,6 +36,7 @@ from ops.bootstrap import Platform
 from ops.demo import build
 from ops.demo.clock import GO_LIVE, HOUR, end_of
 from ops.demo.sim import Line, Sim, new_uuid
+from ops.intake import Principal
 from ops.keystore import Keystore
 from ops.settings import Settings
 from projections.store import READMODELS_FILE
@@ -157,7 +160,7 @@ def run(platform: Platform, options: DemoOptions, progress: Progress | None = No
     began = time.perf_counter()
     has_genesis = check_empty(platform)
     keys = platform.keystore
-    intake = platform.intake()
+    intake = platform.intake(Principal.migration())  # the province's pre-go-live history
     sim = Sim(end_of(options.months))
     world, plans = build.build(
         sim,

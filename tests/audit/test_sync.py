@@ -145,19 +145,28 @@ def enterprise_line(account: str) -> str:
     )
 
 
-def test_record_ends_with_a_sync_unless_told_not_to(home: Path, tmp_path: Path) -> None:
-    lines = tmp_path / "in.jsonl"
-    lines.write_text(regulator_line(home, "r-1") + "\n" + enterprise_line("r-1") + "\n")
-    result = cli("record", str(lines), "--json")
+def register_regulator(home: Path, tmp_path: Path) -> None:
+    """The platform operator registers the custodial regulator r-1, without a sync."""
+    lines = tmp_path / "regulator.jsonl"
+    lines.write_text(regulator_line(home, "r-1") + "\n")
+    result = cli("record", str(lines), "--as", "platform", "--no-sync")
     assert result.exit_code == 0, result.output
-    assert len(json.loads(result.stdout)) == 2  # stdout stays the recorded events' JSON
-    assert "ledger: +3 leaves" in result.stderr  # genesis and the two lines
+
+
+def test_record_ends_with_a_sync_unless_told_not_to(home: Path, tmp_path: Path) -> None:
+    register_regulator(home, tmp_path)
+    lines = tmp_path / "in.jsonl"
+    lines.write_text(enterprise_line("r-1") + "\n")
+    result = cli("record", str(lines), "--json", "--as", "r-1")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)) == 1  # stdout stays the recorded events' JSON
+    assert "ledger: +3 leaves" in result.stderr  # genesis, the regulator and the enterprise
     status = json.loads(cli("ledger", "status", "--json").stdout)
     assert (status["tree_size"], status["unlogged_notification_ids"]) == (3, 0)
     assert status["latest_anchor"]["tree_size"] == 3
     more = tmp_path / "more.jsonl"
     more.write_text(enterprise_line("r-1") + "\n")
-    assert cli("record", str(more), "--no-sync").exit_code == 0
+    assert cli("record", str(more), "--no-sync", "--as", "r-1").exit_code == 0
     status = json.loads(cli("ledger", "status", "--json").stdout)
     assert (status["tree_size"], status["unlogged_notification_ids"]) == (3, 1)
     assert verify_report()[1]["pending"] == 1
@@ -180,9 +189,10 @@ def test_with_a_chain_rpc_url_the_same_code_anchors_on_that_chain(
 
 def record_unsynced(home: Path, tmp_path: Path) -> None:
     """Genesis, a regulator and one enterprise, recorded without a sync (three events)."""
+    register_regulator(home, tmp_path)
     lines = tmp_path / "in.jsonl"
-    lines.write_text(regulator_line(home, "r-1") + "\n" + enterprise_line("r-1") + "\n")
-    result = cli("record", str(lines), "--no-sync")
+    lines.write_text(enterprise_line("r-1") + "\n")
+    result = cli("record", str(lines), "--no-sync", "--as", "r-1")
     assert result.exit_code == 0, result.output
 
 

@@ -26,7 +26,7 @@ from ledger.privacy import (
     Vault,
     vault_subjects,
 )
-from ops.intake import Intake
+from ops.intake import Intake, Principal
 from ops.keystore import Keystore
 from ops.sealing import catalog_sealer
 from tests.support import Harness
@@ -196,7 +196,10 @@ def stack(tmp_path: Path) -> Iterator[tuple[Harness, Vault, Intake, Path]]:
         subject=actor_id("r-cert"),
     )
     h.keys["r-cert"] = key
-    yield h, vault, Intake(h.records, keystore, sealer=catalog_sealer(vault)), db
+    intake = Intake(
+        h.records, keystore, sealer=catalog_sealer(vault), principal=Principal.operator("r-cert")
+    )
+    yield h, vault, intake, db
     vault.close()
     h.close()
 

@@ -3,6 +3,7 @@ after catching it up with the log."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -71,10 +72,12 @@ def deregister(uscc: str, region: str) -> dict[str, Any]:
 
 
 def record(tmp_path: Path, lines: list[dict[str, Any]]) -> None:
-    f = tmp_path / "in.jsonl"
-    f.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
-    result = runner.invoke(app, ["record", str(f), "--no-sync"])
-    assert result.exit_code == 0, result.output
+    """Record the lines in order, each run of lines by one account as that account (`--as`)."""
+    for account, run in itertools.groupby(lines, key=lambda line: line["actor"]):
+        f = tmp_path / "in.jsonl"
+        f.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in run), "utf-8")
+        result = runner.invoke(app, ["record", str(f), "--no-sync", "--as", account])
+        assert result.exit_code == 0, result.output
 
 
 def listed(*args: str) -> list[dict[str, Any]]:

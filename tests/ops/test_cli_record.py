@@ -63,38 +63,38 @@ def write(path: Path, lines: Sequence[object]) -> Path:
     return path
 
 
+def register_regulator(home: Path, tmp_path: Path, account: str = "r-wh-1") -> None:
+    """The platform operator registers a custodial regulator (`--as platform`)."""
+    f = write(tmp_path / f"{account}.jsonl", [regulator_line(home, account)])
+    result = runner.invoke(app, ["record", str(f), "--as", "platform", "--no-sync"])
+    assert result.exit_code == 0, result.output
+
+
 def test_record_prints_one_event_id_per_command(home: Path, tmp_path: Path) -> None:
+    register_regulator(home, tmp_path)
     a, b = new_uscc(), new_uscc()
-    f = write(tmp_path / "in.jsonl", [regulator_line(home), enterprise_line(a), enterprise_line(b)])
-    result = runner.invoke(app, ["record", str(f), "--json"])
+    f = write(tmp_path / "in.jsonl", [enterprise_line(a), enterprise_line(b)])
+    result = runner.invoke(app, ["record", str(f), "--json", "--as", "r-wh-1"])
     assert result.exit_code == 0, result.output
     recorded = json.loads(result.stdout)
-    assert [r["type"] for r in recorded] == [
-        "actor.register",
-        "enterprise.register",
-        "enterprise.register",
-    ]
-    shown = runner.invoke(app, ["show", recorded[1]["event_id"], "--json"])
+    assert [r["type"] for r in recorded] == ["enterprise.register", "enterprise.register"]
+    shown = runner.invoke(app, ["show", recorded[0]["event_id"], "--json"])
     assert json.loads(shown.stdout)["envelope"]["data"]["uscc"] == a
 
 
 def test_bad_line_exits_non_zero_naming_line_and_reason_and_stores_nothing_of_it(
     home: Path, tmp_path: Path
 ) -> None:
+    register_regulator(home, tmp_path)
     a, bad = new_uscc(), new_uscc()
     bad = bad[:17] + ("0" if bad[17] != "0" else "1")
     f = write(
         tmp_path / "in.jsonl",
-        [
-            regulator_line(home),
-            enterprise_line(a),
-            enterprise_line(bad),
-            enterprise_line(new_uscc()),
-        ],
+        [enterprise_line(a), "", enterprise_line(bad), enterprise_line(new_uscc())],
     )
-    result = runner.invoke(app, ["record", str(f)])
+    result = runner.invoke(app, ["record", str(f), "--as", "r-wh-1"])
     assert result.exit_code == 1
-    assert "line 3" in result.stderr
+    assert "line 3" in result.stderr  # a blank line counts
     assert "position 18" in result.stderr
     listed = json.loads(runner.invoke(app, ["enterprises", "--json"]).stdout)
     assert [e["uscc"] for e in listed] == [a]
@@ -102,18 +102,18 @@ def test_bad_line_exits_non_zero_naming_line_and_reason_and_stores_nothing_of_it
 
 def test_line_that_is_not_json_is_named(home: Path, tmp_path: Path) -> None:
     f = write(tmp_path / "in.jsonl", [regulator_line(home), "{not json"])
-    result = runner.invoke(app, ["record", str(f)])
+    result = runner.invoke(app, ["record", str(f), "--as", "platform"])
     assert result.exit_code == 1
     assert "line 2" in result.stderr
     assert "not JSON" in result.stderr
 
 
 def test_a_failing_batch_stores_none_of_its_lines(home: Path, tmp_path: Path) -> None:
-    runner.invoke(app, ["record", str(write(tmp_path / "r.jsonl", [regulator_line(home)]))])
+    register_regulator(home, tmp_path)
     a = new_uscc()
     lines = [enterprise_line(a), enterprise_line(a, "重复登记")]
     result = runner.invoke(
-        app, ["record", str(write(tmp_path / "b.jsonl", lines)), "--batch", "10"]
+        app, ["record", str(write(tmp_path / "b.jsonl", lines)), "--batch", "10", "--as", "r-wh-1"]
     )
     assert result.exit_code == 1
     assert "line 2" in result.stderr
@@ -133,8 +133,9 @@ def test_history_lists_an_enterprise_records_in_order(home: Path, tmp_path: Path
     from domain.ids import enterprise_id
 
     change["subject"] = str(enterprise_id(a))
-    f = write(tmp_path / "in.jsonl", [regulator_line(home), enterprise_line(a), change])
-    assert runner.invoke(app, ["record", str(f)]).exit_code == 0
+    register_regulator(home, tmp_path)
+    f = write(tmp_path / "in.jsonl", [enterprise_line(a), change])
+    assert runner.invoke(app, ["record", str(f), "--as", "r-wh-1"]).exit_code == 0
     result = runner.invoke(app, ["history", "--enterprise", a, "--json"])
     assert [r["type"] for r in json.loads(result.stdout)] == [
         "enterprise.register",

@@ -259,3 +259,14 @@ def test_reset_is_refused_for_postgresql(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 1
     assert "ResetRefused" in result.output
+
+
+def test_the_demo_records_its_history_through_the_migration_path(
+    records: tuple[Platform, list[StoredRecord]],
+) -> None:
+    """The province's history is from before go-live: every line the platform signed for an
+    account names the migration channel; a device's own signature names none."""
+    channels = Counter(
+        (r.envelope["role"] == "device", r.envelope.get("channel")) for r in records[1]
+    )
+    assert set(channels) == {(False, "migration"), (True, None)}

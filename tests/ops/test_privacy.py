@@ -89,7 +89,7 @@ def test_a_fresh_home_holds_only_owner_only_files_after_a_command(tmp_path: Path
             "custody": "own",
         },
     }
-    done = anjian(home, "record", str(write(tmp_path / "in.jsonl", [line])))
+    done = anjian(home, "record", str(write(tmp_path / "in.jsonl", [line])), "--as", "platform")
     assert done.returncode == 0, done.stderr
     assert anjian(home, "enterprises").returncode == 0  # the read models too
     found = modes(home)
@@ -147,7 +147,7 @@ def record_certificate(home: Path, tmp_path: Path) -> str:
     """Record a certificate whose holder is PERSON in the clear; the certificate event id."""
     uscc = new_uscc()
     lines = [regulator_line(home), enterprise_line(uscc), certificate_line(uscc, dict(PERSON))]
-    result = cli("record", str(write(tmp_path / "in.jsonl", lines)), "--json")
+    result = cli("record", str(write(tmp_path / "in.jsonl", lines)), "--json", "--migrate")
     assert result.exit_code == 0, result.output
     event_id: str = json.loads(result.stdout)[-1]["event_id"]
     return event_id

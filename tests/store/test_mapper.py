@@ -81,7 +81,7 @@ def test_events_of_a_real_history_map_identically() -> None:
         "r-wh",
         "enterprise.update_profile",
         "420102",
-        {"uscc": uscc, "name": '武汉\u2028"引号"\\化工\x07'},
+        {"uscc": uscc, "name": '武汉\u2028"引号"\\化工\t'},
         subject=enterprise_id(uscc),
     )
     notifications = h.records.recorder.select_notifications(start=1, limit=100)
