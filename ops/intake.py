@@ -12,7 +12,8 @@ custodial key bound to that account (the platform account signs with the platfor
 
 Missing optional fields are filled in before signing: a new command id, the subject (derived
 from the natural key for enterprises and actors, new otherwise), the actor's registered role,
-and the current time in Asia/Shanghai.
+and the current time in Asia/Shanghai. A line naming the `id` of a recorded command is that
+command again when everything it supplies is equal (ops.resubmitted_lines).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from domain.ids import actor_id, device_id, enterprise_id
 from ledger.canonical import CanonicalError, canonical_text
 from ledger.keys import KeyPair
 from ops.keystore import Keystore
+from ops.resubmitted_lines import SamePerson, recorded_command
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UNSIGNED_FIELDS = frozenset(
@@ -47,10 +49,17 @@ Sealer = Callable[[str, dict[str, Any]], dict[str, Any]]
 class Intake:
     """Parses, completes, seals personal data and (custodially) signs command lines."""
 
-    def __init__(self, records: Records, keystore: Keystore, sealer: Sealer | None = None) -> None:
+    def __init__(
+        self,
+        records: Records,
+        keystore: Keystore,
+        sealer: Sealer | None = None,
+        same_person: SamePerson | None = None,
+    ) -> None:
         self.records = records
         self.keystore = keystore
         self.sealer = sealer
+        self.same_person = same_person  # resubmitted plain persons vs recorded sealed ones
 
     def parse_line(self, line: str) -> SignedCommand:
         try:
@@ -93,6 +102,8 @@ class Intake:
         data = obj["data"]
         if not isinstance(data, dict):
             raise InvalidEnvelope("data must be a JSON object", field="data")
+        if obj.get("id") and (again := recorded_command(self.records, obj, self.same_person)):
+            return again
         if self.sealer is not None:
             data = self.sealer(ctype, data)
         account = obj["actor"]

@@ -26,6 +26,7 @@ from ledger.privacy import (
     Vault,
     vault_subjects,
 )
+from ops.bootstrap import sqlite_env
 from ops.intake import Intake
 from ops.keystore import Keystore
 from ops.sealing import catalog_sealer
@@ -160,7 +161,7 @@ def test_sealer_seals_plain_persons_and_leaves_the_rest(vault: Vault) -> None:
 def stack(tmp_path: Path) -> Iterator[tuple[Harness, Vault, Intake, Path]]:
     """Records and vault in one SQLite file; an intake that signs custodially and seals."""
     db = tmp_path / "anjian.db"
-    h = Harness({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db)})
+    h = Harness(sqlite_env(str(db)))
     vault = Vault(f"sqlite:///{db}")
     keystore = Keystore(tmp_path / "keys")
     key = keystore.custodial("r-cert")
