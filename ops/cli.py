@@ -24,6 +24,7 @@ from domain.catalog import CATALOG
 from domain.envelope import SignedCommand
 from domain.errors import DomainError
 from domain.regions import region_name, validate_region
+from domain.stored import Recorded
 from domain.uscc import validate_uscc
 from ops.bootstrap import Platform, build
 from ops.cli_projections import analytics, credit, dashboard, export, projections_app
@@ -75,10 +76,15 @@ def record(
         bool, typer.Option(help="then log, checkpoint and anchor them (anjian ledger sync)")
     ] = True,
 ) -> None:
-    """Record JSON Lines of commands; print the recorded event ids.
+    """Record JSON Lines of commands; print each batch's event ids as soon as it commits.
 
-    On the first invalid line, exit non-zero naming the line and the reason: nothing from that
-    line (nor from the rest of its batch) is stored. Then the ledger syncs (one line on stderr).
+    One event id a line (--json: one JSON object a line, with its notification id, type and
+    whether it was recorded before). A command recorded before (same id, same signed bytes;
+    for an unsigned line, the same id and everything it supplies) is answered with its
+    original event and not stored again, so a file whose lines carry ids can be sent again
+    after an interruption. On the first invalid line, exit non-zero naming the line and the
+    reason: nothing from that line (nor from the rest of its batch) is stored. Then the ledger
+    syncs (one line on stderr).
     """
     if batch < 1:
         fail("UsageError", "--batch must be at least 1", 2)
@@ -86,9 +92,10 @@ def record(
     with platform() as p, stream:
         intake = p.intake()
         pending: list[tuple[int, SignedCommand]] = []
-        results: list[dict[str, Any]] = []
+        printed = 0
 
         def flush() -> None:
+            nonlocal printed
             if not pending:
                 return
             cmds = [c for _, c in pending]
@@ -101,12 +108,9 @@ def record(
             except DomainError as exc:
                 cause = getattr(exc, "cause", exc)
                 lineno = pending[getattr(exc, "index", 0)][0]
-                _report(results, as_json)
                 fail(type(cause).__name__, f"line {lineno}: {cause}")
-            for r in recorded:
-                results.append(
-                    {"event_id": r.event_id, "notification_id": r.notification_id, "type": r.type}
-                )
+            _receipts(recorded, as_json)
+            printed += len(recorded)
             pending.clear()
 
         for lineno, line in enumerate(stream, start=1):
@@ -114,23 +118,30 @@ def record(
                 continue
             try:
                 pending.append((lineno, intake.parse_line(line)))
-            except DomainError as exc:
-                _report(results, as_json)  # the batch holding this line is not stored
+            except DomainError as exc:  # the batch holding this line is not stored
                 fail(type(exc).__name__, f"line {lineno}: {exc}")
             if len(pending) >= batch:
                 flush()
         flush()
-        _report(results, as_json)
-        if sync and results:
+        if sync and printed:
             _sync_after_record(p)
 
 
-def _report(results: list[dict[str, Any]], as_json: bool) -> None:
-    if as_json:
-        emit_json(results)
-    else:
-        for r in results:
-            out.print(r["event_id"], soft_wrap=True)
+def _receipts(recorded: list[Recorded], as_json: bool) -> None:
+    """Print one committed batch's receipts and flush them: whenever the run stops, every id
+    it printed is stored."""
+    for r in recorded:
+        if as_json:
+            receipt = {
+                "event_id": r.event_id,
+                "notification_id": r.notification_id,
+                "type": r.type,
+                "recorded_before": r.recorded_before,
+            }
+            sys.stdout.write(json.dumps(receipt, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(r.event_id + "\n")
+    sys.stdout.flush()
 
 
 @app.command()

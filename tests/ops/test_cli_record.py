@@ -68,7 +68,7 @@ def test_record_prints_one_event_id_per_command(home: Path, tmp_path: Path) -> N
     f = write(tmp_path / "in.jsonl", [regulator_line(home), enterprise_line(a), enterprise_line(b)])
     result = runner.invoke(app, ["record", str(f), "--json"])
     assert result.exit_code == 0, result.output
-    recorded = json.loads(result.stdout)
+    recorded = [json.loads(line) for line in result.stdout.splitlines()]  # JSON Lines
     assert [r["type"] for r in recorded] == [
         "actor.register",
         "enterprise.register",
