@@ -5,7 +5,7 @@ repeated id, so it decides between concurrent writers. Notification ids are neve
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,6 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from domain.application import Records
 from domain.envelope import SignedCommand
 from domain.errors import BatchRejected, DuplicateCommand
-from domain.ids import enterprise_id
 from domain.permit import Permit
 from domain.stored import Recorded
 from ledger.canonical import canonical_text
@@ -28,21 +27,15 @@ from ops.bootstrap import sqlite_env, store_env
 from ops.recorders import GatedSQLiteRecorder
 from ops.schemas import CatalogSchemas
 from ops.settings import Settings
+from tests.store.test_store_contract import StoreFixtures
+from tests.store.test_store_contract import registration as register
 from tests.support import Harness, new_uscc
 
 REGION = "420102"
 
 
-def registration(h: Harness, uscc: str | None = None) -> SignedCommand:
-    uscc = uscc or new_uscc()
-    return h.sign(
-        "r-wh",
-        "enterprise.register",
-        REGION,
-        {"uscc": uscc, "name": "武汉某冶金有限公司", "industry": "metallurgy",
-         "standardisation": "level3"},
-        subject=enterprise_id(uscc),
-    )  # fmt: skip
+def registration(h: Harness) -> SignedCommand:
+    return register(h, new_uscc(), "武汉某冶金有限公司")
 
 
 def resigned(h: Harness, cmd: SignedCommand, **changes: Any) -> SignedCommand:
@@ -57,21 +50,10 @@ def count(h: Harness) -> int:
     return sum(1 for _ in h.records.notifications())
 
 
-class CommandIdContract:
+class CommandIdContract(StoreFixtures):
     """Subclasses provide `env` (a fresh store) and `nid_column` (the notification id)."""
 
     nid_column = ""
-
-    @pytest.fixture
-    def env(self) -> dict[str, str]:
-        raise NotImplementedError
-
-    @pytest.fixture
-    def h(self, env: dict[str, str]) -> Iterator[Harness]:
-        harness = Harness(env)
-        harness.actor("r-wh", "regulator", "420100")
-        yield harness
-        harness.close()
 
     def sql(self, h: Harness, statement: str, *params: object) -> list[Any]:
         """Run one statement on the store (`?` placeholders), as an insider could."""
