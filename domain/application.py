@@ -324,7 +324,7 @@ class Records(Application[UUID]):
             raise NotFound(f"no event {eid}", field="event_id")
         return decode_stored(events[0])
 
-    def command(self, command_id: UUID) -> StoredRecord | None:
+    def recorded_command(self, command_id: UUID) -> StoredRecord | None:
         """The event a command id was recorded as, or None."""
         found = self._command_log.recorded_commands([command_id]).get(command_id)
         return None if found is None else decode_stored(found, found.id)

@@ -62,6 +62,4 @@ class CommandLog(Protocol):
 
     keeps_command_ids: bool
 
-    def recorded_commands(
-        self, command_ids: Sequence[UUID]
-    ) -> Mapping[UUID, Notification | None]: ...
+    def recorded_commands(self, ids: Sequence[UUID]) -> Mapping[UUID, Notification | None]: ...

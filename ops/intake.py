@@ -36,7 +36,7 @@ from domain.ids import actor_id, device_id, enterprise_id
 from ledger.canonical import CanonicalError, canonical_text
 from ledger.keys import KeyPair
 from ops.keystore import Keystore
-from ops.resubmitted_lines import SamePerson, recorded_command
+from ops.resubmitted_lines import SamePerson, as_recorded
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UNSIGNED_FIELDS = frozenset(
@@ -102,7 +102,7 @@ class Intake:
         data = obj["data"]
         if not isinstance(data, dict):
             raise InvalidEnvelope("data must be a JSON object", field="data")
-        if obj.get("id") and (again := recorded_command(self.records, obj, self.same_person)):
+        if obj.get("id") and (again := as_recorded(self.records, obj, self.same_person)):
             return again
         if self.sealer is not None:
             data = self.sealer(ctype, data)

@@ -31,7 +31,7 @@ SamePerson = Callable[[object, object], bool]  # (recorded sealed value, supplie
 _MISSING = object()
 
 
-def recorded_command(
+def as_recorded(
     records: Records, line: Mapping[str, Any], same_person: SamePerson | None = None
 ) -> SignedCommand | None:
     """The command recorded under the line's `id` if the line is that command again; None if
@@ -40,7 +40,7 @@ def recorded_command(
         command_id = UUID(str(line["id"]))
     except (KeyError, ValueError):
         return None
-    rec = records.command(command_id)
+    rec = records.recorded_command(command_id)
     if rec is None:
         return None
     envelope = rec.envelope
