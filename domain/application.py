@@ -97,10 +97,20 @@ class Records(Application[UUID]):
 
     def execute(self, cmd: SignedCommand) -> Recorded:
         """Authenticate, check and store one command in its own transaction; a command
-        recorded before is answered with its original event."""
-        earlier = self._earlier_uses([cmd], unwrap=True)
-        if earlier.answered:
-            return earlier.answered[0]
+        recorded before is answered with its original event.
+
+        Nothing is looked up first: a command recorded before is refused by the domain's own
+        rules or, at the latest, by the store's unique command id, and only a refusal asks the
+        store whether the id was recorded (so the new command pays no extra query)."""
+        try:
+            return self._execute_new(cmd)
+        except DomainError:
+            earlier = self._earlier_uses([cmd], unwrap=True)  # DuplicateCommand if it differs
+            if earlier.answered:
+                return earlier.answered[0]
+            raise
+
+    def _execute_new(self, cmd: SignedCommand) -> Recorded:
         uow = UnitOfWork(self, optimistic_creates=True)
         signature = self.notary.batch(1)
         self._handle(cmd, uow, signature)
@@ -112,8 +122,6 @@ class Records(Application[UUID]):
         try:
             return self._store(uow, judge)[0]
         except Conflict as exc:
-            if self._earlier_uses([cmd], unwrap=True).answered:  # a concurrent writer stored it
-                return self.execute(cmd)
             # The subject was assumed new without a read; run the command again with the
             # read, so the aggregate's own rule names what exists already.
             self._handle(cmd, UnitOfWork(self), self.notary.batch(1))

@@ -9,9 +9,10 @@ is answered with the event of its first occurrence; with other bytes the batch i
 A batch mixing commands recorded before with new ones answers the former with their original
 events and stores the latter, in one transaction, in command order.
 
-The lookup here spares the domain checks and gives the answer; the store's unique command id
-(domain.ports.CommandLog) decides between concurrent writers, and Records looks again when it
-refuses an insert.
+The store's unique command id (domain.ports.CommandLog) decides between concurrent writers. A
+batch is looked up here before it is checked (one query for the whole batch) and again when the
+store refuses its insert; a single command only once it was refused, by the domain's rules or
+the store.
 """
 
 from __future__ import annotations

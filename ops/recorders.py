@@ -119,11 +119,14 @@ class GatedSQLiteRecorder(SQLiteApplicationRecorder):
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
         assert notification_ids is not None
         rows = command_ids.rows(stored_events, notification_ids, kwargs.get("command_ids"))
-        c.executemany(self.insert_command_ids_statement, [(str(cid), n) for cid, n in rows])
+        self._insert_command_ids(c, rows)
         before_commit: Callable[[], None] | None = kwargs.get("before_commit")
         if before_commit is not None:
             before_commit()  # raises to roll the transaction back
         return notification_ids
+
+    def _insert_command_ids(self, c: SQLiteCursor, rows: list[tuple[UUID, int]]) -> None:
+        c.executemany(self.insert_command_ids_statement, [(str(cid), n) for cid, n in rows])
 
     def recorded_commands(self, ids: Sequence[UUID]) -> Mapping[UUID, Notification | None]:
         found: dict[UUID, Notification | None] = {}
@@ -202,13 +205,16 @@ class PostgresRecordsRecorder(PostgresApplicationRecorder):
         notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         assert notification_ids is not None
         rows = command_ids.rows(stored_events, notification_ids, kwargs.get("command_ids"))
+        self._insert_command_ids(curs, rows)
+        return notification_ids
+
+    def _insert_command_ids(self, curs: Cursor[DictRow], rows: list[tuple[UUID, int]]) -> None:
         curs.execute(
             self.insert_command_ids_statement,
             ([c for c, _ in rows], [n for _, n in rows]),
         )
         with curs.connection.pipeline() as pipeline:
             pipeline.sync()  # a repeated command id raises here, inside the library's handler
-        return notification_ids
 
     def recorded_commands(self, ids: Sequence[UUID]) -> Mapping[UUID, Notification | None]:
         query = SQL(

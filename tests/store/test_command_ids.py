@@ -5,7 +5,7 @@ repeated id, so it decides between concurrent writers. Notification ids are neve
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -188,23 +188,21 @@ class CommandIdContract(StoreFixtures):
         cmd = registration(h)
         elsewhere = Records(Ed25519Notary(), CatalogSchemas(), env=env)
         recorder: Any = h.records.recorder
-        lookup: Callable[[Sequence[UUID]], Mapping[UUID, Notification | None]]
-        lookup = recorder.recorded_commands
+        insert: Callable[..., Sequence[int] | None] = recorder.insert_events
         won: list[Recorded] = []
 
-        def stale_lookup(ids: Sequence[UUID]) -> Mapping[UUID, Notification | None]:
-            # The other writer commits between this writer's lookup and its insert.
+        def insert_after_the_other_writer(*args: Any, **kwargs: Any) -> Sequence[int] | None:
+            # The other writer commits between this writer's checks and its insert.
             if not won:
-                found = lookup(ids)
                 won.append(elsewhere.execute(cmd))
-                return found
-            return lookup(ids)
+            return insert(*args, **kwargs)
 
-        monkeypatch.setattr(recorder, "recorded_commands", stale_lookup)
+        monkeypatch.setattr(recorder, "insert_events", insert_after_the_other_writer)
         try:
             answer = h.records.execute_batch([cmd])[0] if batch else h.records.execute(cmd)
         finally:
             elsewhere.close()
+        assert won
         assert answer == won[0]._replace(recorded_before=True)
         assert [r.type for r in h.records.notifications()].count("enterprise.register") == 1
 
