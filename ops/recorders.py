@@ -183,6 +183,9 @@ class PostgresRecordsRecorder(PostgresApplicationRecorder):
             "INSERT INTO {0} (command_id, notification_id) "
             "SELECT * FROM unnest(%s::uuid[], %s::bigint[])"
         ).format(self.command_ids_table)
+        self.insert_command_id_statement = SQL(
+            "INSERT INTO {0} (command_id, notification_id) VALUES (%s, %s)"
+        ).format(self.command_ids_table)
 
     def create_table(self) -> None:
         super().create_table()
@@ -209,12 +212,14 @@ class PostgresRecordsRecorder(PostgresApplicationRecorder):
         return notification_ids
 
     def _insert_command_ids(self, curs: Cursor[DictRow], rows: list[tuple[UUID, int]]) -> None:
-        curs.execute(
-            self.insert_command_ids_statement,
-            ([c for c, _ in rows], [n for _, n in rows]),
-        )
-        with curs.connection.pipeline() as pipeline:
-            pipeline.sync()  # a repeated command id raises here, inside the library's handler
+        # Pipelined without a sync of its own (a round trip saved): a repeated command id
+        # fails the COMMIT that ends the library's transaction block, which rolls everything
+        # back and raises the UniqueViolation, mapped to IntegrityError like the events' own.
+        if len(rows) == 1:  # one command a transaction: the cheapest statement, prepared
+            curs.execute(self.insert_command_id_statement, rows[0], prepare=True)
+        else:
+            ids = ([c for c, _ in rows], [n for _, n in rows])
+            curs.execute(self.insert_command_ids_statement, ids, prepare=True)
 
     def recorded_commands(self, ids: Sequence[UUID]) -> Mapping[UUID, Notification | None]:
         query = SQL(

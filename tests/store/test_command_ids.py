@@ -180,6 +180,10 @@ class CommandIdContract(StoreFixtures):
                 [type(first)(uuid4(), 1, first.topic, b"{}")], command_ids=[cmd.envelope.id]
             )
         assert h.records.recorder.select_events(copy.originator_id) == []
+        fine = type(first)(uuid4(), 1, first.topic, b"{}")
+        with pytest.raises(IntegrityError):  # in a batch, nothing of it is stored
+            h.records.recorder.insert_events([fine, copy], command_ids=[uuid4(), cmd.envelope.id])
+        assert h.records.recorder.select_events(fine.originator_id) == []
 
     @pytest.mark.parametrize("batch", [False, True], ids=["single", "batch"])
     def test_a_writer_losing_the_race_to_store_the_same_command_gets_its_event(
