@@ -6,13 +6,19 @@ the Ed25519 verification ceiling, all measured in the same run on the same machi
 Figures (medians of --runs):
 - anjian per-command: Records.execute, one command per transaction, every signature verified;
 - bare per-save: eventsourcing Application.save of one equivalent aggregate per transaction
-  (same envelope, signature and key id strings in its one event);
+  (same envelope, signature and key id strings in its one event), through the library's own
+  recorder (no command id rows);
 - anjian batch: Records.execute_batch of 1000 commands per transaction, every signature verified;
 - bare batch: Application.save(*1000 equivalent aggregates);
 - raw SQLite: executemany of the same stored bytes in one transaction (WAL, synchronous=FULL);
 - anjian batch, signatures unchecked: the same batch with a notary that accepts every
   signature, a diagnostic of what verification costs the batch in wall time (not a mode the
   product has);
+- anjian batch, resubmitted: the same batches sent again, every command answered with its
+  original event (a retry after an interruption);
+- command ids unchecked: the per-command and batch paths on a recorder that neither looks up
+  nor stores command ids, a diagnostic of what the uniqueness check costs (not a mode the
+  product has: Records answers every lookup with "not recorded" and no id row is written);
 - Ed25519 verify: one at a time on one thread, and a SignatureBatch on every core.
 """
 
@@ -24,18 +30,25 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import Notification
+from eventsourcing.sqlite import SQLiteCursor
+from eventsourcing.utils import get_topic
+from psycopg import Cursor
+from psycopg.rows import DictRow
 
 from domain.envelope import SignedCommand
 from domain.ids import enterprise_id
 from ledger.keys import KeyPair, SignatureBatch, verify_signature
 from ledger.notary import Ed25519Notary
 from ops.bootstrap import store_env
+from ops.recorders import GatedSQLiteRecorder, PostgresRecordsRecorder
 from ops.settings import Settings
 from tests.services import create_database, postgres_server
 from tests.support import Harness, new_uscc
@@ -64,6 +77,33 @@ class AcceptingNotary(Ed25519Notary):
 
     def batch(self, expected: int) -> _Accepting:  # type: ignore[override]
         return _Accepting()
+
+
+class UncheckedIdsSQLite(GatedSQLiteRecorder):
+    """Diagnostic only: no command id lookup, no id rows."""
+
+    def recorded_commands(self, ids: Sequence[UUID]) -> Mapping[UUID, Notification | None]:
+        return {}
+
+    def _insert_command_ids(self, c: SQLiteCursor, rows: list[tuple[UUID, int]]) -> None:
+        pass
+
+
+class UncheckedIdsPostgres(PostgresRecordsRecorder):
+    """Diagnostic only: no command id lookup, no id rows."""
+
+    def recorded_commands(self, ids: Sequence[UUID]) -> Mapping[UUID, Notification | None]:
+        return {}
+
+    def _insert_command_ids(self, curs: Cursor[DictRow], rows: list[tuple[UUID, int]]) -> None:
+        pass
+
+
+def unchecked_ids_env(env: dict[str, str]) -> dict[str, str]:
+    """The same store settings with the diagnostic recorder that skips command ids."""
+    postgres = env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    recorder = UncheckedIdsPostgres if postgres else UncheckedIdsSQLite
+    return {**env, "APPLICATION_RECORDER_TOPIC": get_topic(recorder)}
 
 
 def commands(h: Harness, n: int) -> list[SignedCommand]:
@@ -101,28 +141,48 @@ def fresh_harness(env: Mapping[str, str]) -> Harness:
     return h
 
 
-def batch_rate(env: Mapping[str, str], n: int, notary: Ed25519Notary | None = None) -> float:
-    """Records.execute_batch of BATCH commands per transaction on a fresh store."""
+def batch_rate(
+    env: Mapping[str, str], n: int, notary: Ed25519Notary | None = None, again: bool = False
+) -> list[float]:
+    """Records.execute_batch of BATCH commands per transaction on a fresh store; `again`: then
+    the same batches again (all answered with their original events)."""
     h = fresh_harness(env)
     cmds = commands(h, n)
     if notary is not None:
         h.records.notary = notary
-    r = rate(n, lambda: [h.records.execute_batch(cmds[i : i + BATCH]) for i in range(0, n, BATCH)])
+
+    def batches() -> None:
+        for i in range(0, n, BATCH):
+            h.records.execute_batch(cmds[i : i + BATCH])
+
+    r = [rate(n, batches) for _ in range(2 if again else 1)]
     h.close()
     return r
 
 
+def library_env(env: dict[str, str]) -> dict[str, str]:
+    """The same store settings with the library's own application recorder."""
+    return {k: v for k, v in env.items() if k != "APPLICATION_RECORDER_TOPIC"}
+
+
+def per_command_rate(env: Mapping[str, str], n: int) -> tuple[float, list[SignedCommand]]:
+    """Records.execute, one command per transaction, on a fresh store (and the commands)."""
+    h = fresh_harness(env)
+    cmds = commands(h, n)
+    r = rate(n, lambda: [h.records.execute(c) for c in cmds])
+    h.close()
+    return r, cmds
+
+
 def one_run(make_env: Callable[[], dict[str, str]], n: int) -> dict[str, float]:
     res: dict[str, float] = {}
-    h = fresh_harness(make_env())
-    cmds = commands(h, n)
-    res["anjian per-command"] = rate(n, lambda: [h.records.execute(c) for c in cmds])
-    h.close()
+    res["anjian per-command"], cmds = per_command_rate(make_env(), n)
+    res["per-command, ids unchecked"] = per_command_rate(unchecked_ids_env(make_env()), n)[0]
+    res["anjian batch"], res["batch resubmitted"] = batch_rate(make_env(), n, again=True)
+    res["batch, ids unchecked"] = batch_rate(unchecked_ids_env(make_env()), n)[0]
+    res["batch, unchecked sigs"] = batch_rate(make_env(), n, AcceptingNotary())[0]
 
-    res["anjian batch"] = batch_rate(make_env(), n)
-    res["batch, unchecked sigs"] = batch_rate(make_env(), n, AcceptingNotary())
-
-    app: Application[Any] = Application(env=make_env())
+    app: Application[Any] = Application(env=library_env(make_env()))
     res["bare per-save"] = rate(
         n, lambda: [app.save(Equivalent(c.text, c.signature, c.key_id)) for c in cmds]
     )
@@ -197,6 +257,9 @@ def report(title: str, m: dict[str, float]) -> None:
         print(
             f"  batch / unchecked batch     = {m['anjian batch'] / m['batch, unchecked sigs']:.2f}"
         )
+        ids = m["per-command, ids unchecked"], m["batch, ids unchecked"]
+        print(f"  per-command / ids unchecked = {m['anjian per-command'] / ids[0]:.2f}")
+        print(f"  batch / ids unchecked       = {m['anjian batch'] / ids[1]:.2f}")
 
 
 def main() -> None:

@@ -63,6 +63,7 @@ from domain.uscc import make_uscc
 from ledger.canonical import canonical_text
 from ledger.keys import KeyPair
 from ledger.notary import Ed25519Notary
+from ops.bootstrap import sqlite_env
 from ops.schemas import CatalogSchemas
 from projections import analytics
 from projections.follower import Follower
@@ -534,11 +535,7 @@ class Synth:
 def check_generator(seed: int, n: int = 4000) -> None:
     """Run a small history from the same generator through the real write path."""
     cmds = Synth(seed).commands(n)
-    records = Records(
-        Ed25519Notary(),
-        CatalogSchemas(),
-        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"},
-    )
+    records = Records(Ed25519Notary(), CatalogSchemas(), env=sqlite_env(":memory:"))
     try:
         for i in range(0, len(cmds), 500):
             records.execute_batch(cmds[i : i + 500])
@@ -676,17 +673,8 @@ def timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - t0
 
 
-def sqlite_env(path: Path) -> dict[str, str]:
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": str(path),
-        "CREATE_TABLE": "y",
-        "SQLITE_LOCK_TIMEOUT": "30",
-    }
-
-
 def make_store(path: Path, n: int, seed: int) -> Records:
-    records = Records(Ed25519Notary(), CatalogSchemas(), env=sqlite_env(path))
+    records = Records(Ed25519Notary(), CatalogSchemas(), env=sqlite_env(str(path)))
     cmds = Synth(seed).commands(n)
     events = stored_events(cmds)
     del cmds
@@ -708,7 +696,7 @@ def ours_timeline(records: Records, url: str, batch: int) -> tuple[float, int]:
 
 def library_timeline(events_path: Path, view_path: Path, head: int) -> tuple[float, int]:
     env = {
-        **sqlite_env(events_path),
+        **sqlite_env(str(events_path)),
         "APPLICATION_RECORDER_TOPIC": get_topic(PollingSQLiteRecorder),
         "LIBTIMELINE_SQLITE_DBNAME": str(view_path),
     }
@@ -794,7 +782,7 @@ def main() -> None:
         n = args.events
         t = timed(lambda: make_store(big_path, n, args.seed + 1).close())
         print(f"{n:,} events generated and inserted in {t:.0f} s")
-        records = Records(Ed25519Notary(), CatalogSchemas(), env=sqlite_env(big_path))
+        records = Records(Ed25519Notary(), CatalogSchemas(), env=sqlite_env(str(big_path)))
         head = int(records.recorder.max_notification_id() or 0)
         rebuilds = []
         for i in range(args.runs):

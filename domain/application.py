@@ -6,6 +6,10 @@ its submitter through), authorised (role, jurisdiction, enterprise binding), val
 catalog's JSON Schema, then the aggregate's own rules) and only then recorded. A batch is one
 transaction: all of its commands are stored, or none.
 
+A command id is recorded once (domain.resubmission): the same signed command again is answered
+with its original event and stores nothing; the same id with other content is refused. The
+store keeps the ids unique in the transaction that stores the events (domain.ports.CommandLog).
+
 Each signature goes to the Notary's batch as soon as its key is known and is verified on the
 other cores while the domain checks run; nothing is committed before every verdict is in.
 """
@@ -13,7 +17,7 @@ other cores while the domain checks run; nothing is committed before every verdi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import ClassVar, TypeVar
+from typing import ClassVar, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -40,9 +44,10 @@ from domain.errors import (
 )
 from domain.ids import actor_id, enterprise_id
 from domain.mapper import RecordMapper
-from domain.ports import Notary, SchemaCheck, SignatureBatch
+from domain.ports import CommandLog, Notary, SchemaCheck, SignatureBatch
 from domain.record import Record
 from domain.regions import covers
+from domain.resubmission import EarlierUses, earlier_uses
 from domain.stored import Recorded, StoredRecord, decode_stored, parse_event_id
 from domain.unit_of_work import UnitOfWork
 
@@ -80,13 +85,34 @@ class Records(Application[UUID]):
         env: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(env=env)
+        if getattr(self.recorder, "keeps_command_ids", False) is not True:
+            name = type(self.recorder).__name__
+            self.close()
+            raise TypeError(
+                f"Records needs a recorder that keeps command ids unique "
+                f"(domain.ports.CommandLog, see ops.recorders); {name} does not"
+            )
         self.notary = notary
         self.schema_check = schema_check
 
     # -- writing -------------------------------------------------------------------------------
 
     def execute(self, cmd: SignedCommand) -> Recorded:
-        """Authenticate, check and store one command in its own transaction."""
+        """Authenticate, check and store one command in its own transaction; a command
+        recorded before is answered with its original event.
+
+        Nothing is looked up first: a command recorded before is refused by the domain's own
+        rules or, at the latest, by the store's unique command id, and only a refusal asks the
+        store whether the id was recorded (so the new command pays no extra query)."""
+        try:
+            return self._execute_new(cmd)
+        except DomainError:
+            earlier = self._earlier_uses([cmd], unwrap=True)  # DuplicateCommand if it differs
+            if earlier.answered:
+                return earlier.answered[0]
+            raise
+
+    def _execute_new(self, cmd: SignedCommand) -> Recorded:
         uow = UnitOfWork(self, optimistic_creates=True)
         signature = self.notary.batch(1)
         self._handle(cmd, uow, signature)
@@ -109,30 +135,64 @@ class Records(Application[UUID]):
 
         At most MAX_BATCH commands: larger transactions hold the store's write lock too long
         (and one PostgreSQL insert of >15k events hangs in psycopg's pipeline mode).
+
+        Commands recorded before are answered with their original events and the new ones
+        stored, in command order (domain.resubmission).
         """
         if len(cmds) > MAX_BATCH:
             raise InvalidValue(
                 f"a batch holds at most {MAX_BATCH} commands, got {len(cmds)}: split it",
                 field="batch",
             )
-        uow = UnitOfWork(self, optimistic_creates=True)
-        signatures = self.notary.batch(len(cmds))  # verified on other cores meanwhile
-        for i, cmd in enumerate(cmds):
+        earlier = self._earlier_uses(cmds)
+        fresh = earlier.fresh(len(cmds))
+        results = dict(earlier.answered)
+        if fresh:
+            uow = UnitOfWork(self, optimistic_creates=True)
+            try:
+                stored = self._store(uow, self._check(cmds, fresh, uow))
+            except Conflict as exc:
+                if self._earlier_uses(cmds).answered.keys() - earlier.answered.keys():
+                    return self.execute_batch(cmds)  # a concurrent writer stored some of them
+                raise self._diagnose(uow, exc) from None
+            results.update(zip(fresh, stored, strict=True))
+        for i, j in earlier.repeats.items():
+            results[i] = results[j]._replace(recorded_before=True)
+        return [results[i] for i in range(len(cmds))]
+
+    def _check(
+        self, cmds: Sequence[SignedCommand], fresh: list[int], uow: UnitOfWork
+    ) -> Callable[[], None]:
+        """Check and apply cmds[i] for each i in `fresh` in `uow`; the returned judge raises
+        BatchRejected for the first signature that does not verify."""
+        signatures = self.notary.batch(len(fresh))  # verified on other cores meanwhile
+        for i in fresh:
             uow.index = i
             try:
-                self._handle(cmd, uow, signatures)
+                self._handle(cmds[i], uow, signatures)
             except DomainError as exc:
                 raise BatchRejected(i, exc) from exc
 
         def judge() -> None:
             failed = signatures.first_invalid()
             if failed >= 0:
-                raise BatchRejected(failed, _rejected(cmds[failed]))
+                raise BatchRejected(fresh[failed], _rejected(cmds[fresh[failed]]))
 
+        return judge
+
+    def _earlier_uses(self, cmds: Sequence[SignedCommand], unwrap: bool = False) -> EarlierUses:
+        """domain.resubmission.earlier_uses against this store; `unwrap`: raise a single
+        command's DuplicateCommand itself rather than as a BatchRejected."""
         try:
-            return self._store(uow, judge)
-        except Conflict as exc:
-            raise self._diagnose(uow, exc) from None
+            return earlier_uses(self._command_log, cmds)
+        except BatchRejected as exc:
+            if unwrap:
+                raise exc.cause from None
+            raise
+
+    @property
+    def _command_log(self) -> CommandLog:
+        return cast(CommandLog, self.recorder)  # checked in __init__
 
     def _diagnose(self, uow: UnitOfWork, conflict: Conflict) -> DomainError:
         """Name the command of a batch whose assumed-new subject existed already."""
@@ -246,21 +306,24 @@ class Records(Application[UUID]):
         per event that nothing here reads.
         """
         stored = list(map(self.mapper.to_stored_event, uow.events))
+        parse = Envelope.parse
+        command_ids = [parse(e.envelope).id for e in uow.events]
         gated = getattr(self.recorder, "gates_commit", False) is True
         if not gated:
             judge()
         try:
             if gated:
-                notification_ids = self.recorder.insert_events(stored, before_commit=judge)
+                notification_ids = self.recorder.insert_events(
+                    stored, command_ids=command_ids, before_commit=judge
+                )
             else:
-                notification_ids = self.recorder.insert_events(stored)
+                notification_ids = self.recorder.insert_events(stored, command_ids=command_ids)
         except IntegrityError:
             raise Conflict(
                 "another writer recorded an event for one of these records first; retry"
             ) from None
         if notification_ids is None:  # an aggregate recorder: no notification log
             raise TypeError(f"{type(self.recorder).__name__} keeps no notification log")
-        parse = Envelope.parse
         return [
             Recorded(n, parse(e.envelope).type, e.originator_id, e.originator_version)
             for e, n in zip(uow.events, notification_ids, strict=True)
@@ -278,6 +341,11 @@ class Records(Application[UUID]):
         if not events:
             raise NotFound(f"no event {eid}", field="event_id")
         return decode_stored(events[0])
+
+    def recorded_command(self, command_id: UUID) -> StoredRecord | None:
+        """The event a command id was recorded as, or None."""
+        found = self._command_log.recorded_commands([command_id]).get(command_id)
+        return None if found is None else decode_stored(found, found.id)
 
     def notifications(self, start: int = 1, batch: int = 1000) -> Iterator[StoredRecord]:
         """Every stored event in the total order of the notification log."""

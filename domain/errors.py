@@ -7,6 +7,7 @@ DomainError
 ├── NotFound                the subject aggregate (or a referenced one) does not exist
 │   └── UnknownActor
 ├── AlreadyExists           a creation command for an existing subject
+│   └── DuplicateCommand    a command id recorded before, for a command with other content
 ├── Conflict                another writer changed the aggregate first (retry)
 ├── NotAuthorized           actor role or jurisdiction does not allow the command
 │   ├── NotAnOfficer        the signer is not one of the officers named on the record
@@ -60,6 +61,18 @@ class UnknownActor(NotFound):
 
 class AlreadyExists(DomainError):
     """The subject of a creation command exists already."""
+
+
+class DuplicateCommand(AlreadyExists):
+    """A command id names one command: this id was recorded (or comes earlier in the same
+    batch) for a command whose signed bytes differ. The same bytes again are not an error:
+    Records answers them with the original event. `original` is that event's id ("<subject>:
+    <version>"), or None when the first use is an earlier command of the same batch."""
+
+    def __init__(self, message: str, *, command_id: str, original: str | None) -> None:
+        super().__init__(message, field="id")
+        self.command_id = command_id
+        self.original = original
 
 
 class Conflict(DomainError):

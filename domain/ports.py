@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
 
 
 class Notary(Protocol):
@@ -42,3 +46,20 @@ class GatedRecorder(Protocol):
     verdict. A recorder says it keeps this contract with `gates_commit = True`."""
 
     gates_commit: bool
+
+
+class CommandLog(Protocol):
+    """The application recorder Records requires (ops.recorders): it keeps each command id
+    unique in the store itself.
+
+    `insert_events(stored, command_ids=ids, ...)` writes one row per command id (`ids[i]` is
+    the id of the command behind `stored[i]`) in the same transaction as the events; a command
+    id stored before makes the whole insert fail with eventsourcing's IntegrityError, so the
+    store, not a read beforehand, is the final arbiter between concurrent writers.
+    `recorded_commands(ids)` maps each of `ids` that was stored to its event's notification
+    (None if that event row is gone from the store). A recorder keeps this contract with
+    `keeps_command_ids = True`."""
+
+    keeps_command_ids: bool
+
+    def recorded_commands(self, ids: Sequence[UUID]) -> Mapping[UUID, Notification | None]: ...

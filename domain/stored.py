@@ -17,12 +17,16 @@ from domain.errors import InvalidValue
 
 
 class Recorded(NamedTuple):
-    """What a stored command became: its event and its place in the total order."""
+    """What a stored command became: its event and its place in the total order.
+
+    `recorded_before` is True when the command was stored by an earlier submission and this
+    one was answered with that original event (an idempotent retry), storing nothing."""
 
     notification_id: int
     type: str
     subject: UUID
     version: int
+    recorded_before: bool = False
 
     @property
     def event_id(self) -> str:

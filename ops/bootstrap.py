@@ -20,14 +20,15 @@ from ledger.vault_migration import move_keys
 from ops.home import secure_home
 from ops.intake import Intake, Principal
 from ops.keystore import Keystore
-from ops.recorders import GatedSQLiteRecorder
+from ops.recorders import GatedSQLiteRecorder, PostgresRecordsRecorder
 from ops.schemas import CatalogSchemas
-from ops.sealing import catalog_sealer
+from ops.sealing import catalog_sealer, person_matcher
 from ops.settings import Settings
 
 
 def store_env(settings: Settings) -> dict[str, str]:
-    """eventsourcing's persistence settings for the configured event store."""
+    """eventsourcing's persistence settings for the configured event store, with the
+    recorders that keep command ids unique (ops.recorders)."""
     if settings.is_postgres:
         url = urlparse(settings.database_url.replace("+psycopg", ""))
         return {
@@ -38,6 +39,7 @@ def store_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_USER": url.username or "postgres",
             "POSTGRES_PASSWORD": url.password or "",
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+            "APPLICATION_RECORDER_TOPIC": get_topic(PostgresRecordsRecorder),
             # Not POSTGRES_ENABLE_DB_FUNCTIONS: that insert path does not take the table lock,
             # so a lower notification id can commit after a higher one is visible, and a
             # follower could step over it for good. The plain path serialises writers; its
@@ -45,10 +47,15 @@ def store_env(settings: Settings) -> dict[str, str]:
             "CREATE_TABLE": "y",
         }
     settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    return sqlite_env(str(settings.sqlite_path))
+
+
+def sqlite_env(dbname: str) -> dict[str, str]:
+    """The SQLite store at `dbname` (a path, or ":memory:")."""
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "APPLICATION_RECORDER_TOPIC": get_topic(GatedSQLiteRecorder),
-        "SQLITE_DBNAME": str(settings.sqlite_path),
+        "SQLITE_DBNAME": dbname,
         "SQLITE_LOCK_TIMEOUT": "30",
         "CREATE_TABLE": "y",
     }
@@ -68,7 +75,11 @@ class Platform:
         """The command intake, sealing personal data before anything is signed; it signs
         unsigned lines only for `principal` (None: pre-signed lines only)."""
         return Intake(
-            self.records, self.keystore, sealer=catalog_sealer(self.vault), principal=principal
+            self.records,
+            self.keystore,
+            sealer=catalog_sealer(self.vault),
+            principal=principal,
+            same_person=person_matcher(self.vault),
         )
 
     def close(self) -> None:

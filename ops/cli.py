@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -26,6 +26,7 @@ from domain.catalog import CATALOG
 from domain.envelope import SignedCommand
 from domain.errors import DomainError, InvalidEnvelope
 from domain.regions import region_name, validate_region
+from domain.stored import Recorded
 from domain.uscc import validate_uscc
 from ops.bootstrap import Platform, build
 from ops.cli_errors import OneLineErrors, print_error
@@ -102,14 +103,20 @@ def record(
         ),
     ] = False,
 ) -> None:
-    """Record JSON Lines of commands; print the recorded event ids.
+    """Record JSON Lines of commands; print each batch's event ids as soon as it commits.
 
     Pre-signed lines carry their own signature. The platform signs an unsigned line only for
     the account you are authenticated as (`--as ACCOUNT`), or, with `--migrate`, for the
     account it names, marked as migrated history; without either, an unsigned line is
-    refused. On the first invalid line, exit non-zero naming the line and the reason: nothing
-    from that line (nor from the rest of its batch) is stored. Then the ledger syncs (one line
-    on stderr).
+    refused.
+
+    One event id a line (--json: one JSON object a line, with its notification id, type and
+    whether it was recorded before). A command recorded before (same id, same signed bytes;
+    for an unsigned line, the same id and everything it supplies) is answered with its
+    original event and not stored again, so a file whose lines carry ids can be sent again
+    after an interruption. On the first invalid line, exit non-zero naming the line and the
+    reason: nothing from that line (nor from the rest of its batch) is stored. Then the ledger
+    syncs (one line on stderr).
     """
     if batch < 1:
         fail("UsageError", "--batch must be at least 1", 2)
@@ -127,9 +134,10 @@ def record(
     with platform() as p, stream:
         intake = p.intake(principal)
         pending: list[tuple[int, SignedCommand]] = []
-        results: list[dict[str, Any]] = []
+        printed = 0
 
         def flush() -> None:
+            nonlocal printed
             if not pending:
                 return
             cmds = [c for _, c in pending]
@@ -148,12 +156,9 @@ def record(
                     if isinstance(index, int)
                     else (f"line {first}" if first == last else f"lines {first}-{last}")
                 )
-                _report(results, as_json)
                 fail(type(cause).__name__, f"{where}: {cause}")
-            for r in recorded:
-                results.append(
-                    {"event_id": r.event_id, "notification_id": r.notification_id, "type": r.type}
-                )
+            _receipts(recorded, as_json)
+            printed += len(recorded)
             pending.clear()
 
         for lineno, raw in enumerate(stream, start=1):
@@ -162,14 +167,12 @@ def record(
                 if not line.strip():
                     continue
                 pending.append((lineno, intake.parse_line(line)))
-            except DomainError as exc:
-                _report(results, as_json)  # the batch holding this line is not stored
+            except DomainError as exc:  # the batch holding this line is not stored
                 fail(type(exc).__name__, f"line {lineno}: {exc}")
             if len(pending) >= batch:
                 flush()
         flush()
-        _report(results, as_json)
-        if sync and results:
+        if sync and printed:
             _sync_after_record(p)
 
 
@@ -182,12 +185,21 @@ def _utf8(raw: bytes) -> str:
         ) from None
 
 
-def _report(results: list[dict[str, Any]], as_json: bool) -> None:
-    if as_json:
-        emit_json(results)
-    else:
-        for r in results:
-            out.print(r["event_id"], soft_wrap=True)
+def _receipts(recorded: list[Recorded], as_json: bool) -> None:
+    """Print one committed batch's receipts and flush them: whenever the run stops, every id
+    it printed is stored."""
+    for r in recorded:
+        if as_json:
+            receipt = {
+                "event_id": r.event_id,
+                "notification_id": r.notification_id,
+                "type": r.type,
+                "recorded_before": r.recorded_before,
+            }
+            sys.stdout.write(json.dumps(receipt, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(r.event_id + "\n")
+    sys.stdout.flush()
 
 
 @app.command()

@@ -20,7 +20,9 @@ roles include the platform, and only when the principal is the platform or the m
 Missing optional fields are filled in before signing: a new command id, the subject (derived
 from the natural key for enterprises and actors, new otherwise), the actor's registered role,
 and the current time in Asia/Shanghai. Every string of `data` must be plain text
-(domain.plain_text) and every line one unambiguous I-JSON document (ops.strict_json).
+(domain.plain_text) and every line one unambiguous I-JSON document (ops.strict_json). A line
+naming the `id` of a recorded command is that command again when everything it supplies is
+equal (ops.resubmitted_lines).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from ledger.canonical import CanonicalError, canonical_text
 from ledger.keys import KeyPair
 from ops import strict_json
 from ops.keystore import Keystore
+from ops.resubmitted_lines import SamePerson, as_recorded
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UNSIGNED_FIELDS = frozenset(
@@ -120,11 +123,13 @@ class Intake:
         keystore: Keystore,
         sealer: Sealer | None = None,
         principal: Principal | None = None,
+        same_person: SamePerson | None = None,
     ) -> None:
         self.records = records
         self.keystore = keystore
         self.sealer = sealer
         self.principal = principal
+        self.same_person = same_person  # resubmitted plain persons vs recorded sealed ones
 
     def parse_line(self, line: str) -> SignedCommand:
         return self.parse(strict_json.loads(line))
@@ -171,6 +176,8 @@ class Intake:
         if not isinstance(data, dict):
             raise InvalidEnvelope("data must be a JSON object", field="data")
         check_plain(data, "/data")  # before sealing: sealed text is never seen again
+        if obj.get("id") and (again := as_recorded(self.records, obj, self.same_person)):
+            return again
         if self.sealer is not None:
             data = self.sealer(ctype, data)
         key, role = self._custodial(account, obj.get("role"))

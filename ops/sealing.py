@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from domain.catalog import sealed_fields
-from ledger.privacy import Vault, is_plain_person
+from ledger.privacy import Vault, VaultError, is_plain_person
 from ops.intake import Sealer
+from ops.resubmitted_lines import SamePerson
 
 
 def catalog_sealer(vault: Vault) -> Sealer:
@@ -33,3 +34,19 @@ def catalog_sealer(vault: Vault) -> Sealer:
         return out
 
     return seal
+
+
+def person_matcher(vault: Vault) -> SamePerson:
+    """For ops.resubmitted_lines: a plain person sent again equals the sealed person recorded
+    for it when the vault finds it matches the commitment (never once the subject is erased)."""
+
+    def same(recorded: object, supplied: object) -> bool:
+        if not (isinstance(recorded, dict) and is_plain_person(supplied)):
+            return False
+        assert isinstance(supplied, dict)
+        try:
+            return vault.matches(recorded, supplied)
+        except VaultError:
+            return False
+
+    return same

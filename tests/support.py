@@ -19,13 +19,14 @@ from domain.uscc import make_uscc
 from ledger.canonical import canonical_text
 from ledger.keys import KeyPair
 from ledger.notary import Ed25519Notary
+from ops.bootstrap import sqlite_env
 from ops.schemas import CatalogSchemas
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=SHANGHAI)
 _serial = itertools.count(1)
 
-SQLITE_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}
+SQLITE_MEMORY = sqlite_env(":memory:")
 
 
 def new_uscc(region: str = "420102") -> str:

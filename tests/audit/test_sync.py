@@ -159,7 +159,8 @@ def test_record_ends_with_a_sync_unless_told_not_to(home: Path, tmp_path: Path) 
     lines.write_text(enterprise_line("r-1") + "\n")
     result = cli("record", str(lines), "--json", "--as", "r-1")
     assert result.exit_code == 0, result.output
-    assert len(json.loads(result.stdout)) == 1  # stdout stays the recorded events' JSON
+    assert len(result.stdout.splitlines()) == 1  # stdout stays the receipts, one JSON a line
+    assert all(json.loads(line)["event_id"] for line in result.stdout.splitlines())
     assert "ledger: +3 leaves" in result.stderr  # genesis, the regulator and the enterprise
     status = json.loads(cli("ledger", "status", "--json").stdout)
     assert (status["tree_size"], status["unlogged_notification_ids"]) == (3, 0)

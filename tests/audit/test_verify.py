@@ -142,6 +142,12 @@ def swap_events(history: History) -> list[Expect]:
     ]
 
 
+# Names its columns: the events table also holds the notification id (AUTOINCREMENT).
+INSERT_EVENT = (
+    "INSERT INTO stored_events (originator_id, originator_version, topic, state) VALUES (?,?,?,?)"
+)
+
+
 def insert_replayed_event(history: History) -> list[Expect]:
     """A copy of a genuine signed event (by a key still current) as a new version of its record."""
     event = history.closure
@@ -151,7 +157,7 @@ def insert_replayed_event(history: History) -> list[Expect]:
         topic = db.execute(
             "SELECT topic FROM stored_events WHERE originator_id=? LIMIT 1", (oid,)
         ).fetchone()[0]
-        db.execute("INSERT INTO stored_events VALUES (?,?,?,?)", (oid, 99, topic, state))
+        db.execute(INSERT_EVENT, (oid, 99, topic, state))
     subject, _ = parse_event_id(event)
     return [Expect({"check": "replay", "event_id": f"{subject}:99"})]
 
@@ -170,7 +176,7 @@ def insert_forged_event(history: History) -> list[Expect]:
         state.update(envelope=text, signature=key.sign_b64(text.encode()), key_id=key.key_id)
         topic = db.execute("SELECT topic FROM stored_events LIMIT 1 OFFSET 7").fetchone()[0]
         db.execute(
-            "INSERT INTO stored_events VALUES (?,?,?,?)",
+            INSERT_EVENT,
             (oid, 2, topic, json.dumps(state).encode()),
         )
     subject, _ = parse_event_id(event)

@@ -11,12 +11,13 @@ from ledger.canonical import canonical_text, is_canonical
 from ledger.keys import verify_signature
 from ledger.log import MerkleLog
 from ledger.record import leaf_bytes
+from ops.bootstrap import sqlite_env
 from tests.support import Harness
 
 
 def test_every_domain_event_becomes_a_leaf_carrying_its_signed_envelope(tmp_path: Path) -> None:
     path = tmp_path / "anjian.db"
-    h = Harness({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)})
+    h = Harness(sqlite_env(str(path)))
     try:
         h.actor("r-wuhan", "regulator", "420100")
         for _ in range(3):

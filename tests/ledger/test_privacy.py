@@ -26,6 +26,7 @@ from ledger.privacy import (
     Vault,
     vault_subjects,
 )
+from ops.bootstrap import sqlite_env
 from ops.intake import Intake, Principal
 from ops.keystore import Keystore
 from ops.sealing import catalog_sealer
@@ -177,7 +178,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[Harness, Vault, Intake, Path]]:
     """Records in one SQLite file, the vault's keys in another; an intake that signs
     custodially and seals."""
     db = tmp_path / "anjian.db"
-    h = Harness({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db)})
+    h = Harness(sqlite_env(str(db)))
     vault = Vault(f"sqlite:///{tmp_path / 'keys' / 'vault.sqlite'}")
     keystore = Keystore(tmp_path / "keys")
     key = keystore.custodial("r-cert")

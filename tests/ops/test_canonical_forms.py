@@ -156,7 +156,7 @@ def test_a_proof_bundle_of_an_accepted_event_verifies(
     f.write_text(json.dumps(line) + "\n", encoding="utf-8")
     recorded = runner.invoke(app, ["record", str(f), "--as", "r-1", "--json"])  # and sync
     assert recorded.exit_code == 0, recorded.output
-    event_id = json.loads(recorded.stdout)[0]["event_id"]
+    event_id = json.loads(recorded.stdout.splitlines()[0])["event_id"]
     bundle = tmp_path / "bundle.json"
     assert runner.invoke(app, ["audit", "proof", event_id, "-o", str(bundle)]).exit_code == 0
     assert f'"id":"{ID}"' in json.loads(bundle.read_text("utf-8"))["event"]

@@ -76,7 +76,7 @@ def test_record_prints_one_event_id_per_command(home: Path, tmp_path: Path) -> N
     f = write(tmp_path / "in.jsonl", [enterprise_line(a), enterprise_line(b)])
     result = runner.invoke(app, ["record", str(f), "--json", "--as", "r-wh-1"])
     assert result.exit_code == 0, result.output
-    recorded = json.loads(result.stdout)
+    recorded = [json.loads(line) for line in result.stdout.splitlines()]  # JSON Lines
     assert [r["type"] for r in recorded] == ["enterprise.register", "enterprise.register"]
     shown = runner.invoke(app, ["show", recorded[0]["event_id"], "--json"])
     assert json.loads(shown.stdout)["envelope"]["data"]["uscc"] == a

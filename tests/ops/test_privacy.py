@@ -149,7 +149,7 @@ def record_certificate(home: Path, tmp_path: Path) -> str:
     lines = [regulator_line(home), enterprise_line(uscc), certificate_line(uscc, dict(PERSON))]
     result = cli("record", str(write(tmp_path / "in.jsonl", lines)), "--json", "--migrate")
     assert result.exit_code == 0, result.output
-    event_id: str = json.loads(result.stdout)[-1]["event_id"]
+    event_id: str = json.loads(result.stdout.splitlines()[-1])["event_id"]
     return event_id
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from domain.application import Records
 from ledger.notary import Ed25519Notary
+from ops.bootstrap import sqlite_env
 from ops.schemas import CatalogSchemas
 from projections.enterprises import EnterpriseDirectory
 from projections.events import Event
@@ -37,11 +38,7 @@ class SlowCounting(Counting):
 
 def main(argv: list[str]) -> None:
     path, url, batch, pause = argv[0], argv[1], int(argv[2]), float(argv[3])
-    records = Records(
-        Ed25519Notary(),
-        CatalogSchemas(),
-        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path},
-    )
+    records = Records(Ed25519Notary(), CatalogSchemas(), env=sqlite_env(path))
     engine = open_store(url)
     create_tables(engine)
     follower = Follower(

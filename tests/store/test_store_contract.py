@@ -38,7 +38,7 @@ def registration(h: Harness, uscc: str, name: str) -> SignedCommand:
     )
 
 
-class StoreContract:
+class StoreFixtures:
     """Subclasses provide `env`: eventsourcing persistence settings of a fresh database."""
 
     @pytest.fixture
@@ -51,6 +51,10 @@ class StoreContract:
         harness.actor("r-wh", "regulator", "420100")
         yield harness
         harness.close()
+
+
+class StoreContract(StoreFixtures):
+    """The contract every event store keeps."""
 
     def test_recorded_events_read_back_exactly(self, h: Harness) -> None:
         uscc = h.enterprise("r-wh")
