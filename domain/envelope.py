@@ -152,6 +152,9 @@ class SignedCommand:
     signature: str  # base64 of the 64-byte Ed25519 signature over text.encode("utf-8")
     key_id: str
     envelope: Envelope
+    # When the platform handled it (Records' clock; aware UTC), None until then: the event's
+    # timestamp, and the instant the party's own statutory clocks are judged at.
+    recorded_at: datetime | None = None
 
     @classmethod
     def of(cls, text: str, signature: str, key_id: str) -> SignedCommand:
