@@ -56,9 +56,11 @@ class Platform:
     schemas: CatalogSchemas
     vault: Vault
 
-    def intake(self) -> Intake:
+    def intake(self, channel: str | None = None) -> Intake:
         """The command intake, sealing personal data before anything is signed."""
-        return Intake(self.records, self.keystore, sealer=catalog_sealer(self.vault))
+        return Intake(
+            self.records, self.keystore, sealer=catalog_sealer(self.vault), channel=channel
+        )
 
     def close(self) -> None:
         self.records.close()
@@ -67,6 +69,6 @@ class Platform:
 
 def build(settings: Settings) -> Platform:
     schemas = CatalogSchemas()
-    records = Records(Ed25519Notary(), schemas, env=store_env(settings))
+    records = Records(Ed25519Notary(), schemas, env=store_env(settings), skew=settings.clock_skew)
     vault = Vault(settings.sqlalchemy_url)
     return Platform(settings, records, Keystore(settings.keys_dir), schemas, vault)

@@ -47,10 +47,18 @@ Sealer = Callable[[str, dict[str, Any]], dict[str, Any]]
 class Intake:
     """Parses, completes, seals personal data and (custodially) signs command lines."""
 
-    def __init__(self, records: Records, keystore: Keystore, sealer: Sealer | None = None) -> None:
+    def __init__(
+        self,
+        records: Records,
+        keystore: Keystore,
+        sealer: Sealer | None = None,
+        channel: str | None = None,
+    ) -> None:
+        """`channel`: the channel every custodial signature names (the demo: "migration")."""
         self.records = records
         self.keystore = keystore
         self.sealer = sealer
+        self.channel = channel
 
     def parse_line(self, line: str) -> SignedCommand:
         try:
@@ -109,7 +117,9 @@ class Intake:
             "subject": str(obj.get("subject") or default_subject(ctype, data)),
             "type": ctype,
         }
-        assert envelope.keys() == FIELDS
+        if self.channel is not None:
+            envelope["channel"] = self.channel
+        assert envelope.keys() - {"channel"} == FIELDS
         try:
             text = canonical_text(envelope)
         except CanonicalError as exc:

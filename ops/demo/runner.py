@@ -153,7 +153,7 @@ def run(platform: Platform, options: DemoOptions, progress: Progress | None = No
     began = time.perf_counter()
     has_genesis = check_empty(platform)
     keys = platform.keystore
-    intake = platform.intake()
+    intake = platform.intake(channel="migration")  # the province's pre-go-live history
     sim = Sim(end_of(options.months))
     world, plans = build.build(
         sim,
