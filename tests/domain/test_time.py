@@ -70,6 +70,15 @@ def accident(h: Harness, who: str, uscc: str, happened: datetime, **kw: Any) -> 
     return subject
 
 
+def granted(h: Harness, regulator: str, uscc: str) -> UUID:
+    """A permit applied for on 2024-03-01 and granted on 2024-03-11 (expires 2027-03-11)."""
+    permit = uuid4()
+    apply = {"enterprise": uscc, "industry": "hazardous_chemicals", "scope": "液氯生产"}
+    run(h, regulator, "permit.apply", apply, permit, occurred_at=at("2024-03-01"))
+    run(h, regulator, "permit.grant", {"number": "鄂WH001"}, permit, occurred_at=at("2024-03-11"))
+    return permit
+
+
 # -- the bound: declared time is never after the recorded time plus the skew ------------------
 
 
@@ -138,10 +147,7 @@ def test_a_casualty_update_dated_before_the_accident_is_refused(
 def test_a_permit_step_dated_before_the_previous_step_is_refused(
     h: Harness, regulator: str, uscc: str
 ) -> None:
-    permit = uuid4()
-    apply = {"enterprise": uscc, "industry": "hazardous_chemicals", "scope": "液氯生产"}
-    run(h, regulator, "permit.apply", apply, permit, occurred_at=at("2024-03-01"))
-    run(h, regulator, "permit.grant", {"number": "鄂WH001"}, permit, occurred_at=at("2024-03-11"))
+    permit = granted(h, regulator, uscc)
     with pytest.raises(TooEarly, match=r"permit\.suspend at 2024-03-05"):
         run(
             h,
@@ -237,10 +243,7 @@ def test_a_casualty_update_after_30_days_backdated_into_the_window_is_refused(
 def test_a_renewal_applied_late_and_backdated_into_the_window_is_refused(
     h: Harness, regulator: str, uscc: str
 ) -> None:
-    permit = uuid4()
-    apply = {"enterprise": uscc, "industry": "hazardous_chemicals", "scope": "液氯生产"}
-    run(h, regulator, "permit.apply", apply, permit, occurred_at=at("2024-03-01"))
-    run(h, regulator, "permit.grant", {"number": "鄂WH001"}, permit, occurred_at=at("2024-03-11"))
+    permit = granted(h, regulator, uscc)
     h.recording_at = at("2026-12-20")  # nine days after the last day, 2026-12-11
     with pytest.raises(TooLate, match="outside the window"):
         run(h, "e-1", "permit.apply_renewal", {}, permit, occurred_at=at("2026-12-10"))
