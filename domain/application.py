@@ -16,7 +16,6 @@ other cores while the domain checks run; nothing is committed before every verdi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, TypeVar
 from uuid import UUID
@@ -166,7 +165,7 @@ class Records(Application[UUID]):
         env = cmd.envelope
         now = self.clock()
         check_declared(env.occurred_at, now, self.skew)
-        cmd = replace(cmd, recorded_at=now)
+        cmd = cmd.received(now)
         spec = CATALOG.get(env.type)
         if spec is None:
             raise InvalidEnvelope(f"unknown command type {env.type!r}", field="type")

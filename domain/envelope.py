@@ -156,6 +156,11 @@ class SignedCommand:
     # timestamp, and the instant the party's own statutory clocks are judged at.
     recorded_at: datetime | None = None
 
+    def received(self, at: datetime) -> SignedCommand:
+        """This command as the platform handles it at `at`, its recorded time."""
+        # Not dataclasses.replace: that costs ~4 µs, a few per cent of a batched command.
+        return SignedCommand(self.text, self.signature, self.key_id, self.envelope, at)
+
     @classmethod
     def of(cls, text: str, signature: str, key_id: str) -> SignedCommand:
         return cls(text, signature, key_id, Envelope.parse(text))

@@ -36,21 +36,22 @@ IN_FORCE: tuple[tuple[str, date, str], ...] = (
 
 
 @lru_cache(maxsize=256)
-def cited(rule: str) -> tuple[tuple[str, date], ...]:
-    """The covered laws a rule text cites, latest in force first."""
-    found = [(name, since) for name, since, _ in IN_FORCE if name in rule]
-    return tuple(sorted(found, key=lambda f: f[1], reverse=True))
+def cited(rule: str) -> tuple[tuple[str, datetime], ...]:
+    """The covered laws a rule text cites, latest in force first, each with the first instant
+    it is in force (the start of its first day in China Standard Time)."""
+    found = [(name, datetime.combine(since, time(), CST)) for name, since, _ in IN_FORCE]
+    return tuple(sorted((f for f in found if f[0] in rule), key=lambda f: f[1], reverse=True))
 
 
 def check_in_force(rule: str, at: datetime, field: str = "occurred_at") -> None:
-    """Refuse a record dated `at` under a rule citing a law not yet in force that day."""
+    """Refuse a record dated `at` under a rule citing a law not yet in force that day.
+
+    Compared as instants, so that no offset of `at` has to be converted."""
     laws = cited(rule)
-    # Compared as instants (the first moment of the day in China Standard Time), so that no
-    # offset of `at` has to be converted.
-    if laws and at < datetime.combine(laws[0][1], time(), CST):
+    if laws and at < laws[0][1]:
         name, since = laws[0]
         raise NotInForce(
-            f"dated {at.isoformat()}, before {name} took effect on {since}",
+            f"dated {at.isoformat()}, before {name} took effect on {since.date()}",
             rule=rule,
             field=field,
         )
