@@ -8,7 +8,8 @@ key signs and what every event stores verbatim:
      "subject": uuid, "type": "<aggregate>.<verb>"}
 
 `occurred_at` is when it happened (the actor's clock); the event's own timestamp is when the
-platform recorded it.
+platform recorded it, and `occurred_at` may not lie after it by more than the clock skew
+(domain.clocks, which also says which of the two each statutory clock is judged at).
 
 `channel` (optional) names how the platform authenticated the submitter when it signed
 custodially for an account: `cli` (an operator of the command line, `--as ACCOUNT`), `api` (a
