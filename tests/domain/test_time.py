@@ -79,6 +79,11 @@ def granted(h: Harness, regulator: str, uscc: str) -> UUID:
     return permit
 
 
+def update(h: Harness, who: str, subject: UUID, when: datetime, **kw: Any) -> None:
+    """One more death reported on the accident `subject`, dated `when`."""
+    run(h, who, "accident.update_casualties", {"deaths": 1}, subject, occurred_at=when, **kw)
+
+
 # -- the bound: declared time is never after the recorded time plus the skew ------------------
 
 
@@ -125,23 +130,9 @@ def test_a_casualty_update_dated_before_the_accident_is_refused(
 ) -> None:
     subject = accident(h, "e-1", uscc, at("2024-03-01"), occurred_at=at("2024-03-01", 11))
     with pytest.raises(TooEarly, match="dated before the previous step"):
-        run(
-            h,
-            "e-1",
-            "accident.update_casualties",
-            {"deaths": 1},
-            subject,
-            occurred_at=at("2024-02-20"),
-        )
+        update(h, "e-1", subject, at("2024-02-20"))
     with pytest.raises(TooEarly):  # a regulator is held to the order as well
-        run(
-            h,
-            regulator,
-            "accident.update_casualties",
-            {"deaths": 1},
-            subject,
-            occurred_at=at("2024-02-20"),
-        )
+        update(h, regulator, subject, at("2024-02-20"))
 
 
 def test_a_permit_step_dated_before_the_previous_step_is_refused(
@@ -219,24 +210,10 @@ def test_a_casualty_update_after_30_days_backdated_into_the_window_is_refused(
     subject = accident(h, "e-1", uscc, happened, occurred_at=happened + timedelta(minutes=30))
     h.recording_at = happened + timedelta(days=31)
     with pytest.raises(TooLate, match="recorded 2024-04-01T10:00:00\\+08:00") as exc:
-        run(
-            h,
-            "e-1",
-            "accident.update_casualties",
-            {"deaths": 1},
-            subject,
-            occurred_at=happened + timedelta(days=10),
-        )
+        update(h, "e-1", subject, happened + timedelta(days=10))
     assert exc.value.field == "occurred_at"
     h.recording_at = happened + timedelta(days=29)
-    run(
-        h,
-        "e-1",
-        "accident.update_casualties",
-        {"deaths": 1},
-        subject,
-        occurred_at=happened + timedelta(days=10),
-    )
+    update(h, "e-1", subject, happened + timedelta(days=10))
     assert h.records.load(subject, Accident).deaths == 1
 
 
@@ -329,37 +306,12 @@ def test_migrated_history_is_judged_on_its_declared_time_and_still_ordered(
         channel="migration",
     )
     assert h.records.load(subject, Accident).reported_late is False
-    update = {"deaths": 1}
-    run(
-        h,
-        "e-custodial",
-        "accident.update_casualties",
-        update,
-        subject,
-        occurred_at=at("2024-03-20"),
-        channel="migration",
-    )
+    update(h, "e-custodial", subject, at("2024-03-20"), channel="migration")
     assert h.records.load(subject, Accident).deaths == 1
     with pytest.raises(TooEarly):
-        run(
-            h,
-            "e-custodial",
-            "accident.update_casualties",
-            update,
-            subject,
-            occurred_at=at("2024-03-10"),
-            channel="migration",
-        )
+        update(h, "e-custodial", subject, at("2024-03-10"), channel="migration")
     with pytest.raises(FutureDated):
-        run(
-            h,
-            "e-custodial",
-            "accident.update_casualties",
-            update,
-            subject,
-            occurred_at=at("2024-07-01"),
-            channel="migration",
-        )
+        update(h, "e-custodial", subject, at("2024-07-01"), channel="migration")
 
 
 def test_an_own_key_actor_claiming_migration_is_refused(h: Harness, uscc: str) -> None:
