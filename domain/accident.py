@@ -10,7 +10,10 @@ Lifecycle:
 The grade is derived, never asserted: the highest band that any of deaths, serious injuries
 or direct economic loss reaches (条例 §3). Time limits are facts to record, not reasons to
 refuse a true report: a unit report more than 1 hour after the accident (§9) is recorded with
-`reported_late`, an investigation report after its due date with `investigation_late`.
+`reported_late`, an investigation report after its due date with `investigation_late`. The
+unit's own clocks (the report, the 30 days of casualty updates) are judged at the platform's
+recorded time when the unit signs (domain.clocks); every step is dated in order, so nothing is
+dated before the report, nor the report before the accident.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from domain.catalog import (
     number,
     text,
 )
+from domain.clocks import TooLate, judged_at_command, judged_note
 from domain.context import Context
 from domain.enterprise import enterprise_of
 from domain.envelope import Envelope, SignedCommand
@@ -157,7 +161,9 @@ class Accident(Record):
         self.kind: str = d["kind"]
         self.summary: str = d["summary"]
         self.reported_at: datetime = env.occurred_at
-        self.reported_late: bool = env.occurred_at - self.happened_at > REPORT_WITHIN
+        # Judged at the recorded time when the unit signs (domain.clocks): a late report cannot
+        # be backdated into time.
+        self.reported_late: bool = self.judged_at_event(env) - self.happened_at > REPORT_WITHIN
         self._set_casualties(d)
         self.investigation_due: date = (
             self.happened_at + timedelta(days=INVESTIGATION_DAYS)
@@ -202,11 +208,13 @@ class Accident(Record):
                 field="data",
                 rule=UPDATE_RULE,
             )
-        if cmd.envelope.occurred_at - self.happened_at > UPDATES_WITHIN:
-            raise InvalidTransition(
+        if judged_at_command(cmd) - self.happened_at > UPDATES_WITHIN:
+            raise TooLate(
                 f"casualty updates are taken for 30 days after the accident of "
-                f"{self.happened_at.date()}; record later changes in the investigation report",
+                f"{self.happened_at.date()}, this one is {judged_note(cmd)}; record later "
+                "changes in the investigation report",
                 rule=UPDATE_RULE,
+                field="occurred_at",
             )
         self.record(cmd)
 

@@ -28,9 +28,16 @@ from domain.catalog import (
     enum,
     text,
 )
+from domain.clocks import MIGRATION
 from domain.context import Context
 from domain.envelope import Envelope, SignedCommand
-from domain.errors import AlreadyExists, InvalidTransition, InvalidValue, NotAuthorized
+from domain.errors import (
+    AlreadyExists,
+    InvalidTransition,
+    InvalidValue,
+    MigrationRefused,
+    NotAuthorized,
+)
 from domain.ids import actor_id
 from domain.record import Record
 from domain.regions import validate_region
@@ -223,3 +230,22 @@ ROLE_NAMES = {
     ENTERPRISE: "生产经营单位",
     DEVICE: "设备终端",
 }
+
+
+def check_channel(env: Envelope, actor: Actor) -> None:
+    """Only a signature the platform makes may claim the `migration` channel.
+
+    Migrated history is judged on its declared time (domain.clocks), a privilege the platform
+    grants after authenticating the migration; it signs only for the platform account and for
+    custodial accounts (custody "platform"). An actor holding its own key cannot claim it: its
+    historical lines (a device's buffered alarms and readings) enter as ordinary lines, dated as
+    signed (never after the recorded time plus the skew, in order), and no statutory clock binds
+    a device's own steps.
+    """
+    held = actor.custody == "platform" or actor.account == PLATFORM_ACCOUNT
+    if env.channel == MIGRATION and not held:
+        raise MigrationRefused(
+            f"actor {actor.account} signs with its own key: its commands cannot claim the "
+            "migration channel (only the platform's signatures can)",
+            field="channel",
+        )

@@ -10,6 +10,10 @@ A command id is recorded once (domain.resubmission): the same signed command aga
 with its original event and stores nothing; the same id with other content is refused. The
 store keeps the ids unique in the transaction that stores the events (domain.ports.CommandLog).
 
+Every command is recorded at the platform's time (the clock, read once per command): its
+`occurred_at` may not lie after it by more than the clock skew, and the event carries it as its
+timestamp (domain.clocks: the party's statutory clocks are judged on it).
+
 Each signature goes to the Notary's batch as soon as its key is known and is verified on the
 other cores while the domain checks run; nothing is committed before every verdict is in.
 """
@@ -17,14 +21,16 @@ other cores while the domain checks run; nothing is committed before every verdi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper
 
-from domain.actor import PLATFORM_ACCOUNT, Actor, decode_key, key_id_of
+from domain.actor import PLATFORM_ACCOUNT, Actor, check_channel, decode_key, key_id_of
 from domain.catalog import CATALOG, DEVICE, ENTERPRISE, PLATFORM, CommandSpec
+from domain.clocks import CLOCK_SKEW, check_declared
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import (
     AlreadyExists,
@@ -83,7 +89,11 @@ class Records(Application[UUID]):
         notary: Notary,
         schema_check: SchemaCheck,
         env: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] | None = None,
+        skew: timedelta = CLOCK_SKEW,
     ) -> None:
+        """`clock` gives the recorded time (aware UTC; default the system clock); `skew` is
+        how far a declared `occurred_at` may run ahead of it."""
         super().__init__(env=env)
         if getattr(self.recorder, "keeps_command_ids", False) is not True:
             name = type(self.recorder).__name__
@@ -94,6 +104,8 @@ class Records(Application[UUID]):
             )
         self.notary = notary
         self.schema_check = schema_check
+        self.clock = clock or _system_clock
+        self.skew = skew
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -213,6 +225,9 @@ class Records(Application[UUID]):
         while the aggregate's rules run; the caller's verdict comes before anything commits.
         """
         env = cmd.envelope
+        now = self.clock()
+        check_declared(env.occurred_at, now, self.skew)
+        cmd = cmd.received(now)
         spec = CATALOG.get(env.type)
         if spec is None:
             raise InvalidEnvelope(f"unknown command type {env.type!r}", field="type")
@@ -280,6 +295,7 @@ class Records(Application[UUID]):
             raise KeyRotatedOut(f"key {cmd.key_id} of actor {env.actor} was rotated out")
         if entry.status == "revoked":
             raise KeyRevoked(f"key {cmd.key_id} of actor {env.actor} is revoked")
+        check_channel(env, actor)
         if actor.role not in spec.roles:
             raise NotAuthorized(
                 f"role {actor.role} may not issue {spec.type} "
@@ -370,6 +386,10 @@ class Records(Application[UUID]):
         if not out:
             raise NotFound(f"enterprise {uscc} is not registered", field="uscc")
         return out
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def _rejected(cmd: SignedCommand) -> SignatureRejected:

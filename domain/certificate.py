@@ -14,6 +14,9 @@ Lifecycle:
               certificate for 6 years from the due date (延期换证).
       failed: one re-review may be applied for within 30 days; a second failure invalidates it.
 
+The review windows bind the holder's side: when the enterprise applies, they are judged at the
+platform's recorded time (domain.clocks), so a late application cannot be backdated into one.
+
 The holder is personal data (PIPL): the event carries only the vault's sealed form
 {"ref", "commitment", "sealed"} (domain.catalog.SEALED_PERSON; see ledger.privacy), never a
 name, ID number or phone in the clear, so erasing the holder leaves every hash valid.
@@ -35,6 +38,7 @@ from domain.catalog import (
     integer,
     text,
 )
+from domain.clocks import TooLate, judged_at_command, judged_note
 from domain.context import Context
 from domain.enterprise import enterprise_of
 from domain.envelope import Envelope, SignedCommand
@@ -172,16 +176,18 @@ class TrainingCertificate(Record):
                 field="data.class_hours",
                 rule=REVIEW_APPLY_RULE,
             )
-        day = cmd.envelope.occurred_at.date()
+        day = judged_at_command(cmd).date()
         if self.retake_until is not None:
             if day > self.retake_until:
-                raise InvalidTransition(
-                    f"the re-review had to be applied for by {self.retake_until}",
+                raise TooLate(
+                    f"the re-review had to be applied for by {self.retake_until}; this one is "
+                    f"{judged_note(cmd)}",
                     rule=RETAKE_RULE,
+                    field="occurred_at",
                 )
         elif not self.review_due - REVIEW_WINDOW <= day <= self.review_due:
             raise InvalidTransition(
-                f"review applied on {day} is outside the window "
+                f"review applied on {day} ({judged_note(cmd)}) is outside the window "
                 f"{self.review_due - REVIEW_WINDOW} to {self.review_due} "
                 "(within 60 days before the due date)",
                 rule=REVIEW_APPLY_RULE,

@@ -4,6 +4,7 @@ deregistration — the 准入 stage of the lifecycle.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain.catalog import (
@@ -20,6 +21,7 @@ from domain.catalog import (
     obj,
     text,
 )
+from domain.clocks import TooEarly
 from domain.context import Context
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import AlreadyExists, InvalidTransition, InvalidValue
@@ -102,7 +104,7 @@ class Enterprise(Record):
         self.employees: int = d.get("employees", 0)
         self.risk_points: dict[str, dict[str, Any]] = {}
         self.hazard_sources: dict[str, dict[str, Any]] = {}
-        self.registered_on = env.occurred_at
+        self.registered_on: datetime = env.occurred_at
         self.status = "active"
 
     @command(
@@ -243,7 +245,8 @@ def enterprise_of(cmd: SignedCommand, ctx: Context, field: str = "enterprise") -
     """The active enterprise a creation command is about (data[field] = its USCC).
 
     The record's region must be the enterprise's region, so that jurisdiction queries on any
-    record agree with the enterprise's own jurisdiction.
+    record agree with the enterprise's own jurisdiction; and it is not dated before the
+    enterprise was registered (every later step of the record is ordered after it).
     """
     uscc = validate_uscc(cmd.envelope.data[field], field=f"data.{field}")
     ent = ctx.enterprise(uscc)
@@ -252,5 +255,12 @@ def enterprise_of(cmd: SignedCommand, ctx: Context, field: str = "enterprise") -
             f"the record's region {cmd.envelope.region} is not the region {ent.region} "
             f"of enterprise {uscc}",
             field="region",
+        )
+    if cmd.envelope.occurred_at < ent.registered_on:
+        raise TooEarly(
+            f"the record is dated {cmd.envelope.occurred_at.isoformat()}, before enterprise "
+            f"{uscc} was registered on {ent.registered_on.isoformat()}",
+            rule=REG_RULE,
+            field="occurred_at",
         )
     return ent

@@ -8,7 +8,8 @@ key signs and what every event stores verbatim:
      "subject": uuid, "type": "<aggregate>.<verb>"}
 
 `occurred_at` is when it happened (the actor's clock); the event's own timestamp is when the
-platform recorded it.
+platform recorded it, and `occurred_at` may not lie after it by more than the clock skew
+(domain.clocks, which also says which of the two each statutory clock is judged at).
 
 `channel` (optional) names how the platform authenticated the submitter when it signed
 custodially for an account: `cli` (an operator of the command line, `--as ACCOUNT`), `api` (a
@@ -160,6 +161,14 @@ class SignedCommand:
     signature: str  # base64 of the 64-byte Ed25519 signature over text.encode("utf-8")
     key_id: str
     envelope: Envelope
+    # When the platform handled it (Records' clock; aware UTC), None until then: the event's
+    # timestamp, and the instant the party's own statutory clocks are judged at.
+    recorded_at: datetime | None = None
+
+    def received(self, at: datetime) -> SignedCommand:
+        """This command as the platform handles it at `at`, its recorded time."""
+        # Not dataclasses.replace: that costs ~4 µs, a few per cent of a batched command.
+        return SignedCommand(self.text, self.signature, self.key_id, self.envelope, at)
 
     @classmethod
     def of(cls, text: str, signature: str, key_id: str) -> SignedCommand:

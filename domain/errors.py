@@ -2,7 +2,9 @@
 
 DomainError
 ├── InvalidValue            a field's value breaks a rule (USCC check character, region, …)
-│   └── InvalidEnvelope     the signed command envelope is malformed
+│   ├── InvalidEnvelope     the signed command envelope is malformed
+│   ├── FutureDated         occurred_at lies after the platform's recorded time (plus skew)
+│   └── NotInForce          the record is dated before a law it cites took effect
 ├── InvalidTransition       the aggregate's lifecycle does not allow this command now
 ├── NotFound                the subject aggregate (or a referenced one) does not exist
 │   └── UnknownActor
@@ -11,7 +13,8 @@ DomainError
 ├── Conflict                another writer changed the aggregate first (retry)
 ├── NotAuthorized           actor role or jurisdiction does not allow the command
 │   ├── NotAnOfficer        the signer is not one of the officers named on the record
-│   └── NotAuthenticated    no authenticated principal stands behind a custodial signature
+│   ├── NotAuthenticated    no authenticated principal stands behind a custodial signature
+│   └── MigrationRefused    channel "migration" on a signature the platform does not hold
 ├── SignatureRejected       the signature does not verify against the actor's current key
 │   ├── UnknownKey
 │   ├── KeyRotatedOut
@@ -121,3 +124,26 @@ class BatchRejected(DomainError):
         super().__init__(f"command {index + 1} of the batch: {cause}", rule=cause.rule)
         self.index = index
         self.cause = cause
+
+
+# -- time: declared and recorded ---------------------------------------------------------------
+
+
+class FutureDated(InvalidValue):
+    """The declared `occurred_at` lies after the platform's recorded time plus the allowed
+    clock skew: a step is not recorded before it happens, and a far-future date would put
+    every later step of the record out of order."""
+
+
+class NotInForce(InvalidValue):
+    """The record is dated before a law it cites took effect (domain.laws), so it cannot have
+    followed that law."""
+
+
+class MigrationRefused(NotAuthorized):
+    """An envelope claims the `migration` channel but the platform does not hold its key.
+
+    Migrated history is judged on its declared time; only a signature the platform makes (for
+    the platform account or a custodial account, after authenticating the migration) may
+    claim that.
+    """

@@ -18,6 +18,11 @@ rectification is not done (`overdue_since`, `is_overdue(at)`). The deadline bind
 enterprise's rectification; the regulator's own clock — the on-site re-check within 10 days of
 the request (§18) — is tracked separately: a late re-check is still recorded, because the case
 can only move on through it, and the lateness is exposed in `breaches`.
+
+The enterprise's clocks are judged at the platform's recorded time when it signs the step
+(domain.clocks): whether a rectification was on time (`rectified_late`), whether a plan's time
+limit has passed; and the regulator's 10 days run from the recorded time of a re-check request
+the enterprise signed, so backdating it makes neither side look timely or late.
 """
 
 from __future__ import annotations
@@ -39,7 +44,14 @@ from domain.catalog import (
     obj,
     text,
 )
-from domain.clocks import last_day, local_date, not_before, parse_date, within
+from domain.clocks import (
+    judged_at_command,
+    last_day,
+    local_date,
+    not_before,
+    parse_date,
+    within,
+)
 from domain.context import Context
 from domain.enterprise import enterprise_of
 from domain.envelope import Envelope, SignedCommand
@@ -163,6 +175,7 @@ class HazardCase(Record):
         self.evidence: list[dict[str, Any]] = []
         self.rectified_at: datetime | None = None
         self.recheck_requested_at: datetime | None = None
+        self.recheck_received_at: datetime | None = None  # judged (domain.clocks): the 10 days
         self.accepted_at: datetime | None = None
         self.closed_at: datetime | None = None
         self.rejections = 0
@@ -317,7 +330,7 @@ class HazardCase(Record):
                 rule=f"{ORDER} §15",
                 field="data.time_limit",
             )
-        if limit < local_date(env.occurred_at):
+        if limit < local_date(judged_at_command(cmd)):
             raise InvalidValue(f"the plan's time limit {limit} has passed", field="data.time_limit")
         self.record(cmd)
 
@@ -358,7 +371,7 @@ class HazardCase(Record):
         self.rectification: str = d["description"]
         self.rectified_at = env.occurred_at
         self.rectified_late = self.deadline is not None and not within(
-            env.occurred_at, self.deadline
+            self.judged_at_event(env), self.deadline
         )
         self.last_at = env.occurred_at
         self.status = "rectified"
@@ -380,15 +393,16 @@ class HazardCase(Record):
 
     def on_request_recheck(self, env: Envelope, d: dict[str, Any]) -> None:
         self.recheck_requested_at = env.occurred_at
+        self.recheck_received_at = self.judged_at_event(env)
         self.last_at = env.occurred_at
         self.status = "recheck_requested"
 
     @property
     def recheck_due(self) -> date | None:
         """The last day for the on-site re-check of the pending request (§18: 10 days)."""
-        if self.status != "recheck_requested" or self.recheck_requested_at is None:
+        if self.status != "recheck_requested" or self.recheck_received_at is None:
             return None
-        return last_day(self.recheck_requested_at, RECHECK_DAYS)
+        return last_day(self.recheck_received_at, RECHECK_DAYS)
 
     @command(
         "accept",

@@ -16,6 +16,9 @@ Lifecycle:
 A term is [granted_on, expires_on) with expires_on three years after the grant (domain.terms);
 renewal and extension add three years to expires_on. A decision later than 45 days after the
 application is recorded with `decided_late` (行政许可法 §42 binds the regulator, not the facts).
+The enterprise's own clock (the renewal window) is judged at the platform's recorded time when
+the enterprise signs, and the 45 days run from the recorded time of an application it signed
+(domain.clocks); every step is dated in order (domain.record).
 
 Extension without review (§9) needs no fatal accident in the term. The Context can load a record
 by id but cannot list an enterprise's accidents, so the regulator signs the assertion
@@ -41,6 +44,7 @@ from domain.catalog import (
     enum,
     text,
 )
+from domain.clocks import TooLate, judged_at_command, judged_note
 from domain.context import Context
 from domain.enterprise import enterprise_of
 from domain.envelope import Envelope, SignedCommand
@@ -102,7 +106,10 @@ class Permit(Record):
         self.industry: str = d["industry"]
         self.scope: str = d["scope"]
         self.applied_at: datetime = env.occurred_at
-        self.decision_due: date = env.occurred_at.date() + timedelta(days=DECISION_DAYS)
+        # Counted from when the regulator could have the application: the recorded time of one
+        # the enterprise signed (domain.clocks), so a backdated application makes nobody late.
+        received = self.judged_at_event(env)
+        self.decision_due: date = received.date() + timedelta(days=DECISION_DAYS)
         self.decided_late: bool = False
         self.number: str | None = None
         self.granted_on: date | None = None
@@ -193,12 +200,14 @@ class Permit(Record):
         self.require("active", action="a renewal application", rule=RENEWAL_RULE)
         if self.renewal_pending:
             raise InvalidTransition("a renewal is pending already", rule=RENEWAL_RULE)
-        day = cmd.envelope.occurred_at.date()
+        day = judged_at_command(cmd).date()
         if self.renewal_deadline is None or day > self.renewal_deadline:
-            raise InvalidTransition(
-                f"renewal applied on {day} is outside the window: it must be applied by "
-                f"{self.renewal_deadline}, three months before expiry on {self.expires_on}",
+            raise TooLate(
+                f"renewal applied on {day} ({judged_note(cmd)}) is outside the window: it must "
+                f"be applied by {self.renewal_deadline}, three months before expiry on "
+                f"{self.expires_on}",
                 rule=RENEWAL_RULE,
+                field="occurred_at",
             )
         self.record(cmd)
 

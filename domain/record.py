@@ -1,22 +1,32 @@
 """Record: the base of every Anjian aggregate, whose every event is a signed command.
 
 Each event stores exactly the envelope text the actor signed, the signature and the key id
-(and, through eventsourcing, its aggregate id, version, topic and recorded-at timestamp).
-State is derived from the envelope's data in `apply`, so the stored bytes and the signed bytes
-cannot disagree. Command methods check the lifecycle and the values first and raise a
-DomainError before anything is triggered: a rejected command leaves no event behind.
+(and, through eventsourcing, its aggregate id, version, topic and timestamp: the platform's
+recorded time, Records' clock when it handled the command). State is derived from the
+envelope's data in `apply`, so the stored bytes and the signed bytes cannot disagree. Command
+methods check the lifecycle and the values first and raise a DomainError before anything is
+triggered: a rejected command leaves no event behind.
+
+Every step passes two checks on its way in (`create`, `record`): it is not dated before a law
+its command cites took effect (domain.laws), and it is not dated before the previous step of
+the same record (the record reads in order; a command may check earlier to name its step).
+While an event is applied, `recorded_at` is its recorded time and `judged_at_event(env)` the instant
+its statutory clocks are judged at (domain.clocks), so an applier judges as the command did.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from eventsourcing.domain import Aggregate
 
 from domain import catalog
+from domain.clocks import judged_at, not_before
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import InvalidTransition
+from domain.laws import check_in_force
 
 R = TypeVar("R", bound="Record")
 
@@ -70,26 +80,43 @@ class Record(Aggregate):
         if handler is None:
             raise TypeError(f"{type(self).__name__} has no handler for {env.type}")
         self.region = self.region or env.region
+        # The recorded time of the step being applied (the event's timestamp), then the
+        # declared time of the latest step: no later step may be dated before it.
+        self.recorded_at: datetime = event.timestamp
         handler(env, env.data)
+        self.last_at: datetime = env.occurred_at
         self.history.append(env.type)
+
+    def judged_at_event(self, env: Envelope) -> datetime:
+        """For an applier: the instant the statutory clocks judge the step being applied at."""
+        return judged_at(env.role, env.channel, env.occurred_at, self.recorded_at)
 
     # -- helpers for command methods -------------------------------------------------------
 
     @classmethod
     def create(cls: type[R], cmd: SignedCommand) -> R:
         """Create the aggregate from its creation command (already checked by the caller)."""
+        check_in_force(catalog.CATALOG[cmd.envelope.type].rule, cmd.envelope.occurred_at)
         return cls._create(
             cls.Created,
             id=cmd.envelope.subject,
+            timestamp=cmd.recorded_at,
             envelope=cmd.text,
             signature=cmd.signature,
             key_id=cmd.key_id,
         )
 
     def record(self, cmd: SignedCommand) -> None:
-        """Trigger the event of a checked command."""
+        """Trigger the event of a checked command, dated in order and under laws in force."""
+        env = cmd.envelope
+        check_in_force(catalog.CATALOG[env.type].rule, env.occurred_at)
+        not_before(env.occurred_at, self.last_at, env.type)
         self.trigger_event(
-            self.Event, envelope=cmd.text, signature=cmd.signature, key_id=cmd.key_id
+            self.Event,
+            timestamp=cmd.recorded_at,
+            envelope=cmd.text,
+            signature=cmd.signature,
+            key_id=cmd.key_id,
         )
 
     def require(self, *allowed: str, action: str, rule: str = "") -> None:

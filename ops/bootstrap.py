@@ -91,7 +91,7 @@ def build(settings: Settings) -> Platform:
     secure_home(settings)
     vault = open_vault(settings)
     schemas = CatalogSchemas()
-    records = Records(Ed25519Notary(), schemas, env=store_env(settings))
+    records = Records(Ed25519Notary(), schemas, env=store_env(settings), skew=settings.clock_skew)
     return Platform(settings, records, Keystore(settings.keys_dir), schemas, vault)
 
 

@@ -238,9 +238,11 @@ def history(
 
     Read from the lifecycle timeline, brought up to the head of the log first; a jurisdiction
     sees only enterprises it covers. Every entry names the event id behind it (`anjian show`,
-    `anjian audit proof`).
+    `anjian audit proof`); its time is the declared one, with the recorded time beside it where
+    the two differ, and history entered through the migration path is marked migrated.
     """
     from ops.cli_projections import readmodels
+    from ops.render import timeline_when
     from projections.timeline import lifecycle
 
     try:
@@ -266,6 +268,8 @@ def history(
                     "region": e.region,
                     "occurred_at": e.occurred_at.isoformat(),
                     "recorded_at": e.recorded_at.isoformat(),
+                    "channel": e.channel,
+                    "migrated": e.migrated,
                 }
                 for e in life.entries
             ]
@@ -278,7 +282,9 @@ def history(
             (
                 (
                     str(e.notification_id),
-                    local_time(e.occurred_at.isoformat()),
+                    timeline_when(
+                        e.occurred_at, e.recorded_at, differ=e.times_differ, migrated=e.migrated
+                    ),
                     e.stage,
                     f"{e.event} {e.type}",
                     e.actor,

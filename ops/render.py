@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -84,3 +84,20 @@ def record_json(rec: StoredRecord) -> dict[str, Any]:
         "signature": rec.signature,
         "key_id": rec.key_id,
     }
+
+
+def utc_local_time(naive_utc: datetime) -> str:
+    """A read model's instant (naive UTC) shown in Asia/Shanghai."""
+    return local_time(naive_utc.replace(tzinfo=UTC).isoformat())
+
+
+def timeline_when(occurred: datetime, recorded: datetime, *, differ: bool, migrated: bool) -> str:
+    """A timeline entry's time (naive UTC in, Asia/Shanghai out): the declared time, the
+    recorded time beside it where the two differ, and "迁移 migrated" for history entered
+    through the migration path (recorded on the migration date, judged on the declared time)."""
+    text = utc_local_time(occurred)
+    if differ:
+        text += f" (记录 recorded {utc_local_time(recorded)})"
+    if migrated:
+        text += " 迁移 migrated"
+    return text

@@ -8,15 +8,22 @@ URLs may carry passwords).
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.clocks import CLOCK_SKEW
 
 # The order n of secp256k1's base point (SEC 2, 2.4.1): a private key is an integer in [1, n).
 SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _PRIVATE_KEY = re.compile(r"0x[0-9a-fA-F]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")
+# A skew beyond this stops bounding anything: a signer could date a step a day ahead.
+MAX_CLOCK_SKEW = timedelta(hours=1)
 
 
 class Settings(BaseSettings):
@@ -55,6 +62,28 @@ class Settings(BaseSettings):
     checkpoint_every_seconds: float = 60.0
     confirmations: int = 1
     timezone: str = "Asia/Shanghai"
+    clock_skew: timedelta = Field(
+        default=CLOCK_SKEW,
+        description="how far a declared occurred_at may run ahead of the platform's recorded "
+        "time: seconds (300) or an ISO 8601 duration (PT5M); 0 to 1 hour",
+    )
+
+    @field_validator("clock_skew", mode="before")
+    @classmethod
+    def _seconds_or_duration(cls, value: Any) -> Any:
+        if isinstance(value, str) and _SECONDS.fullmatch(value.strip()):
+            return float(value)
+        return value
+
+    @field_validator("clock_skew")
+    @classmethod
+    def _bounded_skew(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        if not timedelta(0) <= value <= MAX_CLOCK_SKEW:
+            raise ValueError(
+                f"{_variable(info)} must be between 0 and {int(MAX_CLOCK_SKEW.total_seconds())} "
+                "seconds (a larger skew lets a signer date its steps ahead of the platform)"
+            )
+        return value
 
     @field_validator("database_url", "vault_url")
     @classmethod

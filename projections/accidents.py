@@ -1,7 +1,9 @@
 """Accidents (生产安全事故) by grade, region and industry.
 
 Mirrors domain.accident.Accident; the grade is re-derived with the domain's own `grade_of`
-after every casualty update (条例 §3: the highest band any measure reaches). The industry is the
+after every casualty update (条例 §3: the highest band any measure reaches), and a report is
+late when the instant the domain judges it at (the recorded time of the unit's own report,
+domain.clocks) is more than an hour after the accident. The industry is the
 enterprise's, joined from the enterprise directory at query time.
 """
 
@@ -24,7 +26,7 @@ from sqlalchemy import (
     select,
 )
 
-from domain.accident import GRADES, grade_of
+from domain.accident import GRADES, REPORT_WITHIN, grade_of
 from projections.enterprises import enterprises
 from projections.events import Event, utc_naive
 from projections.rows import Row, RowProjection
@@ -59,6 +61,7 @@ STATUS_AFTER = {
 
 class Accidents(RowProjection):
     name = "accidents"
+    version = "2"  # 2: a late report is judged at the recorded time of the unit's own report
     kinds: ClassVar[frozenset[str]] = frozenset({"accident"})
     tables = (accidents,)
     table = accidents
@@ -79,7 +82,7 @@ class Accidents(RowProjection):
                 "status": "reported",
                 "liability": None,
                 "concealment": None,
-                "reported_late": (e.at - happened).total_seconds() > 3600,
+                "reported_late": utc_naive(e.judged.isoformat()) - happened > REPORT_WITHIN,
             }
         if row is None:
             return None

@@ -4,7 +4,7 @@ Precondition: the event store keeps state as plain JSON (no cipher, no compresso
 precondition the ledger has. The stored state is
 `{"timestamp": {"_type_": "datetime_iso", "_data_": ISO}, "envelope": str, "signature": str,
 "key_id": str[, "originator_topic": str]}`; the envelope is the signed canonical JSON text
-`{"actor", "data", "id", "occurred_at", "region", "role", "subject", "type"}`.
+`{"actor", "channel"?, "data", "id", "occurred_at", "region", "role", "subject", "type"}`.
 Decoding with the stdlib json (two `loads` per event) is several times faster than the library's
 per-event transcoding into aggregate event objects, and is all a read model needs.
 """
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from domain.clocks import judged_at
 from projections.errors import UndecodableEvent
 from projections.log import Raw
 
@@ -33,6 +34,7 @@ class Event:
     region: str  # GB/T 2260 code
     occurred_at: str  # ISO 8601 with offset, the actor's clock
     recorded_at: str  # ISO 8601, the platform's clock
+    channel: str | None  # how a custodial signer was authenticated; "migration" for history
     data: dict[str, Any]
     at: datetime  # occurred_at as naive UTC (how read models store instants)
     kind: str  # the command type before the dot: "hazard"
@@ -47,6 +49,13 @@ class Event:
     def instant(self) -> datetime:
         """occurred_at as an aware datetime (what the domain's clocks take)."""
         return datetime.fromisoformat(self.occurred_at)
+
+    @property
+    def judged(self) -> datetime:
+        """The instant the statutory clocks judge this step at, as the domain does
+        (domain.clocks.judged_at: recorded time for the regulated party's own steps)."""
+        recorded = datetime.fromisoformat(self.recorded_at)
+        return judged_at(self.role, self.channel, self.instant, recorded)
 
     @property
     def day(self) -> date:
@@ -73,6 +82,7 @@ def decode(raw: Raw) -> Event:
             region=env["region"],
             occurred_at=occurred,
             recorded_at=ts["_data_"] if isinstance(ts, dict) else str(ts),
+            channel=env.get("channel"),
             data=env["data"],
             at=utc_naive(occurred),
             kind=kind,

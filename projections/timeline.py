@@ -3,6 +3,10 @@
 Each entry carries its event id (`<subject>:<version>`) and notification id, so a regulator
 can take any line of the timeline to `anjian show` and prove it with the ledger. The stages
 follow the catalog: 准入 → 监管 → 执法 → 处罚 → 信用 (and 平台 for account records).
+
+Each entry keeps both times — when the signer says it happened (`occurred_at`) and when the
+platform recorded it (`recorded_at`) — and the envelope's channel, so a view can show where the
+two differ and mark history entered through the migration path (`migrated`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sqlalchemy import (
     select,
 )
 
+from domain.clocks import CLOCK_SKEW, MIGRATION
 from projections.bulk import insert_tuples
 from projections.catalog_view import STAGES, event_name_of, stage_of
 from projections.events import Event, utc_naive
@@ -50,6 +55,7 @@ timeline = Table(
     Column("role", String(20), nullable=False),
     Column("occurred_at", DateTime, nullable=False),
     Column("recorded_at", DateTime, nullable=False),
+    Column("channel", String(10)),  # the envelope's channel: "migration" marks migrated history
     Index("ix_rm_timeline_uscc_notification_id", "uscc", "notification_id"),
 )
 
@@ -64,6 +70,7 @@ timeline_subjects = Table(
 
 class Timeline(Projection):
     name = "timeline"
+    version = "2"  # 2: the envelope's channel
     tables = (timeline_subjects, timeline)
 
     def __init__(self) -> None:
@@ -94,6 +101,7 @@ class Timeline(Projection):
                     e.role,
                     e.at,
                     utc_naive(e.recorded_at),
+                    e.channel,
                 )
             )
         self.subjects.flush(conn)
@@ -110,8 +118,19 @@ class Entry:
     actor: str
     role: str
     region: str
-    occurred_at: datetime
-    recorded_at: datetime
+    occurred_at: datetime  # naive UTC, as declared by the signer
+    recorded_at: datetime  # naive UTC, the platform's clock
+    channel: str | None = None
+
+    @property
+    def migrated(self) -> bool:
+        """Entered through the marked migration path (history from before go-live)."""
+        return self.channel == MIGRATION
+
+    @property
+    def times_differ(self) -> bool:
+        """Declared and recorded time lie further apart than a signer's clock may drift."""
+        return abs(self.recorded_at - self.occurred_at) > CLOCK_SKEW
 
 
 @dataclass
@@ -162,6 +181,7 @@ def lifecycle(
                 r.region,
                 r.occurred_at,
                 r.recorded_at,
+                r.channel,
             )
         )
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -36,13 +36,25 @@ def new_uscc(region: str = "420102") -> str:
 
 
 class Harness:
-    """Signs commands as named actors and runs them through the real application."""
+    """Signs commands as named actors and runs them through the real application.
+
+    The platform records each command at the instant it was signed (its `occurred_at`: the
+    signers' clocks are right), unless a test sets `recording_at`, the platform's clock, to
+    record commands later than they are dated (backdating).
+    """
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
-        self.records = Records(Ed25519Notary(), CatalogSchemas(), env=dict(env or SQLITE_MEMORY))
+        self.records = Records(
+            Ed25519Notary(),
+            CatalogSchemas(),
+            env=dict(env or SQLITE_MEMORY),
+            clock=lambda: (self.recording_at or self.signed_at).astimezone(UTC),
+        )
         self.keys: dict[str, KeyPair] = {PLATFORM_ACCOUNT: KeyPair.generate()}
         self._custody: dict[str, str] = {PLATFORM_ACCOUNT: "own"}
-        self.clock = T0
+        self.clock = T0  # the signers' clock: the next command is dated a minute later
+        self.signed_at = T0  # the occurred_at of the last command signed
+        self.recording_at: datetime | None = None
         self.run_as(
             PLATFORM_ACCOUNT,
             "actor.register",
@@ -96,11 +108,12 @@ class Harness:
         """`channel`: "auto" names "cli" for a custodial actor and nothing otherwise; None
         names nothing."""
         key = key or self.keys[account]
+        self.signed_at = occurred_at or self.tick()
         envelope: dict[str, Any] = {
             "actor": account,
             "data": data,
             "id": str(uuid4()),
-            "occurred_at": (occurred_at or self.tick()).isoformat(),
+            "occurred_at": self.signed_at.isoformat(),
             "region": region,
             "role": role or self.roles(account),
             "subject": str(subject or uuid4()),
@@ -119,7 +132,12 @@ class Harness:
         return self.records.execute(self.sign(account, ctype, region, data, **kw))
 
     def actor(
-        self, account: str, role: str, jurisdiction: str, enterprise: str | None = None
+        self,
+        account: str,
+        role: str,
+        jurisdiction: str,
+        enterprise: str | None = None,
+        custody: str = "own",
     ) -> KeyPair:
         key = KeyPair.generate()
         data: dict[str, Any] = {
@@ -128,7 +146,7 @@ class Harness:
             "name": account,
             "jurisdiction": jurisdiction,
             "public_key": key.public_key_b64,
-            "custody": "own",
+            "custody": custody,
         }
         if enterprise:
             data["enterprise"] = enterprise

@@ -4,7 +4,8 @@ The notice states facts, basis, the proposed penalty and the party's rights (§4
 proposal needs an approved 法制审核 first (§58), and the notice offers a hearing exactly when
 the proposal is major (§63). The party asks within 5 working days of the notice (§64 (一)), is
 notified of the hearing at least 7 working days ahead (§64 (二)), and the host did not
-investigate the case (§64 (四)).
+investigate the case (§64 (四)). The party's 5 days are judged at the platform's recorded time
+when the enterprise itself asks (domain.clocks).
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.catalog import ENTERPRISE, INSTANT, REGULATOR, array, boolean, command, enum, text
-from domain.clocks import TooEarly, TooLate, last_day, local_date, within
+from domain.clocks import (
+    TooEarly,
+    TooLate,
+    judged_at_command,
+    judged_note,
+    last_day,
+    local_date,
+    within,
+)
 from domain.context import Context
 from domain.envelope import Envelope, SignedCommand, parse_instant
 from domain.errors import InvalidTransition, InvalidValue
@@ -160,11 +169,13 @@ class Hearing(CaseState):
             )
         if self.hearing_waived:
             raise InvalidTransition("the party waived the hearing", rule=f"{LAW} §64")
-        if not within(env.occurred_at, due):
+        asked = judged_at_command(cmd)
+        if not within(asked, due):
             raise TooLate(
                 f"a hearing is asked within 5 working days of the notice (by {due}); "
-                f"asked {local_date(env.occurred_at)}",
+                f"asked {local_date(asked)}, {judged_note(cmd)}",
                 rule=f"{LAW} §64 (一)",
+                field="occurred_at",
             )
         self.record(cmd)
 

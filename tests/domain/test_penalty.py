@@ -429,11 +429,24 @@ def test_party_may_waive_the_hearing(h: Harness, uscc: str) -> None:
 
 
 def test_hearing_request_after_5_days_is_rejected(h: Harness, uscc: str) -> None:
-    case = noticed(h, uscc, MAJOR)
+    timely, late = noticed(h, uscc, MAJOR), noticed(h, uscc, MAJOR)
+    act(h, timely, "request_hearing", who="e-1", when=at("2024-03-08", 17))
+    assert load(h, timely).status == "hearing_requested"
     with pytest.raises(TooLate, match="within 5 working days") as exc:
-        act(h, case, "request_hearing", who="e-1", when=at("2024-03-11", 9))
+        act(h, late, "request_hearing", who="e-1", when=at("2024-03-11", 9))
     assert exc.value.rule == "行政处罚法 2021 §64 (一)"
-    act(h, case, "request_hearing", who="e-1", when=at("2024-03-08", 17))
+
+
+def test_a_backdated_hearing_request_is_judged_when_the_platform_records_it(
+    h: Harness, uscc: str
+) -> None:
+    case = noticed(h, uscc, MAJOR)
+    h.recording_at = at("2024-03-11", 9)  # the party asks on Monday, dated the Friday before
+    with pytest.raises(TooLate, match="recorded 2024-03-11T09:00:00") as exc:
+        act(h, case, "request_hearing", who="e-1", when=at("2024-03-08", 17))
+    assert exc.value.field == "occurred_at"
+    # A regulator recording a request it received in time attests its date.
+    act(h, case, "request_hearing", who="o-1", when=at("2024-03-08", 17))
     assert load(h, case).status == "hearing_requested"
 
 

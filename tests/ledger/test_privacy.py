@@ -212,7 +212,7 @@ def issue_through_intake(h: Harness, intake: Intake) -> tuple[str, UUID]:
             "type": "certificate.issue",
             "actor": "r-cert",
             "region": REGION,
-            "occurred_at": "2024-03-01T10:00:00+08:00",
+            "occurred_at": h.signed_at.isoformat(),  # when the platform records it
             "data": {
                 "enterprise": uscc,
                 "holder": dict(PERSON),

@@ -340,6 +340,7 @@ def test_the_migration_principal_signs_for_any_registered_account_marked_migrati
         "type": "enterprise.register",
         "actor": "r-c",
         "region": "420102",
+        "occurred_at": h.tick().isoformat(),  # migrated history is dated by the harness clock
         "data": enterprise_data(uscc),
     }
     cmd = intake.parse(line)

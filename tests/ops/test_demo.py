@@ -187,6 +187,21 @@ def test_history_of_an_enterprise_lists_its_kinds_in_order_of_occurrence(
     assert kinds[0] == "enterprise"
 
 
+def test_history_shows_the_demo_as_migrated_history_recorded_after_it_happened(
+    province: tuple[Path, dict[str, Any]],
+) -> None:
+    """The demo is pre-go-live history: the platform's signatures are marked migrated; a
+    device's own signature cannot be, and shows its recorded time beside the declared one."""
+    home, summary = province
+    env = {"ANJIAN_HOME": str(home)}
+    args = ["history", "--enterprise", summary["showcase"]]
+    rows = json.loads(runner.invoke(app, [*args, "--json"], env=env).stdout)
+    marks = {(r["role"] == "device", r["migrated"]) for r in rows}
+    assert marks == {(False, True), (True, False)}
+    assert all(r["recorded_at"] > r["occurred_at"] for r in rows)
+    assert runner.invoke(app, args, env=env).exit_code == 0
+
+
 def test_the_first_enterprise_listed_is_the_showcase(
     province: tuple[Path, dict[str, Any]],
 ) -> None:

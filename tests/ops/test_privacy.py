@@ -130,7 +130,6 @@ def certificate_line(uscc: str, holder: dict[str, str]) -> dict[str, Any]:
         "type": "certificate.issue",
         "actor": "r-wh-1",
         "region": "420102",
-        "occurred_at": "2024-03-01T10:00:00+08:00",
         "data": {
             "enterprise": uscc,
             "holder": holder,

@@ -25,6 +25,11 @@ def at(day: str, hour: int = 10) -> datetime:
     return datetime.fromisoformat(f"{day}T{hour:02d}:00:00").replace(tzinfo=SHANGHAI)
 
 
+# Every site was registered before any history a test tells about it (no record may be dated
+# before its enterprise was registered).
+REGISTERED = at("2018-01-02", 9)
+
+
 class Site:
     """One enterprise in `region`, its own account and its regulator's two officers."""
 
@@ -51,6 +56,7 @@ class Site:
                 "standardisation": standardisation,
             },
             subject=enterprise_id(self.uscc),
+            occurred_at=REGISTERED,
         )
         self.account = f"e-{self.uscc}"
         self.h.actor(self.account, "enterprise", region, enterprise=self.uscc)

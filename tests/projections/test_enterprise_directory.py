@@ -62,7 +62,7 @@ def test_the_order_is_the_log_order_of_registration_not_the_actor_clock(world: W
             "standardisation": "none",
         },
         subject=enterprise_id(back_dated),
-        occurred_at=at("2023-03-01"),
+        occurred_at=at("2017-03-01"),
     )
     yichang = Site(world, YICHANG, "420502")
     world.follower([EnterpriseDirectory()], batch_size=1).catch_up()
@@ -78,7 +78,7 @@ def test_a_profile_change_or_deregistration_keeps_the_place_in_the_order(world: 
     first, second = Site(world, WUHAN, "420102"), Site(world, WUHAN, "420102")
     follower = world.follower([EnterpriseDirectory()])
     follower.catch_up()
-    first.profile(standardisation="level1", when=at("2024-05-01"))
+    first.profile(standardisation="level1", when=at("2024-02-01"))
     deregister(first)
     follower.catch_up()
     with world.engine.connect() as conn:
