@@ -8,14 +8,22 @@ id, originator_id, originator_version, topic, state bytes). For each one `EventC
    RFC 8785 canonical, is an envelope object, and that its `subject` is the event's record
    (an event moved to another record fails here);
 3. refuses a command id seen before (a replayed event);
-4. asks the key registry rebuilt from the log (audit/registry.py) for the key and verifies the
-   Ed25519 signature over the UTF-8 envelope text;
-5. feeds a valid key event (`actor.*`) to the registry.
+4. asks the key registry rebuilt from the log (audit/registry.py) for the key;
+5. checks the event against the catalog (audit/catalog.py, passed in as data): its type is
+   listed; it is stored under the topic of its type's kind, as version 1 exactly when the type
+   creates its record; its record is of the type's kind (an event moved to a record of another
+   kind fails); the role the actor was registered with (not the one the envelope declares)
+   may issue the type;
+6. verifies the Ed25519 signature over the UTF-8 envelope text;
+7. feeds a valid key event (`actor.*`) to the registry.
 
-Checks 2-4 can be limited to events after a notification id (`full_from`): the ledger's own
+Checks 2-6 can be limited to events after a notification id (`full_from`): the ledger's own
 guard re-checks old events only against their leaves (an unchanged leaf means unchanged bytes,
 checked when they were recorded) and fully checks what it is about to log. Key events are
-always checked fully, because the registry depends on them.
+always checked fully, because the registry depends on them. For every event, old or new, the
+record is followed: its kind is taken from its creation event's topic, a creation event's
+`originator_topic` (which eventsourcing builds the record from, and which the leaf does not
+cover) must be that kind's, and each later version must follow the record's last one.
 
 Signatures of ordinary events are verified on a thread pool, a chunk at a time (libsodium
 releases the GIL), with one PyNaCl VerifyKey per public key; key events are verified in line,
@@ -41,6 +49,7 @@ from uuid import UUID
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
+from audit.catalog import EventCatalog, EventRule
 from audit.findings import Failure
 from audit.registry import KeyRefused, KeyRegistry
 from ledger.canonical import is_canonical
@@ -95,6 +104,7 @@ class _Stored:
     signature: str
     key_id: str
     leaf: bytes
+    originator_topic: object  # of a creation event: the record's class; else None
 
 
 def _read(n: StoredNotification) -> _Stored:
@@ -131,7 +141,7 @@ def _read(n: StoredNotification) -> _Stored:
         )
     except UnicodeEncodeError:
         raise RecordError(n.id, "state holds a lone surrogate") from None
-    return _Stored(envelope, signature, kid, leaf)
+    return _Stored(envelope, signature, kid, leaf, state.get("originator_topic"))
 
 
 @dataclass
@@ -230,12 +240,17 @@ def _failed(jobs: list[_Job]) -> list[int]:
 
 
 class EventChecker:
-    """Checks pages of stored events in notification order, carrying the key registry."""
+    """Checks pages of stored events in notification order, carrying the key registry and,
+    for every record created so far, its kind and last version."""
 
-    def __init__(self, *, threads: int = 2) -> None:
+    def __init__(self, *, catalog: EventCatalog, threads: int = 2) -> None:
         self.registry = KeyRegistry()
+        self.catalog = catalog
         self.signatures = 0
         self._seen: set[str] = set()
+        self._created = {rule.topic: rule for rule in catalog.values() if rule.creates}
+        # originator id -> (kind, or "" if created under no catalogued topic; last version)
+        self._records: dict[object, tuple[str, int]] = {}
         self._pool = ThreadPoolExecutor(threads, "audit-verify") if threads > 1 else None
 
     def close(self) -> None:
@@ -271,12 +286,19 @@ class EventChecker:
         for n in notifications:
             checked = CheckedEvent(n.id, event_id_of(n), None)
             out.append(checked)
+            created = self._follow(n, checked)
             try:
                 stored = _read(n)
             except RecordError as exc:
                 checked.fail("state", f"cannot be read as a signed event: {exc.reason}")
                 continue
             checked.leaf_hash = _sha256(LEAF_PREFIX + stored.leaf).digest()
+            if created is not None and stored.originator_topic != created.aggregate_topic:
+                checked.fail(
+                    "catalog",
+                    f"stored under {n.topic}, yet it builds its record as "
+                    f"{stored.originator_topic!r}",
+                )
             key_event = _KEY_EVENT_MARK in stored.envelope
             if n.id > full_from or key_event:
                 job = self._check_content(n, stored, checked, inline=key_event)
@@ -305,7 +327,7 @@ class EventChecker:
     def _check_content(
         self, n: StoredNotification, stored: _Stored, checked: CheckedEvent, *, inline: bool
     ) -> tuple[bytes, bytes, bytes] | None:
-        """Checks 2-5; returns the signature job to run later, or None (done or failed)."""
+        """Checks 2-7; returns the signature job to run later, or None (done or failed)."""
         text = stored.envelope
         canonical, envelope = _canonical_value(text)
         if not canonical:
@@ -331,6 +353,19 @@ class EventChecker:
         except KeyRefused as exc:
             checked.fail("key", str(exc))
             return None
+        refusal = self._catalog_refusal(n, envelope["type"])
+        if refusal is not None:
+            checked.fail("catalog", refusal)
+            return None
+        role = self.registry.registered_role(envelope["actor"])  # None: the genesis
+        roles = self.catalog[envelope["type"]].roles
+        if role is not None and role not in roles:
+            checked.fail(
+                "catalog",
+                f"{envelope['type']} may be issued by {', '.join(sorted(roles))}; "
+                f"actor {envelope['actor']} is registered as {role}",
+            )
+            return None
         try:
             signature = base64.b64decode(stored.signature, validate=True)
         except (binascii.Error, ValueError):
@@ -347,6 +382,41 @@ class EventChecker:
             self.registry.apply(envelope)
         except KeyRefused as exc:
             checked.fail("key", str(exc))
+        return None
+
+    def _follow(self, n: StoredNotification, checked: CheckedEvent) -> EventRule | None:
+        """Follow the record of `n`: a version 1 creates it, of the kind its topic names (the
+        catalog rule returned; None if the topic is no creation topic, which the full check
+        names); a later version must follow the record's last one, or eventsourcing cannot
+        load the record."""
+        oid, version = n.originator_id, n.originator_version
+        if version == 1:
+            rule = self._created.get(n.topic)
+            self._records[oid] = ("" if rule is None else rule.kind, 1)
+            return rule
+        last = self._records.get(oid)
+        if last is not None:
+            if version != last[1] + 1:
+                checked.fail(
+                    "version", f"version {version} follows version {last[1]} of its record"
+                )
+            self._records[oid] = (last[0], max(version, last[1]))
+        return None
+
+    def _catalog_refusal(self, n: StoredNotification, type_: object) -> str | None:
+        """Why the catalog refuses an event of `type_` stored as `n`, or None."""
+        rule = self.catalog.get(type_) if isinstance(type_, str) else None
+        if rule is None:
+            return f"unknown event type {type_!r}: the catalog does not list it"
+        if n.topic != rule.topic:
+            return f"a {type_} event is stored under {rule.topic}, this one under {n.topic}"
+        if rule.creates != (n.originator_version == 1):
+            what = "creates its record" if rule.creates else "follows its record's creation"
+            return f"{type_} {what}, yet it is stored as version {n.originator_version}"
+        kind = self._records.get(n.originator_id, ("", 0))[0]
+        if kind != rule.kind:
+            record = f"of kind {kind}" if kind else "not created as any catalogued kind"
+            return f"{type_} is a {rule.kind} event, stored on record {n.originator_id} {record}"
         return None
 
     def _first_use(self, command_id: object) -> bool:

@@ -25,6 +25,7 @@ from ledger.record import leaf_bytes
 from ledger.rfc6962 import leaf_hash
 from ops.bootstrap import Platform
 from ops.chain_endpoint import chain_rpc
+from ops.event_catalog import event_catalog
 from ops.ledger_errors import ChainUnreachable, LedgerHalted, ProofUnavailable
 from ops.ledger_store import Ledger, SqlEvidence, audit_anchor
 
@@ -56,6 +57,7 @@ def verify(
         def run(chain: RpcClient | None) -> AuditReport:
             return verify_store(
                 evidence,
+                catalog=event_catalog(),
                 trusted_log_keys=keys,
                 origin=ledger.settings.log_origin,
                 chain=chain,
