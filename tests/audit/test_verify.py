@@ -161,6 +161,17 @@ def insert_forged_event(history: History) -> list[Expect]:
     return [Expect({"check": "key", "event_id": f"{subject}:2"})]
 
 
+def retype_a_record(history: History) -> list[Expect]:
+    """Rewrite the class a logged creation event builds its record as (`originator_topic`,
+    which its leaf does not cover): the enterprise would load as a hazard case."""
+    event = history.enterprises[0]
+    with history.connect() as db:
+        state = json.loads(state_of(db, history, event))
+        state["originator_topic"] = "domain.hazard:HazardCase"
+        set_state(db, history, event, json.dumps(state).encode())
+    return [Expect({"check": "catalog", "event_id": event})]
+
+
 def alter_checkpoint_note(history: History) -> list[Expect]:
     """Rewrite the tree size line of the first checkpoint's signed note."""
     with history.connect() as db:
@@ -247,6 +258,7 @@ MATRIX: dict[str, tuple[Tamper, str, str]] = {
     "swap two events": (swap_events, "LedgerHalted", "[leaf]"),
     "insert a replayed event": (insert_replayed_event, "LedgerHalted", "[replay]"),
     "insert a forged event": (insert_forged_event, "LedgerHalted", "[key]"),
+    "retype a record": (retype_a_record, "LedgerHalted", "[catalog]"),
     "alter a checkpoint note": (alter_checkpoint_note, "LedgerHalted", "[checkpoint]"),
     "alter a checkpoint root": (alter_checkpoint_root, "LedgerHalted", "[checkpoint]"),
     "forge a leaf hash": (forge_leaf_hash, "LedgerHalted", "[leaf]"),
