@@ -49,7 +49,7 @@ from uuid import UUID
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from audit.catalog import EventCatalog, EventRule
+from audit.catalog import EventCatalog
 from audit.findings import Failure
 from audit.registry import KeyRefused, KeyRegistry
 from ledger.canonical import is_canonical
@@ -159,6 +159,14 @@ class CheckedEvent:
         )
 
 
+@dataclass(slots=True)
+class _Record:
+    """A record as followed through the log."""
+
+    kind: str  # "" if created under no catalogued topic
+    version: int  # the last one seen
+
+
 _Job = tuple[int, bytes, bytes, bytes]  # (position in page, public key, message, signature)
 
 
@@ -249,8 +257,7 @@ class EventChecker:
         self.signatures = 0
         self._seen: set[str] = set()
         self._created = {rule.topic: rule for rule in catalog.values() if rule.creates}
-        # originator id -> (kind, or "" if created under no catalogued topic; last version)
-        self._records: dict[object, tuple[str, int]] = {}
+        self._records: dict[object, _Record] = {}  # by originator id
         self._pool = ThreadPoolExecutor(threads, "audit-verify") if threads > 1 else None
 
     def close(self) -> None:
@@ -286,22 +293,18 @@ class EventChecker:
         for n in notifications:
             checked = CheckedEvent(n.id, event_id_of(n), None)
             out.append(checked)
-            created = self._follow(n, checked)
+            kind = self._follow(n, checked)
             try:
                 stored = _read(n)
             except RecordError as exc:
                 checked.fail("state", f"cannot be read as a signed event: {exc.reason}")
                 continue
             checked.leaf_hash = _sha256(LEAF_PREFIX + stored.leaf).digest()
-            if created is not None and stored.originator_topic != created.aggregate_topic:
-                checked.fail(
-                    "catalog",
-                    f"stored under {n.topic}, yet it builds its record as "
-                    f"{stored.originator_topic!r}",
-                )
+            if n.originator_version == 1 and kind:
+                self._check_class(n, stored, checked)
             key_event = _KEY_EVENT_MARK in stored.envelope
             if n.id > full_from or key_event:
-                job = self._check_content(n, stored, checked, inline=key_event)
+                job = self._check_content(n, stored, checked, kind, inline=key_event)
                 if job is not None:
                     key, message, signature = job
                     jobs.append((len(out) - 1, key, message, signature))
@@ -325,9 +328,16 @@ class EventChecker:
         return wait
 
     def _check_content(
-        self, n: StoredNotification, stored: _Stored, checked: CheckedEvent, *, inline: bool
+        self,
+        n: StoredNotification,
+        stored: _Stored,
+        checked: CheckedEvent,
+        kind: str,
+        *,
+        inline: bool,
     ) -> tuple[bytes, bytes, bytes] | None:
-        """Checks 2-7; returns the signature job to run later, or None (done or failed)."""
+        """Checks 2-7 (`kind`: of the event's record); returns the signature job to run
+        later, or None (done or failed)."""
         text = stored.envelope
         canonical, envelope = _canonical_value(text)
         if not canonical:
@@ -353,7 +363,7 @@ class EventChecker:
         except KeyRefused as exc:
             checked.fail("key", str(exc))
             return None
-        refusal = self._catalog_refusal(n, envelope["type"])
+        refusal = self._catalog_refusal(n, envelope["type"], kind)
         if refusal is not None:
             checked.fail("catalog", refusal)
             return None
@@ -384,27 +394,39 @@ class EventChecker:
             checked.fail("key", str(exc))
         return None
 
-    def _follow(self, n: StoredNotification, checked: CheckedEvent) -> EventRule | None:
-        """Follow the record of `n`: a version 1 creates it, of the kind its topic names (the
-        catalog rule returned; None if the topic is no creation topic, which the full check
-        names); a later version must follow the record's last one, or eventsourcing cannot
-        load the record."""
+    def _follow(self, n: StoredNotification, checked: CheckedEvent) -> str:
+        """Follow the record of `n` and return its kind ("" if unknown): a version 1 creates
+        it, of the kind its topic names; a later version must follow the record's last one,
+        or eventsourcing cannot load the record."""
         oid, version = n.originator_id, n.originator_version
         if version == 1:
             rule = self._created.get(n.topic)
-            self._records[oid] = ("" if rule is None else rule.kind, 1)
-            return rule
-        last = self._records.get(oid)
-        if last is not None:
-            if version != last[1] + 1:
-                checked.fail(
-                    "version", f"version {version} follows version {last[1]} of its record"
-                )
-            self._records[oid] = (last[0], max(version, last[1]))
-        return None
+            kind = "" if rule is None else rule.kind
+            self._records[oid] = _Record(kind, 1)
+            return kind
+        record = self._records.get(oid)
+        if record is None:
+            return ""
+        if version != record.version + 1:
+            checked.fail(
+                "version", f"version {version} follows version {record.version} of its record"
+            )
+        record.version = max(version, record.version)
+        return record.kind
 
-    def _catalog_refusal(self, n: StoredNotification, type_: object) -> str | None:
-        """Why the catalog refuses an event of `type_` stored as `n`, or None."""
+    def _check_class(self, n: StoredNotification, stored: _Stored, checked: CheckedEvent) -> None:
+        """A creation event must build its record as its topic's kind: eventsourcing builds
+        it as the class `originator_topic` names, which the leaf does not cover."""
+        rule = self._created[n.topic]
+        if stored.originator_topic != rule.aggregate_topic:
+            checked.fail(
+                "catalog",
+                f"stored under {n.topic}, yet it builds its record as {stored.originator_topic!r}",
+            )
+
+    def _catalog_refusal(self, n: StoredNotification, type_: object, kind: str) -> str | None:
+        """Why the catalog refuses an event of `type_` stored as `n` on a record of `kind`
+        ("" if unknown), or None."""
         rule = self.catalog.get(type_) if isinstance(type_, str) else None
         if rule is None:
             return f"unknown event type {type_!r}: the catalog does not list it"
@@ -413,7 +435,6 @@ class EventChecker:
         if rule.creates != (n.originator_version == 1):
             what = "creates its record" if rule.creates else "follows its record's creation"
             return f"{type_} {what}, yet it is stored as version {n.originator_version}"
-        kind = self._records.get(n.originator_id, ("", 0))[0]
         if kind != rule.kind:
             record = f"of kind {kind}" if kind else "not created as any catalogued kind"
             return f"{type_} is a {rule.kind} event, stored on record {n.originator_id} {record}"
