@@ -52,28 +52,44 @@ def signed_envelope(
     return text, key.sign_b64(text.encode())
 
 
-def insert_event(
+def insider_write(
     records: Records,
-    *,
     key: KeyPair,
-    envelope: str,
-    signature: str,
-    record: UUID,
-    topic: str,
+    *,
+    actor: str,
+    role: str,
+    event_type: str,
+    subject: UUID,
+    region: str,
+    data: dict[str, Any],
+    record: UUID | None = None,
+    topic: str | None = None,
     version: int | None = None,
-    originator_topic: str | None = None,
 ) -> str:
-    """Insert one event into `records`' store as the write path's mapper would have stored it,
-    at `version` of `record` (default: the record's next version); its event id."""
+    """Sign a fresh command with `key` and insert its event into `records`' store as the write
+    path's mapper would have stored it: as `version` of `record` (default: the next version
+    of `subject`), under `topic` (default: where the write path stores the type's kind). Its
+    event id."""
+    envelope, signature = signed_envelope(
+        key,
+        actor=actor,
+        role=role,
+        event_type=event_type,
+        subject=subject,
+        region=region,
+        data=data,
+    )
+    record = record or subject
     if version is None:
         last = records.recorder.select_events(record, desc=True, limit=1)
         version = last[0].originator_version + 1 if last else 1
     state: dict[str, Any] = {
-        "timestamp": {"_type_": "datetime_iso", "_data_": datetime.now(UTC).isoformat()}
+        "timestamp": {"_type_": "datetime_iso", "_data_": datetime.now(UTC).isoformat()},
+        "envelope": envelope,
+        "signature": signature,
+        "key_id": key.key_id,
     }
-    if originator_topic is not None:
-        state["originator_topic"] = originator_topic
-    state.update(envelope=envelope, signature=signature, key_id=key.key_id)
+    topic = topic or topic_of(event_type.partition(".")[0])
     stored = StoredEvent(record, version, topic, json.dumps(state).encode())
     records.recorder.insert_events([stored])
     return f"{record}:{version}"

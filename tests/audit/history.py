@@ -27,7 +27,7 @@ from ops import ledger_service
 from ops.bootstrap import build, store_env
 from ops.schemas import CatalogSchemas
 from ops.settings import load_settings
-from tests.insider import insert_event, signed_envelope, topic_of
+from tests.insider import insider_write as write
 from tests.support import Harness, new_uscc
 
 REGION = "420102"
@@ -134,7 +134,8 @@ def insider_write(
     ANJIAN_HOME is `history.home`."""
     records = Records(Ed25519Notary(), CatalogSchemas(), env=store_env(load_settings()))
     try:
-        envelope, signature = signed_envelope(
+        return write(
+            records,
             history.keys[account],
             actor=account,
             role=role or records.load(actor_id(account), Actor).role,
@@ -142,14 +143,8 @@ def insider_write(
             subject=subject,
             region=REGION,
             data=data,
-        )
-        return insert_event(
-            records,
-            key=history.keys[account],
-            envelope=envelope,
-            signature=signature,
-            record=record or subject,
-            topic=topic or topic_of(event_type.partition(".")[0]),
+            record=record,
+            topic=topic,
             version=version,
         )
     finally:

@@ -11,7 +11,7 @@ import pytest
 
 from domain.errors import DomainError, UnknownEventType
 from domain.hazard import HazardCase
-from tests.insider import insert_event, signed_envelope, topic_of
+from tests.insider import insider_write, topic_of
 from tests.support import Harness
 
 REGION = "420102"
@@ -33,7 +33,8 @@ def hazard(h: Harness, regulator: str) -> UUID:
 
 def insider(h: Harness, account: str, event_type: str, subject: UUID, data: dict[str, Any]) -> str:
     """`account` signs `event_type` on `subject`; stored as its next hazard event, unchecked."""
-    envelope, signature = signed_envelope(
+    return insider_write(
+        h.records,
         h.keys[account],
         actor=account,
         role=h.roles(account),
@@ -41,13 +42,6 @@ def insider(h: Harness, account: str, event_type: str, subject: UUID, data: dict
         subject=subject,
         region=REGION,
         data=data,
-    )
-    return insert_event(
-        h.records,
-        key=h.keys[account],
-        envelope=envelope,
-        signature=signature,
-        record=subject,
         topic=topic_of("hazard"),
     )
 
