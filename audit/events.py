@@ -8,14 +8,22 @@ id, originator_id, originator_version, topic, state bytes). For each one `EventC
    RFC 8785 canonical, is an envelope object, and that its `subject` is the event's record
    (an event moved to another record fails here);
 3. refuses a command id seen before (a replayed event);
-4. asks the key registry rebuilt from the log (audit/registry.py) for the key and verifies the
-   Ed25519 signature over the UTF-8 envelope text;
-5. feeds a valid key event (`actor.*`) to the registry.
+4. asks the key registry rebuilt from the log (audit/registry.py) for the key;
+5. checks the event against the catalog (audit/catalog.py, passed in as data): its type is
+   listed; it is stored under the topic of its type's kind, as version 1 exactly when the type
+   creates its record; its record is of the type's kind (an event moved to a record of another
+   kind fails); the role the actor was registered with (not the one the envelope declares)
+   may issue the type;
+6. verifies the Ed25519 signature over the UTF-8 envelope text;
+7. feeds a valid key event (`actor.*`) to the registry.
 
-Checks 2-4 can be limited to events after a notification id (`full_from`): the ledger's own
+Checks 2-6 can be limited to events after a notification id (`full_from`): the ledger's own
 guard re-checks old events only against their leaves (an unchanged leaf means unchanged bytes,
 checked when they were recorded) and fully checks what it is about to log. Key events are
-always checked fully, because the registry depends on them.
+always checked fully, because the registry depends on them. For every event, old or new, the
+record is followed: its kind is taken from its creation event's topic, a creation event's
+`originator_topic` (which eventsourcing builds the record from, and which the leaf does not
+cover) must be that kind's, and each later version must follow the record's last one.
 
 Signatures of ordinary events are verified on a thread pool, a chunk at a time (libsodium
 releases the GIL), with one PyNaCl VerifyKey per public key; key events are verified in line,
@@ -41,6 +49,7 @@ from uuid import UUID
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
+from audit.catalog import EventCatalog
 from audit.findings import Failure
 from audit.registry import KeyRefused, KeyRegistry
 from ledger.canonical import is_canonical
@@ -95,6 +104,7 @@ class _Stored:
     signature: str
     key_id: str
     leaf: bytes
+    originator_topic: object  # of a creation event: the record's class; else None
 
 
 def _read(n: StoredNotification) -> _Stored:
@@ -131,7 +141,7 @@ def _read(n: StoredNotification) -> _Stored:
         )
     except UnicodeEncodeError:
         raise RecordError(n.id, "state holds a lone surrogate") from None
-    return _Stored(envelope, signature, kid, leaf)
+    return _Stored(envelope, signature, kid, leaf, state.get("originator_topic"))
 
 
 @dataclass
@@ -147,6 +157,14 @@ class CheckedEvent:
         self.failures.append(
             Failure(check, message, event_id=self.event_id, notification_id=self.notification_id)
         )
+
+
+@dataclass(slots=True)
+class _Record:
+    """A record as followed through the log."""
+
+    kind: str  # "" if created under no catalogued topic
+    version: int  # the last one seen
 
 
 _Job = tuple[int, bytes, bytes, bytes]  # (position in page, public key, message, signature)
@@ -230,12 +248,16 @@ def _failed(jobs: list[_Job]) -> list[int]:
 
 
 class EventChecker:
-    """Checks pages of stored events in notification order, carrying the key registry."""
+    """Checks pages of stored events in notification order, carrying the key registry and,
+    for every record created so far, its kind and last version."""
 
-    def __init__(self, *, threads: int = 2) -> None:
+    def __init__(self, *, catalog: EventCatalog, threads: int = 2) -> None:
         self.registry = KeyRegistry()
+        self.catalog = catalog
         self.signatures = 0
         self._seen: set[str] = set()
+        self._created = {rule.topic: rule for rule in catalog.values() if rule.creates}
+        self._records: dict[object, _Record] = {}  # by originator id
         self._pool = ThreadPoolExecutor(threads, "audit-verify") if threads > 1 else None
 
     def close(self) -> None:
@@ -271,15 +293,18 @@ class EventChecker:
         for n in notifications:
             checked = CheckedEvent(n.id, event_id_of(n), None)
             out.append(checked)
+            kind = self._follow(n, checked)
             try:
                 stored = _read(n)
             except RecordError as exc:
                 checked.fail("state", f"cannot be read as a signed event: {exc.reason}")
                 continue
             checked.leaf_hash = _sha256(LEAF_PREFIX + stored.leaf).digest()
+            if n.originator_version == 1 and kind:
+                self._check_class(n, stored, checked)
             key_event = _KEY_EVENT_MARK in stored.envelope
             if n.id > full_from or key_event:
-                job = self._check_content(n, stored, checked, inline=key_event)
+                job = self._check_content(n, stored, checked, kind, inline=key_event)
                 if job is not None:
                     key, message, signature = job
                     jobs.append((len(out) - 1, key, message, signature))
@@ -303,9 +328,16 @@ class EventChecker:
         return wait
 
     def _check_content(
-        self, n: StoredNotification, stored: _Stored, checked: CheckedEvent, *, inline: bool
+        self,
+        n: StoredNotification,
+        stored: _Stored,
+        checked: CheckedEvent,
+        kind: str,
+        *,
+        inline: bool,
     ) -> tuple[bytes, bytes, bytes] | None:
-        """Checks 2-5; returns the signature job to run later, or None (done or failed)."""
+        """Checks 2-7 (`kind`: of the event's record); returns the signature job to run
+        later, or None (done or failed)."""
         text = stored.envelope
         canonical, envelope = _canonical_value(text)
         if not canonical:
@@ -331,6 +363,19 @@ class EventChecker:
         except KeyRefused as exc:
             checked.fail("key", str(exc))
             return None
+        refusal = self._catalog_refusal(n, envelope["type"], kind)
+        if refusal is not None:
+            checked.fail("catalog", refusal)
+            return None
+        role = self.registry.registered_role(envelope["actor"])  # None: the genesis
+        roles = self.catalog[envelope["type"]].roles
+        if role is not None and role not in roles:
+            checked.fail(
+                "catalog",
+                f"{envelope['type']} may be issued by {', '.join(sorted(roles))}; "
+                f"actor {envelope['actor']} is registered as {role}",
+            )
+            return None
         try:
             signature = base64.b64decode(stored.signature, validate=True)
         except (binascii.Error, ValueError):
@@ -347,6 +392,52 @@ class EventChecker:
             self.registry.apply(envelope)
         except KeyRefused as exc:
             checked.fail("key", str(exc))
+        return None
+
+    def _follow(self, n: StoredNotification, checked: CheckedEvent) -> str:
+        """Follow the record of `n` and return its kind ("" if unknown): a version 1 creates
+        it, of the kind its topic names; a later version must follow the record's last one,
+        or eventsourcing cannot load the record."""
+        oid, version = n.originator_id, n.originator_version
+        if version == 1:
+            rule = self._created.get(n.topic)
+            kind = "" if rule is None else rule.kind
+            self._records[oid] = _Record(kind, 1)
+            return kind
+        record = self._records.get(oid)
+        if record is None:
+            return ""
+        if version != record.version + 1:
+            checked.fail(
+                "version", f"version {version} follows version {record.version} of its record"
+            )
+        record.version = max(version, record.version)
+        return record.kind
+
+    def _check_class(self, n: StoredNotification, stored: _Stored, checked: CheckedEvent) -> None:
+        """A creation event must build its record as its topic's kind: eventsourcing builds
+        it as the class `originator_topic` names, which the leaf does not cover."""
+        rule = self._created[n.topic]
+        if stored.originator_topic != rule.aggregate_topic:
+            checked.fail(
+                "catalog",
+                f"stored under {n.topic}, yet it builds its record as {stored.originator_topic!r}",
+            )
+
+    def _catalog_refusal(self, n: StoredNotification, type_: object, kind: str) -> str | None:
+        """Why the catalog refuses an event of `type_` stored as `n` on a record of `kind`
+        ("" if unknown), or None."""
+        rule = self.catalog.get(type_) if isinstance(type_, str) else None
+        if rule is None:
+            return f"unknown event type {type_!r}: the catalog does not list it"
+        if n.topic != rule.topic:
+            return f"a {type_} event is stored under {rule.topic}, this one under {n.topic}"
+        if rule.creates != (n.originator_version == 1):
+            what = "creates its record" if rule.creates else "follows its record's creation"
+            return f"{type_} {what}, yet it is stored as version {n.originator_version}"
+        if kind != rule.kind:
+            record = f"of kind {kind}" if kind else "not created as any catalogued kind"
+            return f"{type_} is a {rule.kind} event, stored on record {n.originator_id} {record}"
         return None
 
     def _first_use(self, command_id: object) -> bool:

@@ -9,12 +9,16 @@ number and tree size, or the anchor's transaction. `check` says which layer fail
     key          the signing key was not the actor's current key at that point of the log
     signature    the Ed25519 signature does not verify
     replay       the command id was recorded before
+    version      the event's version does not follow its record's last one (unloadable)
+    catalog      the catalog does not list the type, the event is stored as another kind of
+                 record, or the signer's registered role may not issue it
     leaf         the event does not rebuild to its stored leaf, or leaf and event do not pair up
     tree         the stored tree (tiles) disagrees with the leaf hashes
     checkpoint   a signed checkpoint does not verify or does not match the leaves
     consistency  two successive checkpoints are not consistent
     anchor       a recorded anchor does not match its checkpoint, the leaves, or the chain
     chain        the chain holds an anchor the log contradicts, or could not be checked
+    rules        replayed through the write path's rules, the event is refused (ops, --replay)
 """
 
 from __future__ import annotations

@@ -120,6 +120,16 @@ class KeyRegistry:
             raise KeyRefused(f"key {kid} of actor {account} was revoked before this event")
         return key
 
+    def registered_role(self, account: object) -> str | None:
+        """The role `account` was registered with, or None if it is not registered (yet).
+
+        Authorisation uses this role, not the envelope's: `key_for` refuses an envelope whose
+        role differs from it, and the genesis, the one event of an unregistered actor that
+        `key_for` accepts, is authorised by the key it registers.
+        """
+        actor = self._actors.get(account) if isinstance(account, str) else None
+        return None if actor is None else actor.role
+
     def apply(self, envelope: Mapping[str, Any]) -> None:
         """Feed a valid event to the registry (events of other types are ignored).
 

@@ -5,7 +5,9 @@ its checkpoints and the anchors table; tests may wire anything). Nothing the sto
 taken on trust except the trusted log keys the caller passes:
 
 1. Events, in notification order (audit/events.py): canonical envelope, record, replay, the
-   key the registry rebuilt from the log held at that point, Ed25519 signature.
+   catalog the caller passes (type listed, stored as its kind, the signer's registered role
+   may issue it), the key the registry rebuilt from the log held at that point, Ed25519
+   signature.
 2. Leaves, merged with the events by notification id: the leaf index runs 0, 1, 2... with
    strictly increasing notification ids; every leaf has its event and every event up to the
    last leaf has its leaf; each event rebuilds to exactly its stored leaf hash. Events after
@@ -29,6 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from audit.catalog import EventCatalog
 from audit.errors import RpcError
 from audit.events import CheckedEvent, EventChecker
 from audit.findings import AuditReport
@@ -352,6 +355,7 @@ def _scan_chain(
 def verify_store(
     evidence: Evidence,
     *,
+    catalog: EventCatalog,
     trusted_log_keys: Sequence[str],
     origin: str | None = None,
     chain: RpcClient | None = None,
@@ -363,7 +367,8 @@ def verify_store(
 ) -> AuditReport:
     """Check everything `evidence` holds; see the module docstring. Never raises for a failed
     check: every failure is in the report. `trusted_log_keys` are C2SP verifier keys; empty
-    means "the key each checkpoint row names" (no pinning, noted in the report)."""
+    means "the key each checkpoint row names" (no pinning, noted in the report); `catalog` is
+    the platform's published catalog (audit/catalog.py), every event is checked against it."""
     began = time.perf_counter()
     report = AuditReport()
     if not trusted_log_keys:
@@ -375,7 +380,7 @@ def verify_store(
         report.notes.append("anchors were not checked against a chain")
     wanted = {cp.size for cp in checkpoints} | {a.tree_size for a in anchors}
     roots = RootsAt(wanted | {ca.tree_size for ca in found})
-    with EventChecker(threads=threads) as checker:
+    with EventChecker(catalog=catalog, threads=threads) as checker:
         run = _Run(evidence, report, checker, on_pending, progress)
         size = evidence.log_size()
         last_logged = evidence.leaves(size - 1, size)[0].notification_id if size else 0

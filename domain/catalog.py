@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from eventsourcing.utils import get_topic
+
 from domain.ids import UUID_PATTERN
 
 __all__ = [
@@ -74,6 +76,8 @@ class CommandSpec:
             "roles": sorted(self.roles),
             "creates": self.creates,
             "aggregate": self.aggregate.__name__,
+            # Where its events are stored: the auditor checks each event against it.
+            "aggregate_topic": get_topic(self.aggregate),
             "stage": self.step,
             "schema": self.schema,
         }

@@ -8,6 +8,7 @@ DomainError
 ├── InvalidTransition       the aggregate's lifecycle does not allow this command now
 ├── NotFound                the subject aggregate (or a referenced one) does not exist
 │   └── UnknownActor
+├── UnknownEventType        a stored event of a record has a type its kind does not know
 ├── AlreadyExists           a creation command for an existing subject
 │   └── DuplicateCommand    a command id recorded before, for a command with other content
 ├── Conflict                another writer changed the aggregate first (retry)
@@ -115,6 +116,23 @@ class KeyRotatedOut(SignatureRejected):
 
 class KeyRevoked(SignatureRejected):
     """The key was revoked."""
+
+
+class UnknownEventType(DomainError):
+    """A stored event of a record has a type its kind does not know (not in the catalog for
+    that kind): the record cannot be read. Only an event written around the write path can be
+    such; `anjian audit verify` names it."""
+
+    def __init__(self, kind: str, record: object, version: int, event_type: object) -> None:
+        super().__init__(
+            f"{kind} record {record}, version {version}: unknown event type {event_type!r}; "
+            "the record cannot be read",
+            field="type",
+            rule="信息资源目录 catalog",
+        )
+        self.record = record
+        self.version = version
+        self.event_type = event_type
 
 
 class BatchRejected(DomainError):

@@ -25,7 +25,7 @@ from eventsourcing.domain import Aggregate
 from domain import catalog
 from domain.clocks import judged_at, not_before
 from domain.envelope import Envelope, SignedCommand
-from domain.errors import InvalidTransition
+from domain.errors import InvalidTransition, UnknownEventType
 from domain.laws import check_in_force
 
 R = TypeVar("R", bound="Record")
@@ -75,10 +75,18 @@ class Record(Aggregate):
         self.history: list[str] = []
 
     def apply_envelope(self, event: Record.Event, env: Envelope) -> None:
-        """Evolve state from one event; overridden per event type through `on_<verb>`."""
-        handler = getattr(self, "on_" + env.type.partition(".")[2], None)
+        """Evolve state from one event; overridden per event type through `on_<verb>`.
+
+        An event whose type is not `<KIND>.<verb>` with a handler of this kind (one written
+        into the store around the write path) raises UnknownEventType: the record cannot be
+        read, and says so in one line instead of failing on a missing method.
+        """
+        kind, _, verb = env.type.partition(".")
+        handler = getattr(self, "on_" + verb, None) if kind == self.KIND else None
         if handler is None:
-            raise TypeError(f"{type(self).__name__} has no handler for {env.type}")
+            raise UnknownEventType(
+                self.KIND, event.originator_id, event.originator_version, env.type
+            )
         self.region = self.region or env.region
         # The recorded time of the step being applied (the event's timestamp), then the
         # declared time of the latest step: no later step may be dated before it.

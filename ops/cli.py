@@ -525,10 +525,15 @@ def audit_verify(
     rpc: RpcOpt = None,
     log_key: LogKeyOpt = None,
     offline: Annotated[bool, typer.Option(help="do not check anchors on the chain")] = False,
+    replay: Annotated[
+        bool, typer.Option(help="also replay the log through the write path's rules")
+    ] = False,
 ) -> None:
-    """Recheck everything from the stored bytes: events, signatures, keys, leaves, checkpoints,
-    consistency, anchors and the chain. Exit 0 only when everything holds; otherwise list
-    every failing record (event id, leaf index, what failed) and exit 1."""
+    """Recheck everything from the stored bytes: events, signatures, keys, catalog, leaves,
+    checkpoints, consistency, anchors and the chain. Exit 0 only when everything holds;
+    otherwise list every failing record (event id, leaf index, what failed) and exit 1.
+    --replay also names every event the write path refuses when the log is replayed through
+    it, with the error and the rule (one line each)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from ops.ledger_service import verify
@@ -549,6 +554,7 @@ def audit_verify(
             rpc_url=rpc,
             log_keys=log_key or (),
             offline=offline,
+            replay=replay,
             progress=lambda n: bar.advance(task, n),
             total=lambda n: bar.update(task, total=n),
         )

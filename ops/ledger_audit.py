@@ -1,7 +1,8 @@
 """`anjian audit verify` and `anjian audit proof` over this platform's store.
 
 `verify` runs audit.verify at FULL depth over the database (ops/ledger_store.SqlEvidence) and
-the chain; `make_bundle` writes one event's offline proof bundle (audit/bundle.py layout).
+the chain, and with `replay` the log again through the write path (ops/ledger_replay.py);
+`make_bundle` writes one event's offline proof bundle (audit/bundle.py layout).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from ledger.record import leaf_bytes
 from ledger.rfc6962 import leaf_hash
 from ops.bootstrap import Platform
 from ops.chain_endpoint import chain_rpc
+from ops.event_catalog import event_catalog
 from ops.ledger_errors import ChainUnreachable, LedgerHalted, ProofUnavailable
+from ops.ledger_replay import replay_log
 from ops.ledger_store import Ledger, SqlEvidence, audit_anchor
 
 __all__ = ["make_bundle", "verify"]
@@ -37,6 +40,7 @@ def verify(
     rpc_url: str | None = None,
     log_keys: Sequence[str] = (),
     offline: bool = False,
+    replay: bool = False,
     progress: Progress | None = None,
     total: Callable[[int], None] | None = None,
 ) -> AuditReport:
@@ -45,7 +49,33 @@ def verify(
     Trusts the platform's log key unless `log_keys` pin others. The chain is `rpc_url`, the
     configured RPC or the embedded node (started for the audit); `offline` skips it.
     `total` is told the number of events to expect before the run (for a progress bar).
+    `replay` then adds a `rules` failure for every event the write path refuses when the log
+    is replayed through it.
     """
+    report = _audit(
+        platform,
+        rpc_url=rpc_url,
+        log_keys=log_keys,
+        offline=offline,
+        progress=progress,
+        total=total,
+    )
+    if replay:
+        replayed = replay_log(platform)
+        report.failures.extend(replayed.failures)
+        report.notes.append(f"replayed {replayed.events} events through the write path's rules")
+    return report
+
+
+def _audit(
+    platform: Platform,
+    *,
+    rpc_url: str | None,
+    log_keys: Sequence[str],
+    offline: bool,
+    progress: Progress | None,
+    total: Callable[[int], None] | None,
+) -> AuditReport:
     ledger = Ledger(platform)
     try:
         evidence = SqlEvidence(ledger)
@@ -56,6 +86,7 @@ def verify(
         def run(chain: RpcClient | None) -> AuditReport:
             return verify_store(
                 evidence,
+                catalog=event_catalog(),
                 trusted_log_keys=keys,
                 origin=ledger.settings.log_origin,
                 chain=chain,

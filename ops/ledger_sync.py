@@ -5,8 +5,10 @@
 1. the guard (audit.verify with depth GUARD): every logged event still rebuilds to its
    stored leaf, every checkpoint is signed by the log key and has the root of the stored leaf
    hashes, every recorded anchor matches them; events not logged yet are checked in full
-   (canonical envelope, key registry rebuilt from the log, Ed25519 signature, no replay).
-   Any failure raises LedgerHalted: nothing is appended, signed or anchored.
+   (canonical envelope, no replay, the catalog: type listed, stored as its kind, the
+   signer's registered role may issue it; key registry rebuilt from the log, Ed25519
+   signature). Any failure raises LedgerHalted naming each failing event and why: nothing is
+   appended, signed or anchored.
 2. appending: exactly the events the guard checked, in batches cut at the checkpoint cadence
    (every `checkpoint_every_leaves` leaves or `checkpoint_every_seconds`), plus one checkpoint
    at the end whenever the tree grew.
@@ -29,6 +31,7 @@ from ledger.record import leaf_bytes
 from ledger.rfc6962 import leaf_hash
 from ops.anchoring import anchor_newest
 from ops.bootstrap import Platform
+from ops.event_catalog import event_catalog
 from ops.file_lock import locked
 from ops.ledger_errors import LedgerHalted
 from ops.ledger_store import Ledger, SqlEvidence
@@ -122,6 +125,7 @@ def _guard(ledger: Ledger, report: SyncReport) -> list[tuple[int, bytes]]:
 
     audit = verify_store(
         SqlEvidence(ledger),
+        catalog=event_catalog(),
         trusted_log_keys=[ledger.signer.vkey],
         origin=ledger.settings.log_origin,
         depth=GUARD,

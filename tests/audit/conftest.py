@@ -40,6 +40,11 @@ def cli(*args: str) -> Result:
     return CliRunner().invoke(app, list(args))
 
 
+def failures(report: dict[str, Any], **fields: Any) -> list[dict[str, Any]]:
+    """The report's failures whose fields include all of `fields`."""
+    return [f for f in report["failures"] if all(f.get(k) == v for k, v in fields.items())]
+
+
 def verify_report(*args: str) -> tuple[int, dict[str, Any]]:
     """Run `anjian audit verify --json`; its exit code and JSON report."""
     result = cli("audit", "verify", "--json", *args)

@@ -27,6 +27,7 @@ from ops import ledger_service
 from ops.bootstrap import build, store_env
 from ops.schemas import CatalogSchemas
 from ops.settings import load_settings
+from tests.insider import insider_write as write
 from tests.support import Harness, new_uscc
 
 REGION = "420102"
@@ -112,6 +113,53 @@ def record_more(history: History, count: int) -> list[str]:
         return out
     finally:
         records.close()
+
+
+def insider_write(
+    history: History,
+    account: str,
+    event_type: str,
+    subject: UUID,
+    data: dict[str, Any],
+    *,
+    record: UUID | None = None,
+    topic: str | None = None,
+    role: str | None = None,
+    version: int | None = None,
+) -> str:
+    """An insider's event: `account` signs the command with its current key (in `role`,
+    default the one it is registered with) and it goes straight into the store as the next
+    version of `record` (default `subject`) or as `version`, under `topic` (default: where
+    the write path stores events of the type's kind). Its event id. Precondition:
+    ANJIAN_HOME is `history.home`."""
+    records = Records(Ed25519Notary(), CatalogSchemas(), env=store_env(load_settings()))
+    try:
+        return write(
+            records,
+            history.keys[account],
+            actor=account,
+            role=role or records.load(actor_id(account), Actor).role,
+            event_type=event_type,
+            subject=subject,
+            region=REGION,
+            data=data,
+            record=record,
+            topic=topic,
+            version=version,
+        )
+    finally:
+        records.close()
+
+
+def ledger_rows(history: History) -> tuple[int, int, int]:
+    """(leaf rows' total count, checkpoints, live anchors): what a refused sync must not change."""
+    with history.connect() as db:
+        leaves = db.execute("SELECT COALESCE(SUM(count), 0) FROM ledger_leaves").fetchone()[0]
+        cps = db.execute("SELECT COUNT(*) FROM ledger_checkpoints").fetchone()[0]
+        anchors = db.execute("SELECT COUNT(*) FROM ledger_anchors WHERE status='live'").fetchone()[
+            0
+        ]
+    return int(leaves), int(cps), int(anchors)
 
 
 def _run(h: Harness, account: str, ctype: str, data: dict[str, Any], **kw: Any) -> str:

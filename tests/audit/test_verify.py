@@ -18,15 +18,10 @@ from ledger.canonical import canonical_text
 from ledger.chain import AnchorChain
 from ledger.keys import KeyPair
 from ops.chain_node import AnvilNode, dev_accounts
-from tests.audit.conftest import cli, verify_report
-from tests.audit.history import History, record_more
+from tests.audit.conftest import cli, failures, verify_report
+from tests.audit.history import History, ledger_rows, record_more
 
 OWNER, _, FORGER = dev_accounts(3)
-
-
-def failures(report: dict[str, Any], **fields: Any) -> list[dict[str, Any]]:
-    """The report's failures whose fields include all of `fields`."""
-    return [f for f in report["failures"] if all(f.get(k) == v for k, v in fields.items())]
 
 
 def state_of(db: sqlite3.Connection, history: History, event_id: str) -> bytes:
@@ -45,17 +40,6 @@ def set_state(db: sqlite3.Connection, history: History, event_id: str, state: by
         "UPDATE stored_events SET state=? WHERE originator_id=? AND originator_version=?",
         (state, oid, version),
     )
-
-
-def ledger_rows(history: History) -> tuple[int, int, int]:
-    """(leaf rows' total count, checkpoints, live anchors): what a refused sync must not change."""
-    with history.connect() as db:
-        leaves = db.execute("SELECT COALESCE(SUM(count), 0) FROM ledger_leaves").fetchone()[0]
-        cps = db.execute("SELECT COUNT(*) FROM ledger_checkpoints").fetchone()[0]
-        anchors = db.execute("SELECT COUNT(*) FROM ledger_anchors WHERE status='live'").fetchone()[
-            0
-        ]
-    return int(leaves), int(cps), int(anchors)
 
 
 def test_a_recorded_logged_and_anchored_history_verifies(history: History) -> None:
@@ -183,6 +167,17 @@ def insert_forged_event(history: History) -> list[Expect]:
     return [Expect({"check": "key", "event_id": f"{subject}:2"})]
 
 
+def retype_a_record(history: History) -> list[Expect]:
+    """Rewrite the class a logged creation event builds its record as (`originator_topic`,
+    which its leaf does not cover): the enterprise would load as a hazard case."""
+    event = history.enterprises[0]
+    with history.connect() as db:
+        state = json.loads(state_of(db, history, event))
+        state["originator_topic"] = "domain.hazard:HazardCase"
+        set_state(db, history, event, json.dumps(state).encode())
+    return [Expect({"check": "catalog", "event_id": event})]
+
+
 def alter_checkpoint_note(history: History) -> list[Expect]:
     """Rewrite the tree size line of the first checkpoint's signed note."""
     with history.connect() as db:
@@ -269,6 +264,7 @@ MATRIX: dict[str, tuple[Tamper, str, str]] = {
     "swap two events": (swap_events, "LedgerHalted", "[leaf]"),
     "insert a replayed event": (insert_replayed_event, "LedgerHalted", "[replay]"),
     "insert a forged event": (insert_forged_event, "LedgerHalted", "[key]"),
+    "retype a record": (retype_a_record, "LedgerHalted", "[catalog]"),
     "alter a checkpoint note": (alter_checkpoint_note, "LedgerHalted", "[checkpoint]"),
     "alter a checkpoint root": (alter_checkpoint_root, "LedgerHalted", "[checkpoint]"),
     "forge a leaf hash": (forge_leaf_hash, "LedgerHalted", "[leaf]"),

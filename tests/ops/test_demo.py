@@ -211,6 +211,25 @@ def test_the_first_enterprise_listed_is_the_showcase(
     assert json.loads(result.stdout)[0]["uscc"] == summary["showcase"]
 
 
+def test_the_province_replays_through_the_write_path_without_findings(
+    province: tuple[Path, dict[str, Any]],
+) -> None:
+    """Every event of the demo, replayed in log order at its recorded time, is accepted again
+    (`audit verify --replay`), and the audit holds."""
+    home, summary = province
+    result = runner.invoke(
+        app,
+        ["audit", "verify", "--offline", "--replay", "--json"],
+        env={"ANJIAN_HOME": str(home)},
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["failures"] == []
+    assert (
+        f"replayed {summary['events']} events through the write path's rules" in (report["notes"])
+    )
+
+
 def test_same_seed_gives_the_same_envelopes(tmp_path: Path) -> None:
     home = tmp_path / "var"
     tiny = ["--enterprises", "3", "--months", "3"]
