@@ -302,7 +302,7 @@ def _one_rating(
             }
         )
         return
-    out.print(f"[bold]{r.name}[/] {r.uscc}  {r.region} {region_name(r.region)}")
+    out.print(f"[bold]{escape(r.name)}[/] {r.uscc}  {r.region} {region_name(r.region)}")
     out.print(
         f"信用等级 grade [bold]{r.grade}[/]  得分 score {r.score:g}  "
         f"规则 rulebook {book.version} ({book.title})"
@@ -477,7 +477,8 @@ def export(
     if as_json:
         emit_json(result)
     else:
-        out.print(f"{name}: {df.height} rows of {region_name(jurisdiction)} → {output} ({fmt})")
+        where = escape(str(output))
+        out.print(f"{name}: {df.height} rows of {region_name(jurisdiction)} → {where} ({fmt})")
 
 
 # -- anjian dashboard --------------------------------------------------------------------------
@@ -549,6 +550,6 @@ def dashboard(
         emit_json({**d.as_json(), "lag": lag})
         return
     for line in render_dashboard(d):
-        out.print(line, soft_wrap=True)
+        out.print(escape(line), soft_wrap=True)
     if lag:
         out.print(f"（读模型滞后 {lag} 条记录）")
