@@ -50,24 +50,21 @@ def bound_instant(t: datetime, field: str, text: object = None) -> datetime:
             field=field,
             rule=RULE,
         )
-    if not FIRST_YEAR <= t.year <= LAST_YEAR:
-        raise InstantOutOfRange(
-            f"instant {shown!r} is outside the years {FIRST_YEAR}..{LAST_YEAR}",
-            field=field,
-            rule=RULE,
-        )
+    _year(t.year, f"instant {shown!r}", field)
     return t
 
 
 def bound_date(d: date, field: str) -> date:
     """`d` itself when its year lies within the bounds; InstantOutOfRange otherwise."""
-    if not FIRST_YEAR <= d.year <= LAST_YEAR:
-        raise InstantOutOfRange(
-            f"date {d.isoformat()!r} is outside the years {FIRST_YEAR}..{LAST_YEAR}",
-            field=field,
-            rule=RULE,
-        )
+    _year(d.year, f"date {d.isoformat()!r}", field)
     return d
+
+
+def _year(year: int, what: str, field: str) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InstantOutOfRange(
+            f"{what} is outside the years {FIRST_YEAR}..{LAST_YEAR}", field=field, rule=RULE
+        )
 
 
 def instant_paths(schema: Mapping[str, Any]) -> tuple[tuple[Path, str], ...]:

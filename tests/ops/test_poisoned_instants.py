@@ -21,7 +21,7 @@ from ops.bootstrap import build, store_env
 from ops.cli import app
 from ops.settings import Settings
 from projections.analytics import ANALYSES
-from tests.projections.poison import FAR_FUTURE, record_unbounded
+from tests.projections.poison import FAR_FUTURE, poisoned_hazard
 from tests.projections.scenes import Site
 from tests.projections.world import WUHAN, World
 
@@ -132,14 +132,7 @@ def test_a_store_already_holding_a_poisoned_instant_reads_and_lists_it(
     province: tuple[Path, World, Site], tmp_path: Path
 ) -> None:
     _, w, site = province
-    poisoned = record_unbounded(
-        w.h,
-        WUHAN,
-        "hazard.report",
-        "420102",
-        {"enterprise": site.uscc, "grade": "general", "source": "public_tip", "description": "漏"},
-        occurred_at=FAR_FUTURE,
-    )
+    poisoned = poisoned_hazard(w.h, WUHAN, site.uscc)
     site.hazard()  # recorded after it, and still read
 
     runs = every_read_command_exits_0(site.uscc, tmp_path)

@@ -42,5 +42,17 @@ def record_unbounded(
         return h.run_as(account, ctype, region, data, occurred_at=when, **kw).event_id
 
 
+def poisoned_hazard(h: Harness, regulator: str, uscc: str, region: str = "420102") -> str:
+    """A hazard report of `uscc` dated FAR_FUTURE, recorded past the bounds; its event id."""
+    return record_unbounded(
+        h,
+        regulator,
+        "hazard.report",
+        region,
+        {"enterprise": uscc, "grade": "general", "source": "public_tip", "description": "漏"},
+        occurred_at=FAR_FUTURE,
+    )
+
+
 def subject_of(event_id: str) -> UUID:
     return UUID(event_id.partition(":")[0])

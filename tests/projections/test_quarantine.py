@@ -18,7 +18,7 @@ from projections.hazards import hazards
 from projections.quarantine import quarantined
 from projections.registry import all_projections
 from projections.store import metadata, tracking
-from tests.projections.poison import FAR_FUTURE, record_unbounded, subject_of
+from tests.projections.poison import poisoned_hazard, record_unbounded, subject_of
 from tests.projections.scenes import Site
 from tests.projections.world import WUHAN, World, dump
 
@@ -28,14 +28,7 @@ def poison(w: World) -> tuple[Site, list[str]]:
     far-future deadline in data."""
     site = Site(w, WUHAN, "420102")
     good = site.hazard()
-    bad_time = record_unbounded(
-        w.h,
-        WUHAN,
-        "hazard.report",
-        "420102",
-        {"enterprise": site.uscc, "grade": "general", "source": "public_tip", "description": "漏"},
-        occurred_at=FAR_FUTURE,
-    )
+    bad_time = poisoned_hazard(w.h, WUHAN, site.uscc)
     bad_deadline = record_unbounded(
         w.h,
         WUHAN,

@@ -17,9 +17,10 @@ from uuid import UUID, uuid4
 from hypothesis import strategies as st
 
 from domain.catalog import CATALOG, REF
-from domain.ids import actor_id, device_id, enterprise_id
+from domain.ids import enterprise_id
 from domain.instants import FIRST_YEAR, LAST_YEAR, Path
 from ledger.keys import KeyPair
+from ops.intake import default_subject
 from tests.property.province import REGIONS, Attempt, Province
 from tests.property.schemas import from_schema
 from tests.support import new_uscc
@@ -140,7 +141,7 @@ def attempts(draw: st.DrawFn, p: Province, on: UUID | None = None) -> Attempt:
     new_key = _name_things(draw, p, ctype=ctype, data=data, account=account, uscc=uscc)
     _dates(draw, p, spec.instants, data)
     if spec.creates:
-        subject = _new_subject(ctype, data)
+        subject = default_subject(ctype, data)  # as the intake fills it in
         if ctype == "actor.register" and isinstance(data.get("jurisdiction"), str):
             region = data["jurisdiction"]
     occurred = an_instant(draw, p.tick(draw(st.integers(1, 60 * 24 * 5))))
@@ -200,17 +201,6 @@ def _dates(
         value = a_date(draw, p.clock) if fmt == "date" else an_instant(draw, p.clock)
         if value is not None:
             data[name] = value
-
-
-def _new_subject(ctype: str, data: dict[str, Any]) -> UUID:
-    """The subject a creation must have: derived from its natural key, or a new one."""
-    if ctype == "enterprise.register" and isinstance(data.get("uscc"), str):
-        return enterprise_id(data["uscc"])
-    if ctype == "actor.register" and isinstance(data.get("account"), str):
-        return actor_id(data["account"])
-    if ctype == "sensor.install" and isinstance(data.get("serial"), str):
-        return device_id(data["serial"])
-    return uuid4()
 
 
 def _creation_region(draw: st.DrawFn, p: Province, ctype: str, uscc: str) -> str:
