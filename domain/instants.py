@@ -28,6 +28,7 @@ from domain.errors import InstantOutOfRange, InvalidValue
 FIRST_YEAR = 1949
 LAST_YEAR = 2099
 MAX_OFFSET = timedelta(hours=14)
+MIN_OFFSET = -MAX_OFFSET
 RULE = f"records dated {FIRST_YEAR}..{LAST_YEAR}, UTC offsets within ±14:00: RFC 3339 §5.6"
 FORMATS = frozenset({"date", "date-time"})
 
@@ -44,7 +45,7 @@ def bound_instant(t: datetime, field: str, text: object = None) -> datetime:
     offset = t.utcoffset()
     if offset is None:
         raise InvalidValue(f"instant {shown!r} must carry a UTC offset", field=field)
-    if abs(offset) > MAX_OFFSET or offset % timedelta(minutes=1):
+    if not MIN_OFFSET <= offset <= MAX_OFFSET or offset.seconds % 60 or offset.microseconds:
         raise InstantOutOfRange(
             f"instant {shown!r} has a UTC offset beyond ±14:00 or not of whole minutes",
             field=field,
