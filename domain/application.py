@@ -49,6 +49,7 @@ from domain.errors import (
     UnknownKey,
 )
 from domain.ids import actor_id, enterprise_id
+from domain.instants import check_instants
 from domain.mapper import RecordMapper
 from domain.ports import CommandLog, Notary, SchemaCheck, SignatureBatch
 from domain.record import Record
@@ -234,6 +235,7 @@ class Records(Application[UUID]):
         if not self.notary.is_canonical(cmd.text, env.parsed):
             raise InvalidEnvelope("envelope text is not RFC 8785 canonical JSON")
         self.schema_check(env.type, env.data)
+        check_instants(spec.instants, env.data)
         public_key, bound = self._authenticate(cmd, spec, uow)
         signatures.add(public_key, cmd.text.encode("utf-8"), cmd.signature)
         if spec.creates:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 from eventsourcing.utils import get_topic
 
 from domain.ids import UUID_PATTERN
+from domain.instants import FIRST_YEAR, LAST_YEAR, Path, instant_paths
 
 __all__ = [
     "CATALOG",
@@ -64,6 +66,11 @@ class CommandSpec:
             "required": list(self.required),
             "additionalProperties": False,
         }
+
+    @cached_property
+    def instants(self) -> tuple[tuple[Path, str], ...]:
+        """Where `data` holds dates and instants, which the write path bounds (domain.instants)."""
+        return instant_paths(self.schema)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -190,11 +197,19 @@ def boolean() -> dict[str, Any]:
     return {"type": "boolean"}
 
 
-DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+# The write path also checks the calendar and the bounds (domain.instants), and says so here.
+DATE = {
+    "type": "string",
+    "format": "date",
+    "pattern": r"^\d{4}-\d{2}-\d{2}$",
+    "description": f"a calendar date in the years {FIRST_YEAR}..{LAST_YEAR}",
+}
 INSTANT = {
     "type": "string",
     "format": "date-time",
     "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$",
+    "description": f"an instant written in the years {FIRST_YEAR}..{LAST_YEAR} "
+    "with a UTC offset within ±14:00",
 }
 # The alphabet and check character are checked by domain.uscc, whose errors name the position.
 USCC = {

@@ -34,6 +34,7 @@ from uuid import UUID
 
 from domain.errors import InvalidEnvelope
 from domain.ids import is_canonical_uuid
+from domain.instants import bound_instant
 from domain.regions import validate_region
 
 FIELDS = frozenset({"actor", "data", "id", "occurred_at", "region", "role", "subject", "type"})
@@ -42,7 +43,9 @@ CHANNELS = frozenset({"cli", "api", "stream", "migration"})
 
 
 def parse_instant(value: object, field: str) -> datetime:
-    """A timezone-aware datetime from ISO 8601 text; naive times are rejected."""
+    """A timezone-aware datetime from ISO 8601 text; naive times are rejected, and so are
+    instants outside the platform's bounds (domain.instants: years 1949..2099, offsets within
+    ±14:00), which no read model could convert."""
     if not isinstance(value, str):
         raise InvalidEnvelope(f"{field} must be an ISO 8601 string", field=field)
     try:
@@ -51,7 +54,7 @@ def parse_instant(value: object, field: str) -> datetime:
         raise InvalidEnvelope(f"{field} is not ISO 8601: {value!r}", field=field) from None
     if t.tzinfo is None or t.utcoffset() is None:
         raise InvalidEnvelope(f"{field} must carry a UTC offset: {value!r}", field=field)
-    return t
+    return bound_instant(t, field, value)
 
 
 def _uuid(value: object, field: str) -> UUID:

@@ -4,7 +4,8 @@ DomainError
 ├── InvalidValue            a field's value breaks a rule (USCC check character, region, …)
 │   ├── InvalidEnvelope     the signed command envelope is malformed
 │   ├── FutureDated         occurred_at lies after the platform's recorded time (plus skew)
-│   └── NotInForce          the record is dated before a law it cites took effect
+│   ├── NotInForce          the record is dated before a law it cites took effect
+│   └── InstantOutOfRange   a date or instant outside the years or offsets the platform records
 ├── InvalidTransition       the aggregate's lifecycle does not allow this command now
 ├── NotFound                the subject aggregate (or a referenced one) does not exist
 │   └── UnknownActor
@@ -49,6 +50,12 @@ class InvalidValue(DomainError):
 
 class InvalidEnvelope(InvalidValue):
     """The command envelope is malformed."""
+
+
+class InstantOutOfRange(InvalidValue):
+    """A date or instant lies outside the platform's bounds (domain.instants): a year before
+    1949 or after 2099, or a UTC offset beyond ±14:00. Such a value cannot be converted safely,
+    and one stored event carrying it stopped every read model."""
 
 
 class InvalidTransition(DomainError):

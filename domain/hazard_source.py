@@ -39,17 +39,23 @@ def alpha(people_within_500m: int) -> float:
     return 0.5
 
 
-def ratio_sum(substances: Iterable[Substance]) -> float:
-    return sum(s.quantity / s.critical for s in substances)
-
-
-def r_value(substances: Iterable[Substance], people_within_500m: int) -> float:
+def checked(substances: Iterable[Substance]) -> list[Substance]:
+    """The substances, each with a positive critical quantity Q (a divisor) and β."""
     items = list(substances)
     for s in items:
         if s.critical <= 0:
             raise InvalidValue(f"critical quantity of {s.name} must be positive", rule=RULE)
         if s.quantity < 0 or s.beta <= 0:
             raise InvalidValue(f"quantity and β of {s.name} must be positive", rule=RULE)
+    return items
+
+
+def ratio_sum(substances: Iterable[Substance]) -> float:
+    return sum(s.quantity / s.critical for s in checked(substances))
+
+
+def r_value(substances: Iterable[Substance], people_within_500m: int) -> float:
+    items = checked(substances)
     return alpha(people_within_500m) * sum(s.beta * s.quantity / s.critical for s in items)
 
 

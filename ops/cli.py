@@ -211,7 +211,7 @@ def show(event_id: str, as_json: JsonOpt = False) -> None:
             emit_json(record_json(rec))
             return
         env = rec.envelope
-        out.print(f"[bold]{event_name_of(rec.type)}[/] ({rec.type})")
+        out.print(f"[bold]{escape(event_name_of(rec.type))}[/] ({escape(rec.type)})")
         for label, value in [
             ("事件 event", rec.event_id),
             ("发生 occurred", local_time(env["occurred_at"])),

@@ -67,8 +67,16 @@ def text_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]
 
 
 def local_time(iso: str) -> str:
-    """An ISO 8601 instant shown in Asia/Shanghai."""
-    return datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    """An ISO 8601 instant shown in Asia/Shanghai; as written when it has no such time.
+
+    A stored event may hold an instant that no calendar conversion survives (written before
+    intake bounded instants: 9999-12-31T23:59:00-01:00 is year 10000 in Shanghai too); it is
+    still shown, as the signer wrote it.
+    """
+    try:
+        return datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    except (ValueError, OverflowError):
+        return iso
 
 
 def record_json(rec: StoredRecord) -> dict[str, Any]:

@@ -5,6 +5,7 @@ ProjectionError
 ├── ConcurrentFollower   another follower moved a tracking position first
 ├── UnknownProjection    no projection (or analysis) of that name
 ├── UndecodableEvent     a stored event is not a signed-envelope event (cipher? compressor?)
+│   └── Quarantined      a signed event holds an instant no read model can represent
 └── RulebookError        a credit rulebook file breaks its format
 """
 
@@ -39,6 +40,19 @@ class UnknownProjection(ProjectionError):
 
 class UndecodableEvent(ProjectionError):
     """A stored event's state is not the JSON of a signed envelope."""
+
+
+class Quarantined(UndecodableEvent):
+    """A stored, signed event holds a date or instant outside the platform's bounds
+    (domain.instants): written before intake bounded them, or by an insider. No read model can
+    represent it, so the follower sets it aside (projections.quarantine) and goes on."""
+
+    def __init__(self, notification_id: int, event_id: str, type_: str, reason: str) -> None:
+        super().__init__(f"notification {notification_id} ({event_id}, {type_}): {reason}")
+        self.notification_id = notification_id
+        self.event_id = event_id
+        self.type = type_
+        self.reason = reason
 
 
 class RulebookError(ProjectionError):

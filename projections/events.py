@@ -16,8 +16,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from domain import aggregates as _aggregates  # noqa: F401  (fills the catalog)
+from domain.catalog import CATALOG
 from domain.clocks import judged_at
-from projections.errors import UndecodableEvent
+from domain.envelope import parse_instant
+from domain.errors import DomainError
+from domain.instants import check_instants
+from projections.errors import Quarantined, UndecodableEvent
 from projections.log import Raw
 
 
@@ -64,7 +69,8 @@ class Event:
 
 
 def decode(raw: Raw) -> Event:
-    """Decode one raw notification; raise UndecodableEvent naming it if it is not an envelope."""
+    """Decode one raw notification; raise UndecodableEvent naming it if it is not an envelope,
+    and Quarantined if one of its instants lies outside the platform's bounds (see bounded)."""
     nid, originator_id, version, topic, state_bytes = raw
     try:
         state = json.loads(state_bytes)
@@ -84,7 +90,7 @@ def decode(raw: Raw) -> Event:
             recorded_at=ts["_data_"] if isinstance(ts, dict) else str(ts),
             channel=env.get("channel"),
             data=env["data"],
-            at=utc_naive(occurred),
+            at=bounded(nid, str(originator_id), version, env),
             kind=kind,
             verb=verb,
         )
@@ -92,6 +98,32 @@ def decode(raw: Raw) -> Event:
         raise UndecodableEvent(
             f"notification {nid} ({topic}) is not a signed-envelope event: {exc}"
         ) from None
+
+
+# Where each command type's data holds dates and instants (most types hold none).
+_INSTANTS = {t: spec.instants for t, spec in CATALOG.items() if spec.instants}
+
+
+def bounded(nid: int, subject: str, version: int, env: dict[str, Any]) -> datetime:
+    """occurred_at as naive UTC, once it and every date and instant of `data` the catalog
+    declares are within the platform's bounds (domain.instants), as intake checks them.
+
+    Intake refuses anything else, but a store may hold such an event from before the bounds
+    or from an insider; converting it overflows (9999-12-31T23:59-01:00 is year 10000 in
+    UTC), and adding a read model's periods to it would too. It is Quarantined instead.
+    """
+    try:
+        t = parse_instant(env["occurred_at"], "occurred_at")
+        paths = _INSTANTS.get(env["type"])
+        if paths:
+            check_instants(paths, env["data"])
+    except DomainError as exc:
+        raise Quarantined(
+            nid, f"{subject}:{version}", env["type"], f"{type(exc).__name__}: {exc}"
+        ) from None
+    offset = t.utcoffset()
+    assert offset is not None  # parse_instant refuses naive times
+    return t.replace(tzinfo=None) - offset
 
 
 def utc_naive(iso: str) -> datetime:

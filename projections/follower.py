@@ -12,6 +12,10 @@ id *seen*, never a count, and reading starts after a position rather than at pos
 dense sequence. Where a gap may still be an insert in flight (PostgreSQL), the log holds the
 batch back at the gap for a grace period (projections.log).
 
+An event whose dates or instants lie beyond the platform's bounds cannot be represented by any
+read model: it is set aside (projections.quarantine), listed with its reason in the batch's
+transaction, and the follower goes on.
+
 Several followers may run against one store: each tracking update is conditional on the
 position it read (`WHERE position = old`), so a second follower racing the first rolls back
 with ConcurrentFollower instead of applying a batch twice.
@@ -24,15 +28,21 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ClassVar
 
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
-from projections.errors import ConcurrentFollower, ProjectionFailed, UnknownProjection
+from projections.errors import (
+    ConcurrentFollower,
+    ProjectionFailed,
+    Quarantined,
+    UnknownProjection,
+)
 from projections.events import Event, decode
 from projections.log import Log, Recorder
+from projections.quarantine import quarantine, set_aside
 from projections.store import tracking
 
 log = logging.getLogger("anjian.projections")
@@ -97,6 +107,18 @@ class Status:
 
 
 Progress = Callable[[int, int], None]  # (position reached, head)
+
+
+@dataclass
+class Batch:
+    """Notifications first..last as read (`read` of them): the decoded events, and those set
+    aside because an instant of theirs is beyond what a read model can represent."""
+
+    first: int
+    last: int
+    read: int
+    events: list[Event] = field(default_factory=list)
+    quarantined: list[Quarantined] = field(default_factory=list)
 
 
 class Follower:
@@ -196,19 +218,27 @@ class Follower:
 
     # -- running -----------------------------------------------------------------------------
 
-    def _read(self, after: int) -> list[Event]:
-        return [decode(raw) for raw in self.log.after(after, self.batch_size)]
+    def _read(self, after: int) -> Batch:
+        raws = self.log.after(after, self.batch_size)
+        batch = Batch(raws[0][0] if raws else 0, raws[-1][0] if raws else 0, len(raws))
+        for raw in raws:
+            try:
+                batch.events.append(decode(raw))
+            except Quarantined as exc:
+                batch.quarantined.append(exc)
+        return batch
 
     def step(self) -> int:
         """Apply one batch; return how many notifications were read (0 = caught up)."""
         positions = self.positions()
         return self._apply(positions, self._read(min(positions.values(), default=0)))
 
-    def _apply(self, positions: dict[str, int], events: list[Event]) -> int:
-        """Apply one decoded batch to every projection behind it, with the tracking moves."""
-        if not events:
+    def _apply(self, positions: dict[str, int], batch: Batch) -> int:
+        """Apply one decoded batch to every projection behind it, with the tracking moves;
+        set its quarantined events aside in the same transaction."""
+        if not batch.read:
             return 0
-        first, last = events[0].notification_id, events[-1].notification_id
+        first, last, events = batch.first, batch.last, batch.events
         now = _now()
         current = ""
         try:
@@ -234,6 +264,10 @@ class Follower:
                     )
                     if mine:
                         p.apply(conn, mine)
+                if batch.quarantined:  # after the tracking moves, which refuse a racing follower
+                    current = "quarantine"
+                    for q in set_aside(conn, batch.quarantined, now):
+                        log.warning("set aside, unreadable by the read models: %s", q)
         except BaseException as exc:
             self._positions = None
             for p in self.projections:
@@ -244,8 +278,8 @@ class Follower:
         for name, old in positions.items():
             positions[name] = max(old, last)
         self._positions = positions
-        log.debug("batch applied: notifications %d..%d (%d)", first, last, len(events))
-        return len(events)
+        log.debug("batch applied: notifications %d..%d (%d)", first, last, batch.read)
+        return batch.read
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply batches until every projection has reached the head; return notifications read.
@@ -257,16 +291,14 @@ class Follower:
         head = self.head()
         with ThreadPoolExecutor(1, "anjian-follower-read") as reader:
             positions = self.positions()
-            ahead: Future[list[Event]] = reader.submit(
-                self._read, min(positions.values(), default=0)
-            )
+            ahead: Future[Batch] = reader.submit(self._read, min(positions.values(), default=0))
             while True:
-                events = ahead.result()
-                if events:
+                batch = ahead.result()
+                if batch.read:
                     # After this batch every projection stands at its last id (or beyond).
-                    ahead = reader.submit(self._read, events[-1].notification_id)
+                    ahead = reader.submit(self._read, batch.last)
                 try:
-                    n = self._apply(positions, events)
+                    n = self._apply(positions, batch)
                 except ConcurrentFollower as exc:
                     # Nothing of the batch was kept; re-read the positions and go on from there.
                     log.warning("%s; continuing from the stored positions", exc)
@@ -288,6 +320,8 @@ class Follower:
         chosen = self._select(names)
         with self.engine.begin() as conn:
             self._load_positions(conn)
+            if names is None:  # the whole log is read again: list what it sets aside afresh
+                conn.execute(delete(quarantine))
             now = _now()
             for p in chosen:
                 p.reset(conn)

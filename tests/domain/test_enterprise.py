@@ -93,6 +93,25 @@ def test_below_critical_quantity_is_not_a_major_hazard_source(h: Harness, regula
         )
 
 
+def test_zero_critical_quantity_is_refused_naming_the_substance(h: Harness, regulator: str) -> None:
+    # Σq/Q was summed before Q was checked: Q = 0 raised ZeroDivisionError (a traceback).
+    uscc = h.enterprise(regulator)
+    with pytest.raises(InvalidValue, match="critical quantity of 氨 must be positive"):
+        h.run_as(
+            regulator,
+            "enterprise.register_hazard_source",
+            "420102",
+            {
+                "uscc": uscc,
+                "source": "T-03",
+                "name": "储罐",
+                "substances": [{"name": "氨", "quantity": 1, "critical": 0, "beta": 1}],
+                "people_within_500m": 0,
+            },
+            subject=enterprise_id(uscc),
+        )
+
+
 def test_risk_point_records_five_highs_and_colour(h: Harness, regulator: str) -> None:
     uscc = h.enterprise(regulator)
     h.run_as(

@@ -14,7 +14,13 @@ import pytest
 from domain.accident import Accident
 from domain.certificate import TrainingCertificate
 from domain.clocks import TooEarly, TooLate
-from domain.errors import FutureDated, InvalidTransition, MigrationRefused, NotInForce
+from domain.errors import (
+    FutureDated,
+    InstantOutOfRange,
+    InvalidTransition,
+    MigrationRefused,
+    NotInForce,
+)
 from domain.hazard import HazardCase
 from domain.ids import enterprise_id
 from domain.permit import Permit
@@ -102,12 +108,16 @@ def test_a_step_dated_after_the_recorded_time_plus_the_skew_is_refused_in_one_li
 def test_an_enterprise_dating_its_step_in_2999_locks_no_regulator_out(
     h: Harness, regulator: str, uscc: str
 ) -> None:
-    """Accepted, a step dated 2999 would put every later step of the record before it."""
+    """Accepted, a step dated 2999 would put every later step of the record before it. 2999
+    is outside the years any record may carry; 2090 is inside them, yet far ahead of the
+    platform's clock."""
     h.recording_at = NOW
     case = uuid4()
     report = {"enterprise": uscc, "grade": "general", "source": "self_check", "description": "漏"}
-    with pytest.raises(FutureDated):
+    with pytest.raises(InstantOutOfRange):
         run(h, "e-1", "hazard.report", report, case, occurred_at=at("2999-01-01"))
+    with pytest.raises(FutureDated):
+        run(h, "e-1", "hazard.report", report, case, occurred_at=at("2090-01-01"))
     run(h, "e-1", "hazard.report", report, case, occurred_at=NOW - timedelta(hours=1))
     order = {"deadline": "2024-06-10", "requirements": "更换阀门"}
     run(h, regulator, "hazard.order_rectification", order, case, occurred_at=NOW)
