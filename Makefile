@@ -26,9 +26,9 @@ node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The data directory is private (0700, files 0600): create it so from the start.
 demo: setup
-	mkdir -p var
-	$(BIN)/anjian demo --enterprises 200 --months 24 --seed 2018 --reset --json > var/demo.json
+	umask 077 && mkdir -p var && $(BIN)/anjian demo --enterprises 200 --months 24 --seed 2018 --reset --json > var/demo.json
 	$(BIN)/anjian history --enterprise "$$($(BIN)/python -c 'import json; print(json.load(open("var/demo.json"))["showcase"])')"
 
 lint: setup

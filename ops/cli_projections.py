@@ -73,8 +73,7 @@ def readmodels_url_of(settings: Settings) -> str:
 
 
 def projections_engine(settings: Settings) -> Engine:
-    """The read-model engine, migrated to the newest schema (the lead may wire this into
-    ops.bootstrap.Platform)."""
+    """The read-model engine, migrated to the newest schema."""
     return open_store(readmodels_url_of(settings))
 
 

@@ -101,11 +101,12 @@ def utc_local_time(naive_utc: datetime) -> str:
 
 def timeline_when(occurred: datetime, recorded: datetime, *, differ: bool, migrated: bool) -> str:
     """A timeline entry's time (naive UTC in, Asia/Shanghai out): the declared time, the
-    recorded time beside it where the two differ, and "迁移 migrated" for history entered
-    through the migration path (recorded on the migration date, judged on the declared time)."""
+    recorded time beside it where the two differ, and, for history entered through the
+    migration path (judged on the declared time), "迁移 migrated" with the migration's date:
+    every migrated entry differs, and its recorded second says nothing more."""
     text = utc_local_time(occurred)
+    if migrated:
+        return f"{text} (迁移 migrated {utc_local_time(recorded)[:10]})"
     if differ:
         text += f" (记录 recorded {utc_local_time(recorded)})"
-    if migrated:
-        text += " 迁移 migrated"
     return text

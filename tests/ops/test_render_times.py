@@ -23,4 +23,4 @@ def test_the_recorded_time_beside_the_declared_one_where_they_differ() -> None:
 
 def test_migrated_history_is_marked() -> None:
     when = timeline_when(DECLARED, RECORDED, differ=True, migrated=True)
-    assert when.endswith(" 迁移 migrated")
+    assert when == "2018-03-01 10:00:00 (迁移 migrated 2026-12-05)"
