@@ -54,9 +54,9 @@ from ledger.keys import KeyPair
 from ledger.record import leaf_bytes
 from ledger.rfc6962 import LEAF_PREFIX
 from ops.bootstrap import Platform, build
-from ops.genesis import ensure_genesis
 from ops.ledger_service import sync, verify
 from ops.settings import Settings
+from services.ingest.genesis import ensure_genesis
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=SHANGHAI)

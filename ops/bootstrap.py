@@ -18,12 +18,12 @@ from ledger.notary import Ed25519Notary
 from ledger.privacy import Vault
 from ledger.vault_migration import move_keys
 from ops.home import secure_home
-from ops.intake import Intake, Principal
 from ops.keystore import Keystore
 from ops.recorders import GatedSQLiteRecorder, PostgresRecordsRecorder
 from ops.schemas import CatalogSchemas
-from ops.sealing import catalog_sealer, person_matcher
 from ops.settings import Settings
+from services.ingest.intake import Intake, Principal
+from services.ingest.sealing import catalog_sealer, person_matcher
 
 
 def store_env(settings: Settings) -> dict[str, str]:

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ops.file_lock import locked
-from ops.ledger_errors import ChainUnreachable
 from ops.settings import Settings
+from services.ledger.errors import ChainUnreachable
 
 __all__ = ["chain_rpc"]
 

@@ -32,8 +32,6 @@ from ops.bootstrap import Platform, build
 from ops.cli_errors import OneLineErrors, print_error
 from ops.cli_privacy import privacy_app
 from ops.cli_projections import analytics, credit, dashboard, export, projections_app
-from ops.genesis import ensure_genesis
-from ops.intake import Principal
 from ops.render import (
     SafeConsole,
     emit_json,
@@ -44,6 +42,8 @@ from ops.render import (
 )
 from ops.settings import load_settings
 from projections.catalog_view import event_name_of
+from services.ingest.genesis import ensure_genesis
+from services.ingest.intake import Principal
 
 app = typer.Typer(
     name="anjian",
@@ -390,8 +390,8 @@ def demo(
     and accidents, from 2018-01 (Asia/Shanghai). Refuses a store that holds records already:
     use a fresh ANJIAN_HOME, or --reset to delete the embedded SQLite store first.
     """
-    from ops.demo import DemoError, DemoOptions, reset_store
-    from ops.demo.console import print_summary, run_with_progress
+    from demo import DemoError, DemoOptions, reset_store
+    from demo.console import print_summary, run_with_progress
     from ops.ledger_service import LedgerServiceError, sync
 
     settings = load_settings()

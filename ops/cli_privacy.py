@@ -24,9 +24,9 @@ from ops.cli_projections import (
     out,
     readmodels,
 )
-from ops.erasure import erase
 from ops.render import emit_json, local_time, text_table
 from projections.personal_data import subjects
+from services.erasure import erase
 
 privacy_app = typer.Typer(
     help="个人信息 personal data (PIPL): sealed data subjects and their erasure.",

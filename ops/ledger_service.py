@@ -23,16 +23,16 @@ Errors::
 
 from __future__ import annotations
 
-from ops.ledger_audit import make_bundle, verify
-from ops.ledger_errors import (
+from services.ledger.errors import (
     ChainConflict,
     ChainUnreachable,
     LedgerHalted,
     LedgerServiceError,
     ProofUnavailable,
 )
-from ops.ledger_status import LedgerStatus, status
-from ops.ledger_sync import SyncReport, sync
+from services.ledger.status import LedgerStatus, status
+from services.ledger.sync import SyncReport, sync
+from services.ledger.verify import make_bundle, verify
 
 __all__ = [
     "ChainConflict",

@@ -18,7 +18,7 @@ from eventsourcing.persistence import StoredEvent
 from domain.application import Records
 from ledger.canonical import canonical_text
 from ledger.keys import KeyPair
-from ops.event_catalog import event_catalog
+from services.ledger.catalog import event_catalog
 
 
 def topic_of(kind: str, *, creates: bool = False) -> str:

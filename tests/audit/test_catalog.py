@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from audit.catalog import CatalogFormatError, EventRule, catalog_from_json
-from ops.event_catalog import event_catalog
+from services.ledger.catalog import event_catalog
 from tests.audit.conftest import cli
 
 

@@ -27,9 +27,9 @@ from ledger.privacy import (
     vault_subjects,
 )
 from ops.bootstrap import sqlite_env
-from ops.intake import Intake, Principal
 from ops.keystore import Keystore
-from ops.sealing import catalog_sealer
+from services.ingest.intake import Intake, Principal
+from services.ingest.sealing import catalog_sealer
 from tests.support import Harness
 
 PERSON = {"name": "张三", "id_number": "420102199001011234", "phone": "13800138000"}

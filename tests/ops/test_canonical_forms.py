@@ -22,14 +22,15 @@ from domain.ids import enterprise_id
 from domain.plain_text import RULE, check_plain, escape
 from domain.plain_text import UNSAFE as UNSAFE_CHARS
 from ledger.canonical import canonical_text
-from ops import cli, strict_json
+from ops import cli
 from ops.bootstrap import build
 from ops.cli import app
-from ops.genesis import ensure_genesis
-from ops.intake import Intake, Principal
 from ops.keystore import Keystore
 from ops.schemas import FORMATS
 from ops.settings import load_settings
+from services.ingest import strict_json
+from services.ingest.genesis import ensure_genesis
+from services.ingest.intake import Intake, Principal
 from tests.support import Harness, new_uscc
 
 runner = CliRunner()

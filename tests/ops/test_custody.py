@@ -22,9 +22,9 @@ from ledger.canonical import canonical_text
 from ledger.keys import KeyPair
 from ops.bootstrap import build
 from ops.cli import app
-from ops.intake import Intake, Principal
 from ops.keystore import Keystore
 from ops.settings import load_settings
+from services.ingest.intake import Intake, Principal
 from tests.support import Harness, new_uscc
 
 runner = CliRunner()

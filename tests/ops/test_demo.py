@@ -15,6 +15,10 @@ from uuid import UUID
 import pytest
 from typer.testing import CliRunner
 
+from demo.clock import end_of
+from demo.province import allocate
+from demo.sim import Sim
+from demo.world import World
 from domain.accident import Accident
 from domain.certificate import TrainingCertificate
 from domain.hazard import HazardCase
@@ -24,10 +28,6 @@ from domain.regions import PREFECTURES, prefecture_of
 from domain.stored import StoredRecord
 from ops.bootstrap import Platform, build
 from ops.cli import app
-from ops.demo.clock import end_of
-from ops.demo.province import allocate
-from ops.demo.sim import Sim
-from ops.demo.world import World
 from ops.settings import load_settings
 
 runner = CliRunner()

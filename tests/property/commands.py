@@ -20,7 +20,7 @@ from domain.catalog import CATALOG, REF
 from domain.ids import enterprise_id
 from domain.instants import FIRST_YEAR, LAST_YEAR, Path
 from ledger.keys import KeyPair
-from ops.intake import default_subject
+from services.ingest.intake import default_subject
 from tests.property.province import REGIONS, Attempt, Province
 from tests.property.schemas import from_schema
 from tests.support import new_uscc

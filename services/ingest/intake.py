@@ -20,9 +20,9 @@ roles include the platform, and only when the principal is the platform or the m
 Missing optional fields are filled in before signing: a new command id, the subject (derived
 from the natural key for enterprises and actors, new otherwise), the actor's registered role,
 and the current time in Asia/Shanghai. Every string of `data` must be plain text
-(domain.plain_text) and every line one unambiguous I-JSON document (ops.strict_json). A line
-naming the `id` of a recorded command is that command again when everything it supplies is
-equal (ops.resubmitted_lines).
+(domain.plain_text) and every line one unambiguous I-JSON document
+(services.ingest.strict_json). A line naming the `id` of a recorded command is that command
+again when everything it supplies is equal (services.ingest.resubmitted_lines).
 """
 
 from __future__ import annotations
@@ -52,9 +52,9 @@ from domain.ids import actor_id, device_id, enterprise_id
 from domain.plain_text import check_plain
 from ledger.canonical import CanonicalError, canonical_text
 from ledger.keys import KeyPair
-from ops import strict_json
 from ops.keystore import Keystore
-from ops.resubmitted_lines import SamePerson, as_recorded
+from services.ingest import strict_json
+from services.ingest.resubmitted_lines import SamePerson, as_recorded
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UNSIGNED_FIELDS = frozenset(

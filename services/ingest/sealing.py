@@ -9,12 +9,12 @@ from typing import Any
 
 from domain.catalog import sealed_fields
 from ledger.privacy import Vault, VaultError, is_plain_person
-from ops.intake import Sealer
-from ops.resubmitted_lines import SamePerson
+from services.ingest.intake import Sealer
+from services.ingest.resubmitted_lines import SamePerson
 
 
 def catalog_sealer(vault: Vault) -> Sealer:
-    """A Sealer for ops.intake.Intake backed by `vault`."""
+    """A Sealer for services.ingest.intake.Intake backed by `vault`."""
 
     def seal_value(value: object) -> object:
         if is_plain_person(value):
@@ -37,8 +37,9 @@ def catalog_sealer(vault: Vault) -> Sealer:
 
 
 def person_matcher(vault: Vault) -> SamePerson:
-    """For ops.resubmitted_lines: a plain person sent again equals the sealed person recorded
-    for it when the vault finds it matches the commitment (never once the subject is erased)."""
+    """For services.ingest.resubmitted_lines: a plain person sent again equals the sealed person
+    recorded for it when the vault finds it matches the commitment (never once the subject is
+    erased)."""
 
     def same(recorded: object, supplied: object) -> bool:
         if not (isinstance(recorded, dict) and is_plain_person(supplied)):

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ledger.anchors import reanchor_lost
 from ops.chain_endpoint import chain_rpc
-from ops.ledger_errors import ChainConflict, ChainUnreachable
-from ops.ledger_store import Ledger
 from ops.settings import Settings
+from services.ledger.errors import ChainConflict, ChainUnreachable
+from services.ledger.stores import Ledger
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount

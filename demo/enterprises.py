@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.ids import actor_id
-from ops.demo import permits
-from ops.demo.accidents import accident_life
-from ops.demo.accidents import random_plan as random_accident
-from ops.demo.certificates import CertPlan, certificate_life
-from ops.demo.certificates import random_plan as random_cert
-from ops.demo.clock import (
+from demo import permits
+from demo.accidents import accident_life
+from demo.accidents import random_plan as random_accident
+from demo.certificates import CertPlan, certificate_life
+from demo.certificates import random_plan as random_cert
+from demo.clock import (
     DAY,
     GO_LIVE,
     HOUR,
@@ -32,14 +31,15 @@ from ops.demo.clock import (
     office_after,
     office_time,
 )
-from ops.demo.hazards import HazardPlan, hazard_life
-from ops.demo.hazards import random_plan as random_hazard
-from ops.demo.inspections import inspection_life
-from ops.demo.inspections import random_plan as random_inspection
-from ops.demo.permits import PermitPlan, permit_life
-from ops.demo.sensors import SourcePlan, monitoring
-from ops.demo.sim import Proc
-from ops.demo.world import Ent, World, child, poisson
+from demo.hazards import HazardPlan, hazard_life
+from demo.hazards import random_plan as random_hazard
+from demo.inspections import inspection_life
+from demo.inspections import random_plan as random_inspection
+from demo.permits import PermitPlan, permit_life
+from demo.sensors import SourcePlan, monitoring
+from demo.sim import Proc
+from demo.world import Ent, World, child, poisson
+from domain.ids import actor_id
 
 SELF_CHECKS = {  # self-reported hazards a month, for a unit of 50–300 people
     "hazardous_chemicals": 0.9, "non_coal_mining": 0.7, "metallurgy": 0.6, "construction": 0.6,

@@ -27,8 +27,8 @@ from domain.actor import PLATFORM_ACCOUNT
 from domain.data_subject import DataSubject
 from domain.errors import NotFound
 from ops.bootstrap import Platform
-from ops.intake import Principal
 from projections.personal_data import subject as view_subject
+from services.ingest.intake import Principal
 
 __all__ = ["Erasure", "erase"]
 

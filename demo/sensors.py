@@ -12,12 +12,12 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from demo.clock import DAY, HOUR, MINUTE, any_time, next_month, office_after
+from demo.hazards import HazardPlan, hazard_life
+from demo.sim import Proc, hex64, new_uuid
+from demo.world import Ent, SensorState, World, child, poisson
 from domain.ids import actor_id, device_id
 from domain.sensor import alarm_level
-from ops.demo.clock import DAY, HOUR, MINUTE, any_time, next_month, office_after
-from ops.demo.hazards import HazardPlan, hazard_life
-from ops.demo.sim import Proc, hex64, new_uuid
-from ops.demo.world import Ent, SensorState, World, child, poisson
 
 # name: (critical quantity Q in tonnes, β, what it is) — GB 18218-2018 表1/表2
 SUBSTANCES = {

@@ -11,13 +11,13 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+from demo.clock import DAY, HOUR, MINUTE, day_of, inspection_time, office_after, office_within
+from demo.inspections import follow_up
+from demo.penalties import for_accident
+from demo.sim import Proc, new_uuid
+from demo.world import AccidentState, Bureau, Ent, World, child
 from domain.accident import grade_of
 from domain.clocks import last_day
-from ops.demo.clock import DAY, HOUR, MINUTE, day_of, inspection_time, office_after, office_within
-from ops.demo.inspections import follow_up
-from ops.demo.penalties import for_accident
-from ops.demo.sim import Proc, new_uuid
-from ops.demo.world import AccidentState, Bureau, Ent, World, child
 
 KINDS = {
     "hazardous_chemicals": ("explosion", "fire", "poisoning_asphyxiation", "burn"),

@@ -26,10 +26,10 @@ from ledger.record import leaf_bytes
 from ledger.rfc6962 import leaf_hash
 from ops.bootstrap import Platform
 from ops.chain_endpoint import chain_rpc
-from ops.event_catalog import event_catalog
-from ops.ledger_errors import ChainUnreachable, LedgerHalted, ProofUnavailable
-from ops.ledger_replay import replay_log
-from ops.ledger_store import Ledger, SqlEvidence, audit_anchor
+from services.ledger.catalog import event_catalog
+from services.ledger.errors import ChainUnreachable, LedgerHalted, ProofUnavailable
+from services.ledger.replay import replay_log
+from services.ledger.stores import Ledger, SqlEvidence, audit_anchor
 
 __all__ = ["make_bundle", "verify"]
 

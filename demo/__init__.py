@@ -8,7 +8,7 @@ sim        the scheduler that turns processes into command lines in time order
 runner     intake + batched execution, the store checks, the summary
 """
 
-from ops.demo.runner import (
+from demo.runner import (
     DemoError,
     DemoOptions,
     DemoRejected,

@@ -1,6 +1,6 @@
 """The demo province's state: regulators, enterprises and the few facts that processes share.
 
-Each record has one process that drives it (ops.demo.hazards, .penalties, …) and keeps its own
+Each record has one process that drives it (demo.hazards, .penalties, …) and keeps its own
 state; what several processes touch — an enterprise being open, its licence being suspended by
 a stop order, its accidents checked at a licence extension, a sensor still being in service —
 lives here and is updated when the line that changes it is emitted.
@@ -18,10 +18,10 @@ from hashlib import sha256
 from typing import Any
 from uuid import UUID
 
+from demo.province import SHORT, Place
+from demo.sim import Sim
 from domain.ids import enterprise_id
 from ledger.keys import KeyPair
-from ops.demo.province import SHORT, Place
-from ops.demo.sim import Sim
 
 
 def child(rng: random.Random) -> random.Random:

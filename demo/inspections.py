@@ -12,13 +12,13 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from ops.demo.clock import DAY, MINUTE, day_of, inspection_time, office_after
-from ops.demo.hazards import FATE_WEIGHTS, FATES, HazardPlan, hazard_life
-from ops.demo.penalties import PenaltyPlan, penalty_life
-from ops.demo.penalties import random_plan as random_penalty
-from ops.demo.sim import Proc, new_uuid
-from ops.demo.texts import GENERAL_HAZARDS, MAJOR_HAZARDS, VIOLATIONS
-from ops.demo.world import Bureau, Ent, World, child
+from demo.clock import DAY, MINUTE, day_of, inspection_time, office_after
+from demo.hazards import FATE_WEIGHTS, FATES, HazardPlan, hazard_life
+from demo.penalties import PenaltyPlan, penalty_life
+from demo.penalties import random_plan as random_penalty
+from demo.sim import Proc, new_uuid
+from demo.texts import GENERAL_HAZARDS, MAJOR_HAZARDS, VIOLATIONS
+from demo.world import Bureau, Ent, World, child
 
 TYPES = ("routine_plan", "special_campaign", "double_random", "complaint")
 TYPE_WEIGHTS = (50, 20, 24, 6)

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.terms import add_years
-from ops.demo.clock import (
+from demo.clock import (
     DAY,
     GO_LIVE,
     OFFICE_OPEN,
@@ -25,9 +24,10 @@ from ops.demo.clock import (
     office_time,
     office_within,
 )
-from ops.demo.province import person
-from ops.demo.sim import Proc, new_uuid
-from ops.demo.world import Ent, World, child
+from demo.province import person
+from demo.sim import Proc, new_uuid
+from demo.world import Ent, World, child
+from domain.terms import add_years
 
 OPERATIONS: dict[str, tuple[str, ...]] = {
     "electrical": ("低压电工作业", "高压电工作业", "防爆电气作业"),

@@ -26,6 +26,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from demo import build
+from demo.clock import GO_LIVE, HOUR, end_of
+from demo.sim import Line, Sim, new_uuid
 from domain.actor import PLATFORM_ACCOUNT
 from domain.catalog import CATALOG
 from domain.envelope import SignedCommand
@@ -33,13 +36,10 @@ from domain.errors import BatchRejected, DomainError
 from domain.ids import actor_id
 from domain.regions import PROVINCE
 from ops.bootstrap import Platform
-from ops.demo import build
-from ops.demo.clock import GO_LIVE, HOUR, end_of
-from ops.demo.sim import Line, Sim, new_uuid
-from ops.intake import Principal
 from ops.keystore import Keystore
 from ops.settings import Settings
 from projections.store import READMODELS_FILE
+from services.ingest.intake import Principal
 
 Progress = Callable[[datetime, int], None]  # (simulated now, events recorded so far)
 

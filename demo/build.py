@@ -15,11 +15,10 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from domain.ids import actor_id
-from ops.demo import certificates, permits, script
-from ops.demo.clock import DAY, GO_LIVE, TZ, any_time, office_time
-from ops.demo.enterprises import EntPlan, enterprise_life
-from ops.demo.province import (
+from demo import certificates, permits, script
+from demo.clock import DAY, GO_LIVE, TZ, any_time, office_time
+from demo.enterprises import EntPlan, enterprise_life
+from demo.province import (
     COUNTIES,
     LICENSED,
     allocate,
@@ -28,9 +27,10 @@ from ops.demo.province import (
     new_uscc,
     place_of,
 )
-from ops.demo.sensors import source_plans
-from ops.demo.sim import Line, Sim, drain
-from ops.demo.world import Bureau, Ent, World, child
+from demo.sensors import source_plans
+from demo.sim import Line, Sim, drain
+from demo.world import Bureau, Ent, World, child
+from domain.ids import actor_id
 
 STANDARDISATION = {"level1": 4, "level2": 30, "level3": 48, "none": 18}
 OLDEST = datetime(2006, 1, 1, tzinfo=TZ)

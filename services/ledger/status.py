@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ops.bootstrap import Platform
-from ops.ledger_store import Ledger, audit_anchor
+from services.ledger.stores import Ledger, audit_anchor
 
 __all__ = ["LedgerStatus", "status"]
 

@@ -15,9 +15,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain.clocks import last_day
-from ops.demo import permits
-from ops.demo.clock import (
+from demo import permits
+from demo.clock import (
     DAY,
     HOUR,
     MINUTE,
@@ -28,9 +27,10 @@ from ops.demo.clock import (
     office_within,
     staff_after,
 )
-from ops.demo.sim import Proc, hex64, new_uuid
-from ops.demo.texts import GENERAL_HAZARDS, MAJOR_HAZARDS
-from ops.demo.world import Ent, World, child
+from demo.sim import Proc, hex64, new_uuid
+from demo.texts import GENERAL_HAZARDS, MAJOR_HAZARDS
+from demo.world import Ent, World, child
+from domain.clocks import last_day
 
 FATES = ("on_time", "late", "stalled", "rejected", "reopened")
 FATE_WEIGHTS = (80, 8, 3, 6, 3)

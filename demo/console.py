@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from demo.clock import START, end_of
+from demo.runner import DemoOptions, DemoReport, check_empty, kind_name, run
 from ops.bootstrap import Platform
-from ops.demo.clock import START, end_of
-from ops.demo.runner import DemoOptions, DemoReport, check_empty, kind_name, run
 
 
 def run_with_progress(

@@ -1,7 +1,7 @@
 """Genesis: the platform actor's self-signed registration, the first event of every store.
 
 Genesis is signed with the platform's own key and names no channel: nobody is authenticated
-for it, the platform registers itself (it is not a custodial signature, see ops.intake).
+for it, the platform registers itself (it is not a custodial signature, see services.ingest.intake).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from domain.ids import actor_id
 from domain.regions import PROVINCE
 from ledger.canonical import canonical_text
 from ops.bootstrap import Platform
-from ops.intake import SHANGHAI
+from services.ingest.intake import SHANGHAI
 
 
 def ensure_genesis(platform: Platform) -> bool:

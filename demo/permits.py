@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from demo.clock import DAY, day_of, office_after, office_time
+from demo.province import LICENSED
+from demo.sim import Proc, Sub, new_uuid
+from demo.world import Ent, PermitState, World, child
 from domain.terms import add_months, add_years
-from ops.demo.clock import DAY, day_of, office_after, office_time
-from ops.demo.province import LICENSED
-from ops.demo.sim import Proc, Sub, new_uuid
-from ops.demo.world import Ent, PermitState, World, child
 
 CODES = {"hazardous_chemicals": "WH", "mine": "FM", "construction": "JZ", "fireworks": "YH"}
 SCOPES = {

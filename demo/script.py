@@ -18,17 +18,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from ops.demo.accidents import AccidentPlan, accident_life
-from ops.demo.certificates import CertPlan
-from ops.demo.clock import DAY, GO_LIVE, inspection_time, office_time
-from ops.demo.enterprises import EntPlan
-from ops.demo.hazards import HazardPlan, hazard_life
-from ops.demo.inspections import Finding, InspectionPlan, inspection_life
-from ops.demo.penalties import PenaltyPlan
-from ops.demo.permits import PermitPlan
-from ops.demo.sensors import SourcePlan, alarm_life
-from ops.demo.sim import Proc
-from ops.demo.world import Ent, World
+from demo.accidents import AccidentPlan, accident_life
+from demo.certificates import CertPlan
+from demo.clock import DAY, GO_LIVE, inspection_time, office_time
+from demo.enterprises import EntPlan
+from demo.hazards import HazardPlan, hazard_life
+from demo.inspections import Finding, InspectionPlan, inspection_life
+from demo.penalties import PenaltyPlan
+from demo.permits import PermitPlan
+from demo.sensors import SourcePlan, alarm_life
+from demo.sim import Proc
+from demo.world import Ent, World
 
 FIXED_COUNTIES = ["420107", "421181", "420581"]  # 武汉青山, 黄冈麻城, 宜昌宜都
 INDUSTRIES = ["hazardous_chemicals", "fireworks", "hazardous_chemicals"]

@@ -29,12 +29,12 @@ from audit.verify import GUARD, verify_store
 from ledger.checkpoints import Checkpointer
 from ledger.record import leaf_bytes
 from ledger.rfc6962 import leaf_hash
-from ops.anchoring import anchor_newest
 from ops.bootstrap import Platform
-from ops.event_catalog import event_catalog
 from ops.file_lock import locked
-from ops.ledger_errors import LedgerHalted
-from ops.ledger_store import Ledger, SqlEvidence
+from services.ledger.anchoring import anchor_newest
+from services.ledger.catalog import event_catalog
+from services.ledger.errors import LedgerHalted
+from services.ledger.stores import Ledger, SqlEvidence
 
 if TYPE_CHECKING:
     from ledger.chain import AnchorReceipt

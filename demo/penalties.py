@@ -13,11 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from domain.clocks import last_day, local_date
-from domain.penalty import LATE_FEE_PERCENT, PAYMENT_DAYS
-from domain.sanction import TO_EXECUTE, Sanction
-from ops.demo import permits
-from ops.demo.clock import (
+from demo import permits
+from demo.clock import (
     DAY,
     MINUTE,
     OFFICE_OPEN,
@@ -28,8 +25,11 @@ from ops.demo.clock import (
     office_time,
     office_within,
 )
-from ops.demo.sim import Proc, hex64, new_uuid
-from ops.demo.world import AccidentState, Bureau, Ent, World, child
+from demo.sim import Proc, hex64, new_uuid
+from demo.world import AccidentState, Bureau, Ent, World, child
+from domain.clocks import last_day, local_date
+from domain.penalty import LATE_FEE_PERCENT, PAYMENT_DAYS
+from domain.sanction import TO_EXECUTE, Sanction
 
 RIGHTS = ["statement", "defence"]
 PARTY = ("silent", "statement", "hearing", "waive")

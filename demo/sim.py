@@ -6,10 +6,10 @@ resumes processes in (instant, start order) order, so the lines come out in chro
 and a process always sees the state every earlier line left behind: a command is emitted only
 after everything it references.
 
-Lines are the intake's two formats (ops.intake): unsigned custodial lines for regulators,
-enterprise accounts and the platform, and pre-signed {"envelope", "signature", "key_id"} lines
-for devices, which sign with their own keys. Command ids and subjects come from each process's
-own seeded RNG, so the same seed gives the same envelopes.
+Lines are the intake's two formats (services.ingest.intake): unsigned custodial lines for
+regulators, enterprise accounts and the platform, and pre-signed {"envelope", "signature",
+"key_id"} lines for devices, which sign with their own keys. Command ids and subjects come from
+each process's own seeded RNG, so the same seed gives the same envelopes.
 """
 
 from __future__ import annotations

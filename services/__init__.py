@@ -1,0 +1,1 @@
+"""The application layer: what every entry point (CLI, API, stream workers, demo) calls."""

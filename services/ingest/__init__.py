@@ -1,0 +1,1 @@
+"""services/ingest: the one write entry: command lines parsed, sealed, signed, recorded."""

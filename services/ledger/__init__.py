@@ -1,0 +1,1 @@
+"""services/ledger: the ledger service: sync, status, verify and bundle."""
