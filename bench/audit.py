@@ -11,12 +11,12 @@ Each run, in a fresh temporary ANJIAN_HOME (SQLite, default settings):
    enterprise registrations and 40 % profile changes of enterprises registered in the same
    batch (so no batch reads an old aggregate back), signed round-robin by the regulators, each
    within its jurisdiction. Client-side signing is timed apart from execute_batch.
-2. sync: `ops.ledger_service.sync(platform, anchor=True)`: the guard (every unlogged event
+2. sync: `services.ledger.sync.sync(platform.ledger, anchor=True)`: the guard (every unlogged event
    checked in full), the Merkle log, a checkpoint every 1000 leaves, one anchor of the newest
    checkpoint on the embedded anvil.
-3. verify: `ops.ledger_service.verify(platform)`, the call `anjian audit verify` makes (same
-   defaults: the platform's log key, the embedded chain started for the audit), on a platform
-   built afresh as the CLI builds it. It must report OK.
+3. verify: `services.ledger.verify.verify(platform.ledger)`, the call `anjian audit verify`
+   makes (same defaults: the platform's log key, the embedded chain started for the audit), on
+   a platform built afresh as the CLI builds it. It must report OK.
 4. baselines: PyNaCl Ed25519 verify of envelope-sized messages on one thread; SHA-256 of
    0x00 ‖ leaf over leaves read from this store (one core); the event store's raw
    `select_notifications` read of all N events in the pages the audit reads (2000).
@@ -54,9 +54,10 @@ from ledger.keys import KeyPair
 from ledger.record import leaf_bytes
 from ledger.rfc6962 import LEAF_PREFIX
 from ops.bootstrap import Platform, build
-from ops.ledger_service import sync, verify
 from ops.settings import Settings
 from services.ingest.genesis import ensure_genesis
+from services.ledger.sync import sync
+from services.ledger.verify import verify
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=SHANGHAI)
@@ -186,7 +187,7 @@ class Built:
 
 def build_store(p: Platform, n: int, batch: int, actors: int, tick: Callable[[int], None]) -> Built:
     """Genesis, the regulators, then commands until the store holds n events."""
-    ensure_genesis(p)
+    ensure_genesis(p.ingest)
     signers = register_regulators(p, actors)
     work = Workload(signers)
     have = 1 + len(signers)
@@ -283,7 +284,7 @@ def one_run(n: int, batch: int, actors: int, keep: Path | None) -> dict[str, flo
                 flush=True,
             )
             t = time.perf_counter()
-            report = sync(p, anchor=True)
+            report = sync(p.ledger, anchor=True)
             res["sync s"] = time.perf_counter() - t
             if report.anchor is None or report.tree_size != built.events:
                 raise SystemExit(f"sync did not log and anchor everything: {report.summary()}")
@@ -302,7 +303,7 @@ def one_run(n: int, batch: int, actors: int, keep: Path | None) -> dict[str, flo
         p = build(Settings(home=home))  # afresh, as `anjian audit verify` builds it
         try:
             t = time.perf_counter()
-            audit = verify(p)
+            audit = verify(p.ledger)
             res["verify s"] = time.perf_counter() - t
             if not audit.ok or audit.events != built.events or audit.leaves != built.events:
                 for f in audit.failures[:20]:

@@ -11,16 +11,17 @@ from rich.table import Table
 
 from demo.clock import START, end_of
 from demo.runner import DemoOptions, DemoReport, check_empty, kind_name, run
-from ops.bootstrap import Platform
+from services.ingest.service import Ingest
 
 
 def run_with_progress(
-    platform: Platform, options: DemoOptions, console: Console, quiet: bool = False
+    ingest: Ingest, options: DemoOptions, console: Console, *, where: str, quiet: bool = False
 ) -> DemoReport:
-    """Run the demo, drawing progress on `console` (nothing when `quiet`)."""
-    check_empty(platform)  # before any progress is drawn
+    """Run the demo through `ingest` on the store named `where`, drawing progress on `console`
+    (nothing when `quiet`)."""
+    check_empty(ingest.records, where)  # before any progress is drawn
     if quiet:
-        return run(platform, options)
+        return run(ingest, options, where=where)
     end = end_of(options.months)
     total = (end - START).days
     bar = Progress(
@@ -46,7 +47,7 @@ def run_with_progress(
             rate = events / seconds
             bar.update(task, completed=done, description=label, events=events, rate=rate)
 
-        return run(platform, options, update)
+        return run(ingest, options, where=where, progress=update)
 
 
 def print_summary(console: Console, report: DemoReport) -> None:

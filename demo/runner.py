@@ -1,15 +1,15 @@
 """Recording the demo province through the real command path, batch by batch.
 
-Every line goes through the platform's intake (custodial signing for the migration principal,
-which marks each custodial envelope with the `migration` channel, the province's history being
-from before go-live; PIPL sealing; pre-signed device lines checked as received) and
-`Records.execute_batch` (one transaction per batch, signatures verified in parallel): exactly
-what `anjian record --migrate --batch N` does with a file. A rejected command is a defect of
-the demo, never skipped: the run stops and names it.
+The demo is a client of services/ingest like any other entry point: every line goes through
+`Ingest.record` for the migration principal (custodial signing that marks each custodial
+envelope with the `migration` channel, the province's history being from before go-live; PIPL
+sealing; pre-signed device lines checked as received; one transaction per batch, signatures
+verified in parallel): exactly what `anjian record --migrate --batch N` does with a file. A
+rejected command is a defect of the demo, never skipped: the run stops and names it.
 
     DemoError
     ├── StoreNotEmpty   the event store holds records already
-    ├── ResetRefused    --reset on a store that is not the embedded SQLite file
+    ├── ResetRefused    --reset on a store that is not the embedded SQLite file (ops/reset.py)
     └── DemoRejected    the domain refused a command the demo built (a demo bug)
 """
 
@@ -17,29 +17,26 @@ from __future__ import annotations
 
 import itertools
 import random
-import shutil
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from demo import build
 from demo.clock import GO_LIVE, HOUR, end_of
 from demo.sim import Line, Sim, new_uuid
 from domain.actor import PLATFORM_ACCOUNT
+from domain.application import Records
 from domain.catalog import CATALOG
-from domain.envelope import SignedCommand
-from domain.errors import BatchRejected, DomainError
+from domain.errors import DomainError
 from domain.ids import actor_id
 from domain.regions import PROVINCE
-from ops.bootstrap import Platform
-from ops.keystore import Keystore
-from ops.settings import Settings
-from projections.store import READMODELS_FILE
-from services.ingest.intake import Principal
+from services.ingest.batches import Committed, LineRefused
+from services.ingest.custody import Custody
+from services.ingest.principal import Principal
+from services.ingest.service import Ingest
 
 Progress = Callable[[datetime, int], None]  # (simulated now, events recorded so far)
 
@@ -49,10 +46,6 @@ class DemoError(Exception):
 
 
 class StoreNotEmpty(DemoError):
-    pass
-
-
-class ResetRefused(DemoError):
     pass
 
 
@@ -102,49 +95,13 @@ class DemoReport:
 # -- the store ---------------------------------------------------------------------------------
 
 
-def store_files(settings: Settings) -> list[Path]:
-    """The embedded SQLite files (events and ledger, read models, the vault's default key
-    store, whose keys open only the deleted history's ciphertexts; with WAL, shm, journal)."""
-    out: list[Path] = []
-    dbs = [settings.sqlite_path, settings.sqlite_path.with_name(READMODELS_FILE)]
-    if not settings.vault_url:
-        dbs.append(Path(settings.vault_sqlalchemy_url.removeprefix("sqlite:///")))
-    for db in dbs:
-        out += [db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))]
-    return out
-
-
-def reset_store(settings: Settings) -> list[Path]:
-    """Delete the embedded SQLite store (events, ledger, read models, the vault's key store)
-    and the embedded chain's state; the platform's own keys are kept."""
-    if settings.is_postgres:
-        raise ResetRefused(
-            "--reset deletes only the embedded SQLite store; empty the PostgreSQL database "
-            "yourself, or point ANJIAN_HOME at a fresh directory without ANJIAN_DATABASE_URL"
-        )
-    removed = [p for p in store_files(settings) if p.exists()]
-    for p in removed:
-        p.unlink()
-    # The embedded chain holds anchors of the deleted history: a new history would conflict
-    # with them at the same tree sizes, so its state goes too (a configured chain is kept).
-    chain = settings.home / "chain"
-    if not settings.chain_rpc_url and chain.exists():
-        shutil.rmtree(chain)
-        removed.append(chain)
-    return removed
-
-
-def check_empty(platform: Platform) -> bool:
-    """True when the store holds only the genesis (or nothing); StoreNotEmpty otherwise."""
-    page = platform.records.recorder.select_notifications(start=1, limit=2)
+def check_empty(records: Records, where: str) -> bool:
+    """True when the store holds only the genesis (or nothing); StoreNotEmpty otherwise,
+    naming the store as `where` (its file, or "the PostgreSQL database")."""
+    page = records.recorder.select_notifications(start=1, limit=2)
     genesis = actor_id(PLATFORM_ACCOUNT)
     if not page or (len(page) == 1 and page[0].originator_id == genesis):
         return bool(page)
-    where = (
-        platform.settings.sqlite_path
-        if not platform.settings.is_postgres
-        else "the PostgreSQL database"
-    )
     raise StoreNotEmpty(
         f"the event store at {where} holds records already; run the demo on a fresh "
         "ANJIAN_HOME (e.g. ANJIAN_HOME=$(mktemp -d) anjian demo) or pass --reset to delete "
@@ -155,12 +112,14 @@ def check_empty(platform: Platform) -> bool:
 # -- the run -----------------------------------------------------------------------------------
 
 
-def run(platform: Platform, options: DemoOptions, progress: Progress | None = None) -> DemoReport:
-    """Build the province and record it. Precondition: the store is empty (`check_empty`)."""
+def run(
+    ingest: Ingest, options: DemoOptions, *, where: str, progress: Progress | None = None
+) -> DemoReport:
+    """Build the province and record it through `ingest`. Precondition: the store (named
+    `where` in errors) is empty (`check_empty`)."""
     began = time.perf_counter()
-    has_genesis = check_empty(platform)
-    keys = platform.keystore
-    intake = platform.intake(Principal.migration())  # the province's pre-go-live history
+    has_genesis = check_empty(ingest.records, where)
+    keys = ingest.custody
     sim = Sim(end_of(options.months))
     world, plans = build.build(
         sim,
@@ -169,26 +128,42 @@ def run(platform: Platform, options: DemoOptions, progress: Progress | None = No
         options.months,
         lambda account: keys.custodial(account).public_key_b64,
     )
-    recorder = Recorder(platform, intake.parse, options.batch)
-    recorder.report = DemoReport(options.seed, options.enterprises, options.months)
-    recorder.report.showcase = world.ents[0].uscc if world.ents else ""
+    report = DemoReport(options.seed, options.enterprises, options.months)
+    report.showcase = world.ents[0].uscc if world.ents else ""
+    history = Principal.migration()  # the province's pre-go-live history
     if not has_genesis:
-        recorder.record([_genesis(keys, options.seed)])
+        _count(report, ingest.record([_genesis(keys, options.seed)], history))
     opening = build.opening(world)
-    recorder.report.regulators = len(opening)
+    report.regulators = len(opening)
     build.start(world, plans)
-    for i, line in enumerate(itertools.chain(opening, sim.lines())):
-        recorder.add(line)
-        if progress is not None and i % 250 == 0:
-            progress(sim.now, recorder.report.events)
-    recorder.flush()
+
+    def lines() -> Iterator[Line]:
+        for i, line in enumerate(itertools.chain(opening, sim.lines())):
+            yield line
+            if progress is not None and i % 250 == 0:
+                progress(sim.now, report.events)
+
+    _count(report, ingest.record(lines(), history, batch=options.batch))
     if progress is not None:
-        progress(sim.end, recorder.report.events)
-    recorder.report.seconds = time.perf_counter() - began
-    return recorder.report
+        progress(sim.end, report.events)
+    report.seconds = time.perf_counter() - began
+    return report
 
 
-def _genesis(keys: Keystore, seed: int) -> Line:
+def _count(report: DemoReport, batches: Iterator[Committed]) -> None:
+    """Count every committed batch in `report`; a refused line is a DemoRejected."""
+    try:
+        for committed in batches:
+            for r in committed.recorded:
+                report.by_type[r.type] += 1
+                report.by_kind[r.type.partition(".")[0]] += 1
+            report.events += len(committed.recorded)
+    except LineRefused as exc:
+        line = exc.line if isinstance(exc.line, dict) else {}
+        raise DemoRejected(_describe(line, exc.cause)) from exc
+
+
+def _genesis(keys: Custody, seed: int) -> Line:
     """The platform's self-signed registration, dated an hour before go-live."""
     rng = random.Random(f"anjian-demo/{seed}/genesis")
     platform = {
@@ -207,48 +182,6 @@ def _genesis(keys: Keystore, seed: int) -> Line:
         "occurred_at": (GO_LIVE - HOUR).isoformat(),
         "data": platform,
     }
-
-
-class Recorder:
-    """Parses lines through the intake and records them in all-or-nothing batches."""
-
-    def __init__(
-        self, platform: Platform, parse: Callable[[object], SignedCommand], batch: int
-    ) -> None:
-        self.platform, self.parse, self.batch = platform, parse, batch
-        self.pending: list[Line] = []
-        self.report = DemoReport(0, 0, 0)
-
-    def add(self, line: Line) -> None:
-        """Queue a line; record the batch once it is full."""
-        self.pending.append(line)
-        if len(self.pending) >= self.batch:
-            self.flush()
-
-    def flush(self) -> None:
-        lines, self.pending = self.pending, []
-        self.record(lines)
-
-    def record(self, lines: list[Line]) -> None:
-        if not lines:
-            return
-        cmds = []
-        for line in lines:
-            try:
-                cmds.append(self.parse(line))
-            except DomainError as exc:
-                raise DemoRejected(_describe(line, exc)) from exc
-        records = self.platform.records
-        try:
-            recorded = [records.execute(cmds[0])] if len(cmds) == 1 else records.execute_batch(cmds)
-        except BatchRejected as exc:
-            raise DemoRejected(_describe(lines[exc.index], exc.cause)) from exc
-        except DomainError as exc:
-            raise DemoRejected(_describe(lines[0], exc)) from exc
-        for r in recorded:
-            self.report.by_type[r.type] += 1
-            self.report.by_kind[r.type.partition(".")[0]] += 1
-        self.report.events += len(recorded)
 
 
 def _describe(line: Line, exc: DomainError) -> str:

@@ -81,7 +81,7 @@ from ledger.tree import (
     root_at,
 )
 
-__all__ = ["Leaf", "MerkleLog", "NotificationSource", "metadata"]
+__all__ = ["Leaf", "MerkleLog", "NotificationSource", "log_engine", "metadata"]
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +248,18 @@ def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
     return on_connect
 
 
+def log_engine(url: str | URL, *, synchronous: str = "NORMAL", **engine_kwargs: Any) -> Engine:
+    """An engine on the log's database (see MerkleLog.open for `synchronous`); on SQLite its
+    connections use WAL and wait out the event store's own writers."""
+    if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise ValueError(f"unknown SQLite synchronous mode {synchronous!r}")
+    url = make_url(url)
+    engine = create_engine(url, **engine_kwargs)
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas(synchronous.upper()))
+    return engine
+
+
 class MerkleLog:
     """The Merkle log stored in one SQL database (single writer, any number of readers)."""
 
@@ -279,13 +291,7 @@ class MerkleLog:
         file, same write-ahead log, earlier frames), so the follower re-derives the lost tail
         byte for byte, with the same roots. FULL adds an fsync per batch (about 4 ms here).
         """
-        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise ValueError(f"unknown SQLite synchronous mode {synchronous!r}")
-        url = make_url(url)
-        engine = create_engine(url, **engine_kwargs)
-        if url.get_backend_name() == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas(synchronous.upper()))
-        return cls(engine)
+        return cls(log_engine(url, synchronous=synchronous, **engine_kwargs))
 
     @property
     def engine(self) -> Engine:

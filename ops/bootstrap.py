@@ -1,29 +1,74 @@
 """The composition root: the only place that wires concrete adapters together.
 
+`build(settings, **overrides)` returns the `Platform`: everything a process needs for its
+lifetime, opened once and closed once (it is a context manager). The CLI builds it once per
+run; the API will build it in its lifespan; tests build it with overrides instead of
+assembling the application by hand.
+
+    Platform
+    ├── records      domain.application.Records on the event store (eventsourcing: SQLite
+    │                file under ANJIAN_HOME, or PostgreSQL), with the recorders that keep
+    │                command ids unique (ops/recorders.py)
+    ├── ingest       services.ingest.service.Ingest: the keystore as its Custody port, the
+    │                vault's sealer and matcher, the time zone of the settings
+    ├── vault        ledger.privacy.Vault on its own key store (never the event store's database)
+    ├── readmodels   services.readmodels.ReadModels: the read-model store and its follower
+    │                (opened on first use: a command that reads no read model never migrates it)
+    └── ledger       services.ledger.stores.Ledger: log, checkpoints and anchors, the log's
+                     signer, the chain (ops/chain.py), the sync lock (opened on first use)
+
+One SQLAlchemy engine per database (`engines`): the event store's database holds the ledger's
+tables (and, on PostgreSQL, the read models); the embedded SQLite read models live in a file of
+their own beside it (projections.store); the vault's key store is another database.
+
 `build` first makes the data directory private (ops.home: umask 077, home 0700, looser modes
 tightened), then opens the vault's key store apart from the event store, moving keys kept in
 the event store's database by earlier versions (ledger.vault_migration), then the rest.
+
+The PostgreSQL recorder inserts through eventsourcing's plain path, not its DB functions
+(POSTGRES_ENABLE_DB_FUNCTIONS is left unset, see `store_env`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from functools import cached_property
+from types import TracebackType
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import create_engine
+from sqlalchemy import Engine
 
 from domain.application import Records
+from ledger.log import MerkleLog, log_engine
 from ledger.notary import Ed25519Notary
-from ledger.privacy import Vault
+from ledger.note import Signer
+from ledger.privacy import Vault, key_store_engine
 from ledger.vault_migration import move_keys
+from ops.chain import SettingsChain
+from ops.file_lock import locked
 from ops.home import secure_home
 from ops.keystore import Keystore
 from ops.recorders import GatedSQLiteRecorder, PostgresRecordsRecorder
 from ops.schemas import CatalogSchemas
 from ops.settings import Settings
-from services.ingest.intake import Intake, Principal
+from projections.follower import Follower, Projection
+from projections.registry import all_projections
+from projections.store import create_store_engine, migrate, readmodels_url
+from services.ingest.intake import Intake
+from services.ingest.principal import Principal
 from services.ingest.sealing import catalog_sealer, person_matcher
+from services.ingest.service import Ingest
+from services.ledger.chain import Chain
+from services.ledger.stores import Cadence, Ledger
+from services.readmodels import ReadModels
+
+__all__ = ["Clock", "Platform", "build", "replay_records", "sqlite_env", "store_env"]
+
+Clock = Callable[[], datetime]  # the platform's recorded time (aware UTC)
 
 
 def store_env(settings: Settings) -> dict[str, str]:
@@ -61,48 +106,154 @@ def sqlite_env(dbname: str) -> dict[str, str]:
     }
 
 
-@dataclass
-class Platform:
-    """Everything a CLI command or the API needs, built from settings."""
+def replay_records(clock: Clock) -> Records:
+    """A fresh write path on an in-memory SQLite store (keeping command ids, as every store
+    Records writes to must), whose clock is `clock`: the ledger service's replay judges each
+    stored command at the time it was recorded (services/ledger/replay.py)."""
+    return Records(
+        Ed25519Notary(verify_threads=0), CatalogSchemas(), env=sqlite_env(":memory:"), clock=clock
+    )
 
-    settings: Settings
-    records: Records
-    keystore: Keystore
-    schemas: CatalogSchemas
-    vault: Vault
+
+class Platform:
+    """Everything a process needs for its lifetime (see the module docstring). Close it once,
+    or use it as a context manager."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        keystore: Keystore,
+        chain: Chain,
+        clock: Clock | None,
+        projections: Sequence[Projection] | None,
+    ) -> None:
+        self.settings = settings
+        self.keystore = keystore
+        self.chain = chain
+        self._projections = projections
+        self._engines: dict[str, Engine] = {}
+        self.vault = Vault(self._engine(settings.vault_sqlalchemy_url, key_store_engine))
+        if settings.is_postgres or settings.sqlite_path.exists():
+            self._move_legacy_keys()
+        self.schemas = CatalogSchemas()
+        self.records = Records(
+            Ed25519Notary(),
+            self.schemas,
+            env=store_env(settings),
+            clock=clock,
+            skew=settings.clock_skew,
+        )
+        self.ingest = Ingest(
+            self.records,
+            keystore,
+            sealer=catalog_sealer(self.vault),
+            same_person=person_matcher(self.vault),
+            zone=ZoneInfo(settings.timezone),
+        )
+
+    # -- engines: one per database -------------------------------------------------------------
+
+    def _engine(self, url: str, open_engine: Callable[[str], Engine]) -> Engine:
+        engine = self._engines.get(url)
+        if engine is None:
+            engine = self._engines[url] = open_engine(url)
+        return engine
+
+    @property
+    def engines(self) -> dict[str, Engine]:
+        """The engines opened so far, by database URL (one per database)."""
+        return dict(self._engines)
+
+    @property
+    def event_store_engine(self) -> Engine:
+        """The event store's database: the ledger's tables (and on PostgreSQL the read models)."""
+        url = self.settings.sqlalchemy_url
+        if self.settings.is_postgres:
+            return self._engine(url, lambda u: log_engine(u, pool_pre_ping=True))
+        return self._engine(url, log_engine)
+
+    def _move_legacy_keys(self) -> None:
+        """Move the vault keys earlier versions kept in the event store's database, then drop
+        the engine's pooled connections (the move may leave one in autocommit mode)."""
+        engine = self.event_store_engine
+        move_keys(engine, self.vault)
+        engine.dispose()
+
+    # -- what a process holds --------------------------------------------------------------------
 
     def intake(self, principal: Principal | None = None) -> Intake:
         """The command intake, sealing personal data before anything is signed; it signs
         unsigned lines only for `principal` (None: pre-signed lines only)."""
-        return Intake(
+        return self.ingest.intake(principal)
+
+    @cached_property
+    def readmodels(self) -> ReadModels:
+        """The read-model store, migrated to the newest schema, and the follower of every
+        projection (opened on first use)."""
+        url = readmodels_url(self.settings.sqlalchemy_url)
+        if url == self.settings.sqlalchemy_url:
+            engine = self.event_store_engine  # PostgreSQL: the same database, tables rm_*
+        else:
+            engine = self._engine(url, create_store_engine)
+        migrate(engine)
+        projections = self._projections if self._projections is not None else all_projections()
+        return ReadModels(engine, Follower(self.records.recorder, engine, projections))
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        """The ledger service's stores and ports (opened on first use)."""
+        s = self.settings
+        home = s.home
+
+        def lock() -> AbstractContextManager[object]:
+            return locked(home / "ledger.lock")
+
+        return Ledger(
             self.records,
-            self.keystore,
-            sealer=catalog_sealer(self.vault),
-            principal=principal,
-            same_person=person_matcher(self.vault),
+            MerkleLog(self.event_store_engine),
+            Signer(s.log_origin, self.keystore.log_key().seed),
+            self.chain,
+            cadence=Cadence(s.checkpoint_every_leaves, s.checkpoint_every_seconds),
+            lock=lock,
+            replay_store=replay_records,
         )
 
     def close(self) -> None:
         self.records.close()
         self.vault.close()
+        for engine in self._engines.values():
+            engine.dispose()
+
+    def __enter__(self) -> Platform:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
-def build(settings: Settings) -> Platform:
+def build(
+    settings: Settings,
+    *,
+    keystore: Keystore | None = None,
+    chain: Chain | None = None,
+    clock: Clock | None = None,
+    projections: Sequence[Projection] | None = None,
+) -> Platform:
+    """The platform of `settings`. Overrides, for tests and tools: `keystore` (default: the
+    key files under ANJIAN_HOME/keys), `chain` (default: ops.chain.SettingsChain), `clock`
+    (the recorded time; default the system clock) and `projections` (default: every one)."""
     secure_home(settings)
-    vault = open_vault(settings)
-    schemas = CatalogSchemas()
-    records = Records(Ed25519Notary(), schemas, env=store_env(settings), skew=settings.clock_skew)
-    return Platform(settings, records, Keystore(settings.keys_dir), schemas, vault)
-
-
-def open_vault(settings: Settings) -> Vault:
-    """The vault on its own key store, holding every key earlier versions kept in the event
-    store's database (moved, then removed there)."""
-    vault = Vault(settings.vault_sqlalchemy_url)
-    if settings.is_postgres or settings.sqlite_path.exists():
-        source = create_engine(settings.sqlalchemy_url)
-        try:
-            move_keys(source, vault)
-        finally:
-            source.dispose()
-    return vault
+    keys = keystore if keystore is not None else Keystore(settings.keys_dir)
+    return Platform(
+        settings,
+        keystore=keys,
+        chain=chain if chain is not None else SettingsChain(settings, keys),
+        clock=clock,
+        projections=projections,
+    )

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -23,15 +21,14 @@ from rich.markup import escape
 
 from domain import plain_text
 from domain.catalog import CATALOG
-from domain.envelope import SignedCommand
-from domain.errors import DomainError, InvalidEnvelope
+from domain.errors import DomainError
 from domain.regions import region_name, validate_region
-from domain.stored import Recorded
 from domain.uscc import validate_uscc
-from ops.bootstrap import Platform, build
-from ops.cli_errors import OneLineErrors, print_error
+from ops.bootstrap import Platform
+from ops.cli_errors import OneLineErrors, fail
+from ops.cli_platform import platform
 from ops.cli_privacy import privacy_app
-from ops.cli_projections import analytics, credit, dashboard, export, projections_app
+from ops.cli_projections import analytics, credit, dashboard, export, fresh, projections_app
 from ops.render import (
     SafeConsole,
     emit_json,
@@ -42,8 +39,9 @@ from ops.render import (
 )
 from ops.settings import load_settings
 from projections.catalog_view import event_name_of
-from services.ingest.genesis import ensure_genesis
-from services.ingest.intake import Principal
+from services.ingest.batches import Committed, LineRefused
+from services.ingest.principal import Principal
+from services.ledger.errors import LedgerServiceError
 
 app = typer.Typer(
     name="anjian",
@@ -57,23 +55,6 @@ out = SafeConsole(highlight=False)
 err = SafeConsole(stderr=True, highlight=False)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
-
-
-def fail(name: str, message: str, code: int = 1) -> NoReturn:
-    print_error(name, message)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def platform() -> Iterator[Platform]:
-    p = build(load_settings())
-    try:
-        ensure_genesis(p)
-        yield p
-    except DomainError as exc:
-        fail(type(exc).__name__, str(exc))
-    finally:
-        p.close()
 
 
 @app.command()
@@ -131,81 +112,33 @@ def record(
         stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
     except OSError as exc:
         fail(type(exc).__name__, f"cannot read {file}: {exc.strerror or exc}")
-    with platform() as p, stream:
-        intake = p.intake(principal)
-        pending: list[tuple[int, SignedCommand]] = []
+    with platform(genesis=True) as p, stream:
         printed = 0
-
-        def flush() -> None:
-            nonlocal printed
-            if not pending:
-                return
-            cmds = [c for _, c in pending]
-            try:
-                recorded = (
-                    [p.records.execute(cmds[0])]
-                    if len(cmds) == 1
-                    else p.records.execute_batch(cmds)
-                )
-            except DomainError as exc:
-                cause = getattr(exc, "cause", exc)
-                index = getattr(exc, "index", None)
-                first, last = pending[0][0], pending[-1][0]
-                where = (
-                    f"line {pending[index][0]}"
-                    if isinstance(index, int)
-                    else (f"line {first}" if first == last else f"lines {first}-{last}")
-                )
-                fail(type(cause).__name__, f"{where}: {cause}")
-            _receipts(recorded, as_json)
-            printed += len(recorded)
-            pending.clear()
-
-        for lineno, raw in enumerate(stream, start=1):
-            try:
-                line = _utf8(raw)
-                if not line.strip():
-                    continue
-                pending.append((lineno, intake.parse_line(line)))
-            except DomainError as exc:  # the batch holding this line is not stored
-                fail(type(exc).__name__, f"line {lineno}: {exc}")
-            if len(pending) >= batch:
-                flush()
-        flush()
+        try:
+            for committed in p.ingest.record(stream, principal, batch=batch):
+                _receipts(committed, as_json)
+                printed += len(committed.recorded)
+        except LineRefused as exc:  # nothing of its batch is stored
+            fail(type(exc.cause).__name__, f"{exc.where}: {exc.cause}")
         if sync and printed:
             _sync_after_record(p)
 
 
-def _utf8(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidEnvelope(
-            f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start} ({exc.reason})"
-        ) from None
-
-
-def _receipts(recorded: list[Recorded], as_json: bool) -> None:
+def _receipts(committed: Committed, as_json: bool) -> None:
     """Print one committed batch's receipts and flush them: whenever the run stops, every id
     it printed is stored."""
-    for r in recorded:
+    for receipt in committed.receipts():
         if as_json:
-            receipt = {
-                "event_id": r.event_id,
-                "notification_id": r.notification_id,
-                "type": r.type,
-                "recorded_before": r.recorded_before,
-            }
             sys.stdout.write(json.dumps(receipt, ensure_ascii=False) + "\n")
         else:
-            sys.stdout.write(r.event_id + "\n")
+            sys.stdout.write(receipt["event_id"] + "\n")
     sys.stdout.flush()
 
 
 @app.command()
 def show(event_id: str, as_json: JsonOpt = False) -> None:
     """Show one stored event: envelope, signature, key and when it was recorded."""
-    with platform() as p:
+    with platform(genesis=True) as p:
         rec = p.records.stored(event_id)
         if as_json:
             emit_json(record_json(rec))
@@ -241,7 +174,6 @@ def history(
     `anjian audit proof`); its time is the declared one, with the recorded time beside it where
     the two differ, and history entered through the migration path is marked migrated.
     """
-    from ops.cli_projections import readmodels
     from ops.render import timeline_when
     from projections.timeline import lifecycle
 
@@ -250,7 +182,7 @@ def history(
         validate_region(region, field="--region")
     except DomainError as exc:
         fail(type(exc).__name__, str(exc), 2)
-    with readmodels() as rm, rm.engine.connect() as conn:
+    with platform() as p, fresh(p) as rm, rm.engine.connect() as conn:
         life = lifecycle(conn, enterprise, region)
     if not life.entries:
         fail("NotFound", f"enterprise {enterprise} has no records in jurisdiction {region}")
@@ -308,14 +240,13 @@ def enterprises(
     Deregistered enterprises are listed too, with their status. Read from the
     enterprise directory, brought up to the head of the log first.
     """
-    from ops.cli_projections import readmodels
     from projections.enterprises import in_registration_order
 
     try:
         validate_region(region, field="--region")
     except DomainError as exc:
         fail(type(exc).__name__, str(exc), 2)
-    with readmodels() as rm, rm.engine.connect() as conn:
+    with platform() as p, fresh(p) as rm, rm.engine.connect() as conn:
         rows = [
             {
                 "uscc": e.uscc,
@@ -390,24 +321,26 @@ def demo(
     and accidents, from 2018-01 (Asia/Shanghai). Refuses a store that holds records already:
     use a fresh ANJIAN_HOME, or --reset to delete the embedded SQLite store first.
     """
-    from demo import DemoError, DemoOptions, reset_store
     from demo.console import print_summary, run_with_progress
-    from ops.ledger_service import LedgerServiceError, sync
+    from demo.runner import DemoError, DemoOptions
+    from ops.reset import reset_store
+    from services.ledger.sync import sync
 
-    settings = load_settings()
-    try:
-        if reset:
-            reset_store(settings)
-        p = build(settings)
+    if reset:
+        try:
+            reset_store(load_settings())
+        except DemoError as exc:
+            fail(type(exc).__name__, str(exc))
+    with platform() as p:
         try:
             options = DemoOptions(enterprises, months, seed)
-            report = run_with_progress(p, options, err, quiet=False)  # progress is on stderr
-            # Log, checkpoint and anchor what was recorded, so `audit verify` holds at once.
-            ledger = sync(p)
-        finally:
-            p.close()
-    except (DemoError, DomainError, LedgerServiceError) as exc:
-        fail(type(exc).__name__, str(exc))
+            where = p.settings.store_location
+            # progress is on stderr
+            report = run_with_progress(p.ingest, options, err, where=where, quiet=False)
+        except DemoError as exc:
+            fail(type(exc).__name__, str(exc))
+        # Log, checkpoint and anchor what was recorded, so `audit verify` holds at once.
+        ledger = sync(p.ledger)
     if as_json:
         emit_json({**report.as_json(), "ledger": ledger.to_json()})
     else:
@@ -439,26 +372,11 @@ LogKeyOpt = Annotated[
 RpcOpt = Annotated[str | None, typer.Option("--rpc", help="JSON-RPC URL of the chain")]
 
 
-@contextmanager
-def ledger_platform() -> Iterator[Platform]:
-    """The platform without genesis (ledger and audit commands never write records) and with
-    the ledger service's errors mapped to `ErrorName: message`, exit 1."""
-    from ops.ledger_service import LedgerServiceError
-
-    p = build(load_settings())
-    try:
-        yield p
-    except (LedgerServiceError, DomainError) as exc:
-        fail(type(exc).__name__, str(exc))
-    finally:
-        p.close()
-
-
 def _sync_after_record(p: Platform) -> None:
-    from ops.ledger_service import LedgerServiceError, sync
+    from services.ledger.sync import sync
 
     try:
-        report = sync(p)
+        report = sync(p.ledger)
     except LedgerServiceError as exc:
         fail(type(exc).__name__, f"recorded, but the ledger refused to go on: {exc}")
     err.print(f"ledger: {escape(report.summary())}", soft_wrap=True)
@@ -475,10 +393,10 @@ def ledger_sync(
     anchor fails its check (LedgerHalted) or the chain contradicts the log (ChainConflict).
     An unreachable chain is not an error: the checkpoints stay queued for the next sync.
     """
-    from ops.ledger_service import sync
+    from services.ledger.sync import sync
 
-    with ledger_platform() as p:
-        report = sync(p, anchor=anchor)
+    with platform() as p:
+        report = sync(p.ledger, anchor=anchor)
     if as_json:
         emit_json(report.to_json())
     else:
@@ -490,10 +408,10 @@ def ledger_sync(
 @ledger_app.command("status")
 def ledger_status(as_json: JsonOpt = False) -> None:
     """Tree size, unlogged events, the latest checkpoint and anchor, queued checkpoints."""
-    from ops.ledger_service import status
+    from services.ledger.status import status
 
-    with ledger_platform() as p:
-        st = status(p)
+    with platform() as p:
+        st = status(p.ledger)
     if as_json:
         emit_json(st.to_json())
         return
@@ -536,7 +454,7 @@ def audit_verify(
     it, with the error and the rule (one line each)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from ops.ledger_service import verify
+    from services.ledger.verify import verify
 
     bar = Progress(
         "[progress.description]{task.description}",
@@ -548,9 +466,9 @@ def audit_verify(
         disable=as_json,
     )
     task = bar.add_task("审计 verifying events", total=None)
-    with ledger_platform() as p, bar:
+    with platform() as p, bar:
         report = verify(
-            p,
+            p.ledger,
             rpc_url=rpc,
             log_keys=log_key or (),
             offline=offline,
@@ -586,10 +504,10 @@ def audit_proof(
 ) -> None:
     """Write the offline proof bundle of one event: envelope, signature, key, leaf, inclusion
     proof, signed checkpoint, log key, anchor and consistency proof (verify: audit check)."""
-    from ops.ledger_service import make_bundle
+    from services.ledger.bundle import make_bundle
 
-    with ledger_platform() as p:
-        bundle = make_bundle(p, event_id)
+    with platform() as p:
+        bundle = make_bundle(p.ledger, event_id)
     text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
     if output is None:
         sys.stdout.write(plain_text.escape(text))  # the same JSON value, safe on a terminal

@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from ops.render import SafeConsole
 
-__all__ = ["OneLineErrors", "print_error"]
+__all__ = ["OneLineErrors", "fail", "print_error"]
 
 _err = SafeConsole(stderr=True, highlight=False)
 
@@ -29,6 +29,12 @@ def print_error(name: str, message: str) -> None:
     click's text) is shown as `\\n`, other control characters as `\\uXXXX`."""
     one_line = message.strip().replace("\n", "\\n")
     _err.print(f"[bold red]{name}[/]: {escape(one_line)}", markup=True, soft_wrap=True)
+
+
+def fail(name: str, message: str, code: int = 1) -> NoReturn:
+    """Print `name: message` (print_error) and end the command with exit `code`."""
+    print_error(name, message)
+    raise typer.Exit(code)
 
 
 def _exit(name: str, message: str, code: int) -> NoReturn:

@@ -15,15 +15,9 @@ from rich.markup import escape
 
 from domain.actor import PLATFORM_ACCOUNT
 from ledger.privacy import VaultError
-from ops.cli_projections import (
-    JsonOpt,
-    RegionOpt,
-    _region,
-    err,
-    fail,
-    out,
-    readmodels,
-)
+from ops.cli_errors import fail
+from ops.cli_platform import platform
+from ops.cli_projections import JsonOpt, RegionOpt, _region, err, fresh, out
 from ops.render import emit_json, local_time, text_table
 from projections.personal_data import subjects
 from services.erasure import erase
@@ -53,8 +47,8 @@ def erase_command(
     opened. Erasing an erased subject records nothing and prints the original erasure event.
     Then the ledger syncs, as after `anjian record`.
     """
-    from ops.ledger_service import LedgerServiceError
-    from ops.ledger_service import sync as sync_ledger
+    from services.ledger.errors import LedgerServiceError
+    from services.ledger.sync import sync as sync_ledger
 
     try:
         ref = UUID(subject)
@@ -62,15 +56,15 @@ def erase_command(
         ref = None
     if ref is None or str(ref) != subject:
         fail("UsageError", f"SUBJECT must be a lower-case hyphenated uuid, got {subject!r}", 2)
-    with readmodels() as rm:
+    with platform() as p, fresh(p) as rm:
         try:
             with rm.engine.connect() as conn:
-                done = erase(rm.platform, conn, ref, reason=reason, account=account)
+                done = erase(p.ingest, p.vault, conn, ref, reason=reason, account=account)
         except VaultError as exc:
             fail(type(exc).__name__, str(exc))
         rm.follower.catch_up()
         try:
-            synced = sync_ledger(rm.platform) if sync and done.recorded_now else None
+            synced = sync_ledger(p.ledger) if sync and done.recorded_now else None
         except LedgerServiceError as exc:
             fail(type(exc).__name__, f"erased, but the ledger refused to go on: {exc}")
     if as_json:
@@ -92,7 +86,7 @@ def subjects_command(region: RegionOpt = "420000", as_json: JsonOpt = False) -> 
     """The data subjects of records in a jurisdiction, sealed or erased (refs only: the
     platform shows no person in the clear)."""
     jurisdiction = _region(region)
-    with readmodels() as rm, rm.engine.connect() as conn:
+    with platform() as p, fresh(p) as rm, rm.engine.connect() as conn:
         rows = subjects(conn, jurisdiction)
     if as_json:
         emit_json([r.to_json() for r in rows])

@@ -12,10 +12,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -29,20 +28,18 @@ from domain.errors import DomainError
 from domain.instants import bound_instant
 from domain.regions import region_name, validate_region
 from domain.uscc import validate_uscc
-from ops.bootstrap import Platform, build
-from ops.cli_errors import print_error
+from ops.bootstrap import Platform
+from ops.cli_errors import fail
+from ops.cli_platform import platform
 from ops.render import SafeConsole, emit_json, text_table
-from ops.settings import Settings, load_settings
 from projections import analytics as analyses
 from projections import credit as credit_views
 from projections import export as exports
 from projections import quarantine
 from projections.dashboard import Dashboard, summarise
 from projections.errors import ProjectionError
-from projections.follower import Follower
-from projections.registry import all_projections
 from projections.rulebook import Rulebook, available, current
-from projections.store import open_store, readmodels_url
+from services.readmodels import ReadModels
 
 out = SafeConsole(highlight=False)
 err = SafeConsole(stderr=True, highlight=False)
@@ -62,49 +59,15 @@ StaleOpt = Annotated[
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def fail(name: str, message: str, code: int = 1) -> NoReturn:
-    print_error(name, message)
-    raise typer.Exit(code)
-
-
-def readmodels_url_of(settings: Settings) -> str:
-    """Where the read models live for these settings (see projections.store)."""
-    return readmodels_url(settings.sqlalchemy_url)
-
-
-def projections_engine(settings: Settings) -> Engine:
-    """The read-model engine, migrated to the newest schema."""
-    return open_store(readmodels_url_of(settings))
-
-
-@dataclass
-class ReadModels:
-    platform: Platform
-    engine: Engine
-    follower: Follower
-
-
 @contextmanager
-def readmodels(catch_up: bool = True) -> Iterator[ReadModels]:
-    """The platform, the read-model store and a follower of every projection."""
-    settings = load_settings()
-    p = build(settings)
-    engine: Engine | None = None
-    try:
-        engine = projections_engine(settings)
-        follower = Follower(p.records.recorder, engine, all_projections())
-        if catch_up:
-            follower.catch_up()
-        _note_quarantine(engine)
-        yield ReadModels(p, engine, follower)
-    except DomainError as exc:
-        fail(type(exc).__name__, str(exc))
-    except ProjectionError as exc:
-        fail(type(exc).__name__, str(exc))
-    finally:
-        if engine is not None:
-            engine.dispose()
-        p.close()
+def fresh(p: Platform, catch_up: bool = True) -> Iterator[ReadModels]:
+    """The run's read models, brought up to the head of the log first (unless not
+    `catch_up`); says on stderr how many stored events they leave out."""
+    rm = p.readmodels
+    if catch_up:
+        rm.follower.catch_up()
+    _note_quarantine(rm.engine)
+    yield rm
 
 
 def _note_quarantine(engine: Engine) -> None:
@@ -152,7 +115,7 @@ def _book(at: datetime, version: str | None) -> Rulebook:
 @projections_app.command("status")
 def status(as_json: JsonOpt = False) -> None:
     """Each projection's position in the log, its lag and whether it must be rebuilt."""
-    with readmodels(catch_up=False) as rm:
+    with platform() as p, fresh(p, catch_up=False) as rm:
         rows = [
             {
                 "name": s.name,
@@ -196,7 +159,7 @@ def rebuild(
     as_json: JsonOpt = False,
 ) -> None:
     """Delete a projection's rows (all projections without NAME) and re-apply the whole log."""
-    with readmodels(catch_up=False) as rm:
+    with platform() as p, fresh(p, catch_up=False) as rm:
         known = [p.name for p in rm.follower.projections]
         if name is not None and name not in known:  # before any progress is drawn
             fail("UnknownProjection", f"no projection {name!r} (known: {', '.join(known)})", 2)
@@ -229,7 +192,7 @@ def follow(
 ) -> None:
     """Follow the log and keep every read model current until interrupted (Ctrl-C)."""
     stop = threading.Event()
-    with readmodels(catch_up=False) as rm:
+    with platform() as p, fresh(p, catch_up=False) as rm:
         err.print(f"following; lag {rm.follower.lag()} (Ctrl-C to stop)")
         try:
             rm.follower.run_forever(stop, poll)
@@ -242,7 +205,7 @@ def quarantine_list(as_json: JsonOpt = False) -> None:
     """Stored events set aside because a date or instant of theirs lies beyond the platform's
     bounds (years 1949..2099, offsets within ±14:00): no read model can represent them, so
     every view leaves them out. They stay in the log and its proofs (anjian show EVENT_ID)."""
-    with readmodels() as rm, rm.engine.connect() as conn:
+    with platform() as p, fresh(p) as rm, rm.engine.connect() as conn:
         rows = quarantine.quarantined(conn)
     if as_json:
         emit_json(
@@ -293,7 +256,7 @@ def credit(
             validate_uscc(enterprise, field="--enterprise")
         except DomainError as exc:
             fail(type(exc).__name__, str(exc), 2)
-    with readmodels(not stale) as rm, rm.engine.connect() as conn:
+    with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
         if compare is not None:
             _compare(conn, [book, _book(when, compare)], jurisdiction, when, as_json)
         elif enterprise is not None:
@@ -481,7 +444,7 @@ def analytics(
             "UnknownProjection", f"no analysis {name!r} (known: {', '.join(analyses.ANALYSES)})", 2
         )
     jurisdiction, when = _region(region), _at(at)
-    with readmodels(not stale) as rm, rm.engine.connect() as conn:
+    with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
         df = analyses.run(name, conn, jurisdiction, when)
     if as_json:
         emit_json(df.to_dicts())
@@ -509,7 +472,7 @@ def export(
             2,
         )
     jurisdiction, when = _region(region), _at(at)
-    with readmodels(not stale) as rm, rm.engine.connect() as conn:
+    with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
         df = exports.frame(conn, name, jurisdiction, when)
     try:
         exports.write(df, output, fmt)
@@ -591,7 +554,7 @@ def dashboard(
     licences, alarms, accidents and credit."""
     jurisdiction, when = _region(region), _at(at)
     book = _book(when, rulebook)
-    with readmodels(not stale) as rm, rm.engine.connect() as conn:
+    with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
         d = summarise(conn, jurisdiction, when, book)
         lag = rm.follower.lag()
     if as_json:

@@ -158,6 +158,12 @@ class Settings(BaseSettings):
         return self.vault_url.replace("postgresql://", "postgresql+psycopg://", 1)
 
     @property
+    def store_location(self) -> str:
+        """Where the event store is, for a person: its SQLite file, or the PostgreSQL
+        database."""
+        return "the PostgreSQL database" if self.is_postgres else str(self.sqlite_path)
+
+    @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith("postgresql")
 

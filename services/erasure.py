@@ -26,9 +26,10 @@ from sqlalchemy import Connection
 from domain.actor import PLATFORM_ACCOUNT
 from domain.data_subject import DataSubject
 from domain.errors import NotFound
-from ops.bootstrap import Platform
+from ledger.privacy import Vault
 from projections.personal_data import subject as view_subject
-from services.ingest.intake import Principal
+from services.ingest.principal import Principal
+from services.ingest.service import Ingest
 
 __all__ = ["Erasure", "erase"]
 
@@ -52,7 +53,8 @@ class Erasure:
 
 
 def erase(
-    platform: Platform,
+    ingest: Ingest,
+    vault: Vault,
     view: Connection,
     subject: UUID,
     *,
@@ -65,12 +67,12 @@ def erase(
     ledger.privacy.UnknownSubject when the vault never held the subject, NotFound when no
     record holds it, and the write path's DomainError when the command is refused.
     """
-    platform.vault.erased_at(subject)  # UnknownSubject for a subject the vault never held
+    vault.erased_at(subject)  # UnknownSubject for a subject the vault never held
     held = view_subject(view, str(subject))
     if held is None:
         raise NotFound(f"no record holds personal data subject {subject}", field="subject")
     try:
-        platform.records.repository.get(subject)
+        ingest.records.repository.get(subject)
     except AggregateNotFoundError:
         data = {"record": held.record, **({"reason": reason} if reason else {})}
         line = {
@@ -80,11 +82,9 @@ def erase(
             "subject": str(subject),
             "data": data,
         }
-        recorded = platform.records.execute(
-            platform.intake(Principal.operator(account)).parse(line)
-        )
+        recorded = ingest.records.execute(ingest.intake(Principal.operator(account)).parse(line))
         event_id, now = recorded.event_id, True
     else:
-        platform.records.load(subject, DataSubject)  # NotFound if the id is another record's
+        ingest.records.load(subject, DataSubject)  # NotFound if the id is another record's
         event_id, now = f"{subject}:1", False
-    return Erasure(subject, held.record, event_id, now, platform.vault.erase(subject))
+    return Erasure(subject, held.record, event_id, now, vault.erase(subject))

@@ -1,7 +1,8 @@
 """Genesis: the platform actor's self-signed registration, the first event of every store.
 
 Genesis is signed with the platform's own key and names no channel: nobody is authenticated
-for it, the platform registers itself (it is not a custodial signature, see services.ingest.intake).
+for it, the platform registers itself (it is not a custodial signature, see
+services.ingest.intake).
 """
 
 from __future__ import annotations
@@ -16,19 +17,18 @@ from domain.envelope import SignedCommand
 from domain.ids import actor_id
 from domain.regions import PROVINCE
 from ledger.canonical import canonical_text
-from ops.bootstrap import Platform
-from services.ingest.intake import SHANGHAI
+from services.ingest.service import Ingest
 
 
-def ensure_genesis(platform: Platform) -> bool:
+def ensure_genesis(ingest: Ingest) -> bool:
     """Record the genesis event unless the store has it; True when it was recorded now."""
     try:
-        platform.records.repository.get(actor_id(PLATFORM_ACCOUNT))
+        ingest.records.repository.get(actor_id(PLATFORM_ACCOUNT))
     except AggregateNotFoundError:
         pass
     else:
         return False
-    key = platform.keystore.platform_key()
+    key = ingest.custody.platform_key()
     text = canonical_text(
         {
             "actor": PLATFORM_ACCOUNT,
@@ -41,12 +41,12 @@ def ensure_genesis(platform: Platform) -> bool:
                 "custody": "own",
             },
             "id": str(uuid4()),
-            "occurred_at": datetime.now(SHANGHAI).isoformat(),
+            "occurred_at": datetime.now(ingest.zone).isoformat(),
             "region": PROVINCE,
             "role": "platform",
             "subject": str(actor_id(PLATFORM_ACCOUNT)),
             "type": "actor.register",
         }
     )
-    platform.records.execute(SignedCommand.of(text, key.sign_b64(text.encode()), key.key_id))
+    ingest.records.execute(SignedCommand.of(text, key.sign_b64(text.encode()), key.key_id))
     return True

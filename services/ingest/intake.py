@@ -28,8 +28,7 @@ again when everything it supplies is equal (services.ingest.resubmitted_lines).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -38,11 +37,10 @@ from eventsourcing.application import AggregateNotFoundError
 
 from domain.actor import PLATFORM_ACCOUNT, Actor
 from domain.application import Records
-from domain.catalog import CATALOG, PLATFORM, CommandSpec
-from domain.envelope import CHANNELS, FIELDS, SignedCommand
+from domain.catalog import CATALOG
+from domain.envelope import FIELDS, SignedCommand
 from domain.errors import (
     InvalidEnvelope,
-    InvalidValue,
     NotAuthenticated,
     NotAuthorized,
     NotFound,
@@ -52,8 +50,9 @@ from domain.ids import actor_id, device_id, enterprise_id
 from domain.plain_text import check_plain
 from ledger.canonical import CanonicalError, canonical_text
 from ledger.keys import KeyPair
-from ops.keystore import Keystore
 from services.ingest import strict_json
+from services.ingest.custody import Custody
+from services.ingest.principal import Principal
 from services.ingest.resubmitted_lines import SamePerson, as_recorded
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -67,49 +66,6 @@ UNAUTHENTICATED = (
 )
 
 
-@dataclass(frozen=True)
-class Principal:
-    """Who the entry point authenticated; the intake signs custodially only for them."""
-
-    account: str | None  # the one account unsigned lines may name; None = migration
-    channel: str  # one of domain.envelope.CHANNELS
-
-    def __post_init__(self) -> None:
-        if self.channel not in CHANNELS:
-            raise InvalidValue(
-                f"channel must be one of {', '.join(sorted(CHANNELS))}, got {self.channel!r}",
-                field="channel",
-            )
-        if self.account is not None and not self.account:
-            raise InvalidValue("the principal's account must not be empty", field="account")
-
-    @classmethod
-    def operator(cls, account: str) -> Principal:
-        """An operator of the command line acting as `account` (`anjian record --as`)."""
-        return cls(account, "cli")
-
-    @classmethod
-    def migration(cls) -> Principal:
-        """History from before go-live (`anjian record --migrate`, the demo): any registered
-        account, every envelope marked with the migration channel."""
-        return cls(None, "migration")
-
-    def admit(self, account: str, spec: CommandSpec) -> None:
-        """Raise unless this principal may have the platform sign `spec.type` for `account`."""
-        if self.account is not None and account != self.account:
-            raise NotAuthorized(
-                f"authenticated as {self.account}, the platform does not sign for {account}",
-                field="actor",
-            )
-        if account == PLATFORM_ACCOUNT and PLATFORM not in spec.roles:
-            raise NotAuthorized(
-                f"the platform account does not sign {spec.type} "
-                f"(allowed: {', '.join(sorted(spec.roles))})",
-                field="actor",
-                rule=spec.rule,
-            )
-
-
 class Intake:
     """Parses, completes, seals personal data and (custodially) signs command lines.
 
@@ -120,13 +76,16 @@ class Intake:
     def __init__(
         self,
         records: Records,
-        keystore: Keystore,
+        custody: Custody,
         sealer: Sealer | None = None,
         principal: Principal | None = None,
         same_person: SamePerson | None = None,
+        *,
+        zone: tzinfo = SHANGHAI,
     ) -> None:
         self.records = records
-        self.keystore = keystore
+        self.custody = custody
+        self.zone = zone  # of the occurred_at filled in for a line that gives none
         self.sealer = sealer
         self.principal = principal
         self.same_person = same_person  # resubmitted plain persons vs recorded sealed ones
@@ -186,7 +145,7 @@ class Intake:
             "channel": principal.channel,
             "data": data,
             "id": str(obj.get("id") or uuid4()),
-            "occurred_at": obj.get("occurred_at") or datetime.now(SHANGHAI).isoformat(),
+            "occurred_at": obj.get("occurred_at") or datetime.now(self.zone).isoformat(),
             "region": obj["region"],
             "role": role,
             "subject": str(obj.get("subject") or default_subject(ctype, data)),
@@ -201,9 +160,9 @@ class Intake:
 
     def _custodial(self, account: str, role: object) -> tuple[KeyPair, str]:
         if account == PLATFORM_ACCOUNT:
-            return self.keystore.platform_key(), "platform"
+            return self.custody.platform_key(), "platform"
         if isinstance(role, str):
-            return self.keystore.custodial(account), role
+            return self.custody.custodial(account), role
         try:
             actor: object = self.records.repository.get(actor_id(account))
         except AggregateNotFoundError:
@@ -214,7 +173,7 @@ class Intake:
             raise NotAuthorized(
                 f"actor {account} holds a key of its own: sign the command with it", field="actor"
             )
-        return self.keystore.custodial(account), actor.role
+        return self.custody.custodial(account), actor.role
 
 
 def default_subject(ctype: str, data: dict[str, Any]) -> UUID:

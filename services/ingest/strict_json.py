@@ -14,7 +14,7 @@ from typing import Any
 from domain.errors import InvalidEnvelope
 from domain.plain_text import json_nodes, pointer_token
 
-__all__ = ["MAX_DEPTH", "loads"]
+__all__ = ["MAX_DEPTH", "decode", "loads"]
 
 MAX_DEPTH = 32  # the catalog's deepest command data is four levels below the line
 I_JSON = "I-JSON (RFC 7493 §2.3)"
@@ -41,6 +41,16 @@ def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _decode = json.JSONDecoder(object_pairs_hook=_members).decode
+
+
+def decode(raw: bytes) -> str:
+    """A line read as bytes, as text: UTF-8 (RFC 8259 §8.1) or InvalidEnvelope naming the byte."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidEnvelope(
+            f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start} ({exc.reason})"
+        ) from None
 
 
 def loads(text: str) -> Any:

@@ -1,9 +1,9 @@
-"""Typed errors of the ledger service (ops/ledger_service.py)::
+"""Typed errors of the ledger service (services/ledger)::
 
 LedgerServiceError
 ├── LedgerHalted     the stored history fails the guard (carries the failures)
 ├── ChainConflict    the chain holds anchors the log contradicts, or refuses ours
-├── ChainUnreachable the embedded chain node did not start (anchoring waits)
+├── ChainUnreachable the chain cannot be had, e.g. its node did not start (anchoring waits)
 └── ProofUnavailable no bundle can be made yet (event unknown, not logged, not anchored)
 """
 
@@ -39,7 +39,8 @@ class LedgerHalted(LedgerServiceError):
 
 
 class ChainUnreachable(LedgerServiceError):
-    """The embedded chain node could not be started (checkpoints stay queued)."""
+    """The chain cannot be had, e.g. the embedded node did not start (checkpoints stay
+    queued)."""
 
 
 class ChainConflict(LedgerServiceError):

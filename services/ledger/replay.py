@@ -5,7 +5,8 @@ The ledger guard and `audit verify` check what can be checked from the bytes and
 jurisdiction, the enterprise binding, deadlines...) only the write path itself can tell, so
 the replay asks it: every stored event, in log order, goes as the signed command it stores
 (envelope text, signature, key id) to a fresh `Records` on an in-memory SQLite
-store, whose clock returns that event's stored recorded time (`RecordedClock`). Signatures are
+store (the `ReplayStore` the composition root wires), whose clock returns that event's stored
+recorded time (`RecordedClock`). Signatures are
 checked against the keys registered in the replayed history. Each event the write path refuses
 is a finding (check `rules`) naming the error and the rule it cites.
 
@@ -35,12 +36,10 @@ from domain.application import Records
 from domain.envelope import SignedCommand
 from domain.errors import DomainError
 from domain.stored import decode_stored
-from ledger.notary import Ed25519Notary
 from ledger.record import StoredNotification
-from ops.bootstrap import Platform, sqlite_env
-from ops.schemas import CatalogSchemas
+from services.ledger.stores import ReplayStore
 
-__all__ = ["RecordedClock", "ReplayReport", "replay_log", "replay_records"]
+__all__ = ["RecordedClock", "ReplayReport", "replay_log"]
 
 PAGE = 1000  # notifications read at a time
 
@@ -56,15 +55,6 @@ class RecordedClock:
         return self.now
 
 
-def replay_records(clock: RecordedClock) -> Records:
-    """A fresh write path on an in-memory SQLite store (keeping command ids, as every store
-    Records writes to must), whose clock is `clock`: each replayed command is judged at the
-    time it was recorded."""
-    return Records(
-        Ed25519Notary(verify_threads=0), CatalogSchemas(), env=sqlite_env(":memory:"), clock=clock
-    )
-
-
 @dataclass
 class ReplayReport:
     """What the replay found: one `rules` failure per event the write path refuses."""
@@ -73,13 +63,14 @@ class ReplayReport:
     failures: list[Failure] = field(default_factory=list)
 
 
-def replay_log(platform: Platform, *, page: int = PAGE) -> ReplayReport:
-    """Replay every stored event of `platform` (see the module docstring)."""
+def replay_log(recorder: Any, fresh: ReplayStore, *, page: int = PAGE) -> ReplayReport:
+    """Replay every event stored by `recorder` through `fresh(clock)`, a write path on an
+    empty store (see the module docstring)."""
     report = ReplayReport()
     clock = RecordedClock()
-    records = replay_records(clock)
+    records = fresh(clock)
     try:
-        for n in _notifications(platform, page):
+        for n in _notifications(recorder, page):
             report.events += 1
             failure = _replay(records, clock, n)
             if failure is not None:
@@ -89,8 +80,7 @@ def replay_log(platform: Platform, *, page: int = PAGE) -> ReplayReport:
     return report
 
 
-def _notifications(platform: Platform, page: int) -> Iterator[StoredNotification]:
-    recorder = platform.records.recorder
+def _notifications(recorder: Any, page: int) -> Iterator[StoredNotification]:
     after = 0
     while batch := recorder.select_notifications(after, page, inclusive_of_start=False):
         yield from batch

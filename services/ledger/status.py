@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ops.bootstrap import Platform
 from services.ledger.stores import Ledger, audit_anchor
 
 __all__ = ["LedgerStatus", "status"]
@@ -40,41 +39,37 @@ class LedgerStatus:
         return out
 
 
-def status(platform: Platform) -> LedgerStatus:
-    ledger = Ledger(platform)
-    try:
-        size = ledger.log.size()
-        cps = ledger.all_checkpoints()
-        live = ledger.anchors.live()
-        latest = cps[-1] if cps else None
-        newest = live[-1] if live else None
-        settings = ledger.settings
-        return LedgerStatus(
-            events=int(ledger.recorder.max_notification_id() or 0),
-            tree_size=size,
-            last_notification_id=ledger.log.last_notification_id(),
-            root=ledger.log.root(size).hex(),
-            latest_checkpoint=None
-            if latest is None
-            else {
-                "seq": latest.seq,
-                "tree_size": latest.size,
-                "root": latest.root.hex(),
-                "created_at": latest.created_at.isoformat(),
-            },
-            checkpoints=len(cps),
-            latest_anchor=None
-            if newest is None
-            else {**audit_anchor(newest).to_json(), "anchored_at": newest.anchored_at.isoformat()},
-            anchors=len(live),
-            lost_anchors=ledger.anchors.lost_count(),
-            queued=sum(1 for cp in cps if cp.size > (0 if newest is None else newest.tree_size)),
-            deployments=[
-                {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in d.items()}
-                for d in ledger.anchors.deployments()
-            ],
-            chain=settings.chain_rpc_url or f"embedded anvil, state in {settings.home / 'chain'}",
-            log_key=ledger.signer.vkey,
-        )
-    finally:
-        ledger.close()
+def status(ledger: Ledger) -> LedgerStatus:
+    """Where `ledger` stands, read from its stores (the chain is not contacted)."""
+    size = ledger.log.size()
+    cps = ledger.all_checkpoints()
+    live = ledger.anchors.live()
+    latest = cps[-1] if cps else None
+    newest = live[-1] if live else None
+    return LedgerStatus(
+        events=int(ledger.recorder.max_notification_id() or 0),
+        tree_size=size,
+        last_notification_id=ledger.log.last_notification_id(),
+        root=ledger.log.root(size).hex(),
+        latest_checkpoint=None
+        if latest is None
+        else {
+            "seq": latest.seq,
+            "tree_size": latest.size,
+            "root": latest.root.hex(),
+            "created_at": latest.created_at.isoformat(),
+        },
+        checkpoints=len(cps),
+        latest_anchor=None
+        if newest is None
+        else {**audit_anchor(newest).to_json(), "anchored_at": newest.anchored_at.isoformat()},
+        anchors=len(live),
+        lost_anchors=ledger.anchors.lost_count(),
+        queued=sum(1 for cp in cps if cp.size > (0 if newest is None else newest.tree_size)),
+        deployments=[
+            {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in d.items()}
+            for d in ledger.anchors.deployments()
+        ],
+        chain=ledger.chain.describe(),
+        log_key=ledger.signer.vkey,
+    )

@@ -1,45 +1,82 @@
-"""The ledger of one platform, opened on its database, and the audit's view of it.
+"""The ledger of one platform, held for the process's lifetime, and the audit's view of it.
 
-`Ledger` opens together what the ledger service works on: the Merkle log, its signed
-checkpoints and its anchors (ledger/log.py, ledger/checkpoints.py, ledger/anchors.py, all in
-the event store's database) and the log's signer (key from the platform's Keystore).
-`SqlEvidence` is audit.verify's Evidence port over the same tables and the event store.
+`Ledger` holds what the ledger service works on: the Merkle log, its signed checkpoints and
+its anchors (ledger/log.py, ledger/checkpoints.py, ledger/anchors.py, all on the event store's
+database through the one engine the composition root opened for it), the log's signer, the
+write path whose notification log it follows, and the ports the composition root wires: the
+chain (services/ledger/chain.py), the lock that keeps one sync per data directory, and a fresh
+write path for the replay. `SqlEvidence` is audit.verify's Evidence port over the same tables
+and the event store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from audit.rpc import Anchor
 from audit.verify import ContractRef
+from domain.application import Records
 from ledger.anchors import AnchorRow, AnchorStore
 from ledger.checkpoints import CheckpointStore, StoredCheckpoint
 from ledger.log import Leaf, MerkleLog
 from ledger.note import Signer
 from ledger.record import StoredNotification
-from ops.bootstrap import Platform
+from services.ledger.chain import Chain
 
-__all__ = ["Ledger", "SqlEvidence", "audit_anchor"]
+__all__ = ["Cadence", "Ledger", "ReplayStore", "SqlEvidence", "audit_anchor"]
+
+# A fresh write path on an empty store whose clock is the given one (for the replay).
+ReplayStore = Callable[[Callable[[], datetime]], Records]
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """When a checkpoint is due: every `leaves` leaves or `seconds` seconds."""
+
+    leaves: int = 1000
+    seconds: float = 60.0
 
 
 class Ledger:
-    """The log, checkpoints and anchors of one platform, in its database. Close it."""
+    """The log, checkpoints and anchors of one platform, with the ports the service needs.
 
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-        self.settings = platform.settings
-        self.log = MerkleLog.open(self.settings.sqlalchemy_url)
-        self.checkpoints = CheckpointStore(self.log.engine)
-        self.anchors = AnchorStore(self.log.engine)
-        self.signer = Signer(self.settings.log_origin, platform.keystore.log_key().seed)
+    Preconditions: `log` is on the event store's database (its engine reads the events table
+    for bundles); the caller owns the engine and disposes of it.
+    """
 
-    def close(self) -> None:
-        self.log.close()
+    def __init__(
+        self,
+        records: Records,
+        log: MerkleLog,
+        signer: Signer,
+        chain: Chain,
+        *,
+        cadence: Cadence,
+        lock: Callable[[], AbstractContextManager[object]],
+        replay_store: ReplayStore,
+    ) -> None:
+        self.records = records
+        self.log = log
+        self.checkpoints = CheckpointStore(log.engine)
+        self.anchors = AnchorStore(log.engine)
+        self.signer = signer
+        self.chain = chain
+        self.cadence = cadence
+        self.lock = lock  # held for a whole sync: one writer of the log at a time
+        self.replay_store = replay_store
+
+    @property
+    def origin(self) -> str:
+        """The origin line of the log's checkpoints."""
+        return self.signer.name
 
     @property
     def recorder(self) -> Any:
-        return self.platform.records.recorder
+        return self.records.recorder
 
     def all_checkpoints(self) -> list[StoredCheckpoint]:
         out: list[StoredCheckpoint] = []

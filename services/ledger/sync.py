@@ -1,6 +1,6 @@
 """`anjian ledger sync`: guard the stored history, log new events, checkpoint, anchor.
 
-`sync(platform)` runs, under $ANJIAN_HOME/ledger.lock (one sync per data directory):
+`sync(ledger)` runs, under the ledger's lock (one sync per data directory):
 
 1. the guard (audit.verify with depth GUARD): every logged event still rebuilds to its
    stored leaf, every checkpoint is signed by the log key and has the root of the stored leaf
@@ -10,11 +10,11 @@
    signature). Any failure raises LedgerHalted naming each failing event and why: nothing is
    appended, signed or anchored.
 2. appending: exactly the events the guard checked, in batches cut at the checkpoint cadence
-   (every `checkpoint_every_leaves` leaves or `checkpoint_every_seconds`), plus one checkpoint
-   at the end whenever the tree grew.
-3. anchoring (unless `anchor=False`, see ops/anchoring.py): lost anchors submitted again,
-   then the newest checkpoint. While the chain is unreachable checkpoints stay queued and the
-   report says why; a chain that contradicts the log raises ChainConflict.
+   (every `cadence.leaves` leaves or `cadence.seconds`), plus one checkpoint at the end
+   whenever the tree grew.
+3. anchoring (unless `anchor=False`, see services/ledger/anchoring.py): lost anchors
+   submitted again, then the newest checkpoint. While the chain is unreachable checkpoints
+   stay queued and the report says why; a chain that contradicts the log raises ChainConflict.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ from audit.verify import GUARD, verify_store
 from ledger.checkpoints import Checkpointer
 from ledger.record import leaf_bytes
 from ledger.rfc6962 import leaf_hash
-from ops.bootstrap import Platform
-from ops.file_lock import locked
 from services.ledger.anchoring import anchor_newest
 from services.ledger.catalog import event_catalog
 from services.ledger.errors import LedgerHalted
@@ -90,27 +88,23 @@ class SyncReport:
         return "; ".join(parts)
 
 
-def sync(platform: Platform, *, anchor: bool = True, now: float | None = None) -> SyncReport:
+def sync(ledger: Ledger, *, anchor: bool = True, now: float | None = None) -> SyncReport:
     """Guard, append, checkpoint and anchor (see the module docstring). The demo and
     `anjian record` end with this call; `now` (Unix seconds) is for tests of the cadence."""
     began = time.perf_counter()
-    with locked(platform.settings.home / "ledger.lock"):
-        ledger = Ledger(platform)
-        try:
-            report = SyncReport()
-            pending = _guard(ledger, report)
-            _append(ledger, pending, report, now)
-            report.tree_size = ledger.log.size()
-            report.root = ledger.log.root(report.tree_size)
-            if anchor:
-                outcome = anchor_newest(ledger)
-                report.anchor = outcome.anchor
-                report.reanchored = outcome.reanchored
-                report.chain_error = outcome.chain_error
-            anchored = ledger.anchors.anchored_size()
-            report.queued = sum(1 for cp in ledger.all_checkpoints() if cp.size > anchored)
-        finally:
-            ledger.close()
+    with ledger.lock():
+        report = SyncReport()
+        pending = _guard(ledger, report)
+        _append(ledger, pending, report, now)
+        report.tree_size = ledger.log.size()
+        report.root = ledger.log.root(report.tree_size)
+        if anchor:
+            outcome = anchor_newest(ledger)
+            report.anchor = outcome.anchor
+            report.reanchored = outcome.reanchored
+            report.chain_error = outcome.chain_error
+        anchored = ledger.anchors.anchored_size()
+        report.queued = sum(1 for cp in ledger.all_checkpoints() if cp.size > anchored)
     report.seconds = time.perf_counter() - began
     return report
 
@@ -127,7 +121,7 @@ def _guard(ledger: Ledger, report: SyncReport) -> list[tuple[int, bytes]]:
         SqlEvidence(ledger),
         catalog=event_catalog(),
         trusted_log_keys=[ledger.signer.vkey],
-        origin=ledger.settings.log_origin,
+        origin=ledger.origin,
         depth=GUARD,
         on_pending=keep,
     )
@@ -142,14 +136,13 @@ def _append(
 ) -> None:
     """Log exactly the guarded events, each rebuilt leaf matching the hash the guard checked,
     cutting checkpoints at the cadence and one at the end if the tree grew."""
-    settings = ledger.settings
-    every = settings.checkpoint_every_leaves
+    every = ledger.cadence.leaves
     checkpointer = Checkpointer(
         ledger.log,
         ledger.signer,
-        settings.log_origin,
+        ledger.origin,
         every_leaves=every,
-        every_seconds=settings.checkpoint_every_seconds,
+        every_seconds=ledger.cadence.seconds,
         store=ledger.checkpoints,
     )
     start = ledger.log.size()

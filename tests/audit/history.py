@@ -16,17 +16,15 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from domain.actor import PLATFORM_ACCOUNT, Actor
-from domain.application import Records
 from domain.envelope import SignedCommand
 from domain.ids import actor_id, enterprise_id
 from domain.stored import parse_event_id
 from ledger.canonical import canonical_text
 from ledger.keys import KeyPair
-from ledger.notary import Ed25519Notary
-from ops import ledger_service
 from ops.bootstrap import build, store_env
-from ops.schemas import CatalogSchemas
 from ops.settings import load_settings
+from services.ledger.sync import SyncReport
+from services.ledger.sync import sync as sync_ledger
 from tests.insider import insider_write as write
 from tests.support import Harness, new_uscc
 
@@ -62,12 +60,9 @@ class History:
         return subject.hex, version
 
 
-def sync() -> ledger_service.SyncReport:
-    platform = build(load_settings())
-    try:
-        return ledger_service.sync(platform)
-    finally:
-        platform.close()
+def sync() -> SyncReport:
+    with build(load_settings()) as platform:
+        return sync_ledger(platform.ledger)
 
 
 def record_history(home: Path) -> History:
@@ -90,8 +85,8 @@ def record_history(home: Path) -> History:
 
 def record_more(history: History, count: int) -> list[str]:
     """Register `count` more enterprises, signed by the regulator, without a sync."""
-    records = Records(Ed25519Notary(), CatalogSchemas(), env=store_env(load_settings()))
-    try:
+    with build(load_settings()) as platform:
+        records = platform.records
         key = history.keys["r-wuhan"]
         out = []
         for _ in range(count):
@@ -111,8 +106,6 @@ def record_more(history: History, count: int) -> list[str]:
             cmd = SignedCommand.of(text, key.sign_b64(text.encode()), key.key_id)
             out.append(records.execute(cmd).event_id)
         return out
-    finally:
-        records.close()
 
 
 def insider_write(
@@ -132,8 +125,8 @@ def insider_write(
     version of `record` (default `subject`) or as `version`, under `topic` (default: where
     the write path stores events of the type's kind). Its event id. Precondition:
     ANJIAN_HOME is `history.home`."""
-    records = Records(Ed25519Notary(), CatalogSchemas(), env=store_env(load_settings()))
-    try:
+    with build(load_settings()) as platform:
+        records = platform.records
         return write(
             records,
             history.keys[account],
@@ -147,8 +140,6 @@ def insider_write(
             topic=topic,
             version=version,
         )
-    finally:
-        records.close()
 
 
 def ledger_rows(history: History) -> tuple[int, int, int]:

@@ -28,7 +28,8 @@ from ledger.privacy import (
 )
 from ops.bootstrap import sqlite_env
 from ops.keystore import Keystore
-from services.ingest.intake import Intake, Principal
+from services.ingest.intake import Intake
+from services.ingest.principal import Principal
 from services.ingest.sealing import catalog_sealer
 from tests.support import Harness
 

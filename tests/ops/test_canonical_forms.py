@@ -30,7 +30,8 @@ from ops.schemas import FORMATS
 from ops.settings import load_settings
 from services.ingest import strict_json
 from services.ingest.genesis import ensure_genesis
-from services.ingest.intake import Intake, Principal
+from services.ingest.intake import Intake
+from services.ingest.principal import Principal
 from tests.support import Harness, new_uscc
 
 runner = CliRunner()
@@ -272,7 +273,7 @@ def stored_unsafe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("ANJIAN_HOME", str(tmp_path / "var"))
     monkeypatch.setattr(cli.out, "width", 400)  # one table row per line
     p = build(load_settings())
-    ensure_genesis(p)
+    ensure_genesis(p.ingest)
     key = p.keystore.custodial("r-1")
     p.records.execute(p.intake(Principal.operator("platform")).parse(regulator_line(p.keystore)))
     uscc = new_uscc()

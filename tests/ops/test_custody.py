@@ -24,7 +24,8 @@ from ops.bootstrap import build
 from ops.cli import app
 from ops.keystore import Keystore
 from ops.settings import load_settings
-from services.ingest.intake import Intake, Principal
+from services.ingest.intake import Intake
+from services.ingest.principal import Principal
 from tests.support import Harness, new_uscc
 
 runner = CliRunner()

@@ -22,16 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from ops import cli_projections
+from ops import cli_platform
 from ops.bootstrap import build
 from ops.cli import app
-from ops.cli_projections import ReadModels, projections_engine
-from ops.ledger_service import sync
 from ops.settings import Settings
 from projections.analytics import ANALYSES
 from projections.export import READ_MODELS
-from projections.follower import Follower
-from projections.registry import all_projections
+from services.ledger.sync import sync
 from tests.property.commands import play
 from tests.property.province import Province
 
@@ -40,23 +37,15 @@ runner = CliRunner()
 
 @contextmanager
 def read_models(p: Province) -> Iterator[None]:
-    """The CLI's read commands answer from one read-model store opened here: every command
-    still parses its arguments, queries and renders, without re-opening the stores each time
-    (the acceptance tests run the CLI end to end)."""
-    settings = Settings(home=p.home)
-    platform = build(settings)
-    engine = projections_engine(settings)
-    follower = Follower(platform.records.recorder, engine, all_projections())
-    rm = ReadModels(platform, engine, follower)
-    try:
-        with (
-            mock.patch.dict(os.environ, {"ANJIAN_HOME": str(p.home)}),
-            mock.patch.object(cli_projections, "readmodels", return_value=nullcontext(rm)),
-        ):
-            yield
-    finally:
-        engine.dispose()
-        platform.close()
+    """The CLI's read commands answer from one platform built here: every command still
+    parses its arguments, queries and renders, without re-opening the stores each time (the
+    acceptance tests run the CLI end to end)."""
+    with (
+        build(Settings(home=p.home)) as platform,
+        mock.patch.dict(os.environ, {"ANJIAN_HOME": str(p.home)}),
+        mock.patch.object(cli_platform, "open_platform", return_value=nullcontext(platform)),
+    ):
+        yield
 
 
 def cli(*args: str) -> str:
@@ -89,12 +78,9 @@ def read_everything(p: Province, ats: Sequence[str]) -> None:
 
 def guard_and_log(p: Province) -> None:
     """The ledger guard checks every accepted event and logs it; it must not halt."""
-    platform = build(p.settings)
-    try:
-        report = sync(platform, anchor=False)
+    with build(p.settings) as platform:
+        report = sync(platform.ledger, anchor=False)
         assert report.tree_size == platform.records.recorder.max_notification_id()
-    finally:
-        platform.close()
 
 
 @pytest.mark.slow

@@ -1,0 +1,114 @@
+"""Recording command lines in all-or-nothing batches, with receipts as each batch commits.
+
+The one loop every entry point runs (`anjian record`, the demo, and next the API and the NATS
+workers): lines are numbered from 1 in the order given, each is parsed by the intake (which
+seals personal data and signs custodially for its principal), and every `batch` commands go to
+`Records` as one transaction (a batch of one as a single command). A `Committed` is yielded as
+soon as its batch is stored, so a caller that prints it has printed only what is stored,
+whenever the run stops.
+
+The first line refused stops the run with `LineRefused`, naming the line (or the lines of a
+batch refused as a whole) and the domain error: nothing of that line's batch is stored, every
+earlier batch is. A line may be a parsed JSON object or JSON text (str, or UTF-8 bytes as read
+from a file); a blank text line is skipped but counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from domain.application import Records
+from domain.envelope import SignedCommand
+from domain.errors import BatchRejected, DomainError
+from domain.stored import Recorded
+from services.ingest import strict_json
+
+__all__ = ["Committed", "Line", "LineRefused", "record_batches"]
+
+Line = bytes | str | Mapping[str, Any]  # JSON text of one command, or the parsed object
+Parse = Callable[[object], SignedCommand]  # the intake's: a JSON value to a signed command
+
+
+@dataclass(frozen=True)
+class Committed:
+    """One batch, stored: the numbers of its first and last lines and its events in line
+    order (a command recorded before is answered with its original event)."""
+
+    first_line: int
+    last_line: int
+    recorded: tuple[Recorded, ...]
+
+    def receipts(self) -> list[dict[str, Any]]:
+        """One receipt a command: its event, notification id, type and whether it was
+        recorded before."""
+        return [
+            {
+                "event_id": r.event_id,
+                "notification_id": r.notification_id,
+                "type": r.type,
+                "recorded_before": r.recorded_before,
+            }
+            for r in self.recorded
+        ]
+
+
+class LineRefused(Exception):
+    """A line was refused, or a batch of lines as a whole: nothing of its batch is stored.
+
+    `cause` is the domain's error; `line` the refused line as given (the first line of a batch
+    refused as a whole)."""
+
+    def __init__(self, first: int, last: int, cause: DomainError, line: Line) -> None:
+        self.first, self.last, self.cause, self.line = first, last, cause, line
+        super().__init__(f"{self.where}: {cause}")
+
+    @property
+    def where(self) -> str:
+        """`line N`, or `lines N-M` for a batch refused as a whole."""
+        return (
+            f"line {self.first}" if self.first == self.last else f"lines {self.first}-{self.last}"
+        )
+
+
+def record_batches(
+    records: Records, parse: Parse, lines: Iterable[Line], *, batch: int = 1
+) -> Iterator[Committed]:
+    """Record `lines` (see the module docstring); precondition: 1 <= batch <= MAX_BATCH."""
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    pending: list[tuple[int, Line, SignedCommand]] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            text = strict_json.decode(line) if isinstance(line, bytes) else line
+            if isinstance(text, str):
+                if not text.strip():
+                    continue
+                command = parse(strict_json.loads(text))
+            else:
+                command = parse(text)
+        except DomainError as exc:  # the batch holding this line is not stored
+            raise LineRefused(number, number, exc, line) from exc
+        pending.append((number, line, command))
+        if len(pending) >= batch:
+            yield _commit(records, pending)
+            pending = []
+    if pending:
+        yield _commit(records, pending)
+
+
+def _commit(records: Records, pending: list[tuple[int, Line, SignedCommand]]) -> Committed:
+    commands = [c for _, _, c in pending]
+    first, last = pending[0][0], pending[-1][0]
+    try:
+        if len(commands) == 1:
+            recorded = [records.execute(commands[0])]
+        else:
+            recorded = records.execute_batch(commands)
+    except BatchRejected as exc:
+        number, line, _ = pending[exc.index]
+        raise LineRefused(number, number, exc.cause, line) from exc
+    except DomainError as exc:
+        raise LineRefused(first, last, exc, pending[0][1]) from exc
+    return Committed(first, last, tuple(recorded))

@@ -1,0 +1,64 @@
+"""The ingest service: the one way in for every write (DESIGN: one write path).
+
+`Ingest` holds what a process needs to take commands in, for its lifetime: the write path
+(`Records`), the platform's keys (the `Custody` port), the sealer of personal data and its
+matcher (backed by the vault), and the time zone that dates a line which gives no time. Entry
+points call `record` with the principal they authenticated; each call gets its own intake,
+which signs custodially only for that principal.
+
+    ops/bootstrap.py builds it  ─►  Ingest.record(lines, principal, batch=N)
+        services/ingest/intake.py      parse, complete, seal, sign (for the principal only)
+        services/ingest/batches.py     batches through Records, a receipt per commit
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import tzinfo
+
+from domain.application import Records
+from services.ingest.batches import Committed, Line, record_batches
+from services.ingest.custody import Custody
+from services.ingest.intake import SHANGHAI, Intake, Sealer
+from services.ingest.principal import Principal
+from services.ingest.resubmitted_lines import SamePerson
+
+__all__ = ["Ingest"]
+
+
+class Ingest:
+    """Parse, seal, sign for the authenticated principal, record in batches."""
+
+    def __init__(
+        self,
+        records: Records,
+        custody: Custody,
+        *,
+        sealer: Sealer | None = None,
+        same_person: SamePerson | None = None,
+        zone: tzinfo = SHANGHAI,
+    ) -> None:
+        self.records = records
+        self.custody = custody
+        self.sealer = sealer
+        self.same_person = same_person
+        self.zone = zone
+
+    def intake(self, principal: Principal | None = None) -> Intake:
+        """An intake that signs unsigned lines only for `principal` (None: pre-signed lines
+        only), sealing personal data before anything is signed."""
+        return Intake(
+            self.records,
+            self.custody,
+            sealer=self.sealer,
+            principal=principal,
+            same_person=self.same_person,
+            zone=self.zone,
+        )
+
+    def record(
+        self, lines: Iterable[Line], principal: Principal | None = None, *, batch: int = 1
+    ) -> Iterator[Committed]:
+        """Record `lines` as `principal`, `batch` commands a transaction, yielding each batch
+        as it commits; LineRefused names the first line refused (services.ingest.batches)."""
+        return record_batches(self.records, self.intake(principal).parse, lines, batch=batch)
