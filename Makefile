@@ -1,7 +1,7 @@
 # Anjian — set-up and the two jobs of the README's quick start.
 # `make demo`: set up, build the demo province on the embedded default, print one history.
-# `make test`: set up, then ruff, mypy --strict and the whole pytest suite (starts its own
-# PostgreSQL and EVM node on free loopback ports).
+# `make test`: set up, then ruff, the dependency rule (import-linter), mypy --strict and the
+# whole pytest suite (starts its own PostgreSQL and EVM node on free loopback ports).
 
 PYTHON ?= python3
 VENV := .venv
@@ -31,9 +31,11 @@ demo: setup
 	umask 077 && mkdir -p var && $(BIN)/anjian demo --enterprises 200 --months 24 --seed 2018 --reset --json > var/demo.json
 	$(BIN)/anjian history --enterprise "$$($(BIN)/python -c 'import json; print(json.load(open("var/demo.json"))["showcase"])')"
 
+# The dependency rule of the layers (pyproject.toml [tool.importlinter], docs/ARCHITECTURE.md).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 typecheck: setup
 	$(BIN)/mypy
