@@ -50,8 +50,8 @@ from ledger.notary import Ed25519Notary
 from ops.bootstrap import store_env
 from ops.recorders import GatedSQLiteRecorder, PostgresRecordsRecorder
 from ops.settings import Settings
-from tests.services import create_database, postgres_server
 from tests.support import Harness, new_uscc
+from tests.throwaway import create_database, postgres_server
 
 BATCH = 1000
 

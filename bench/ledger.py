@@ -40,7 +40,7 @@ from ledger.keys import KeyPair
 from ledger.log import MerkleLog
 from ledger.record import leaf_bytes, leaf_from_parts
 from tests.ledger.toyapp import new_app, populate, postgres_env, sqlite_env
-from tests.services import create_database, postgres_server
+from tests.throwaway import create_database, postgres_server
 
 BATCH = 1000
 

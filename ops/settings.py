@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,7 +62,10 @@ class Settings(BaseSettings):
     checkpoint_every_leaves: int = 1000
     checkpoint_every_seconds: float = 60.0
     confirmations: int = 1
-    timezone: str = "Asia/Shanghai"
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="IANA time zone that dates a command line which gives no occurred_at",
+    )
     clock_skew: timedelta = Field(
         default=CLOCK_SKEW,
         description="how far a declared occurred_at may run ahead of the platform's recorded "
@@ -83,6 +87,17 @@ class Settings(BaseSettings):
                 f"{_variable(info)} must be between 0 and {int(MAX_CLOCK_SKEW.total_seconds())} "
                 "seconds (a larger skew lets a signer date its steps ahead of the platform)"
             )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str, info: ValidationInfo) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{_variable(info)} must be an IANA time zone such as Asia/Shanghai"
+            ) from None
         return value
 
     @field_validator("database_url", "vault_url")

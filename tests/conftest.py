@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.services import Postgres, create_database, postgres_server
+from tests.throwaway import Postgres, create_database, postgres_server
 
 _db_counter = itertools.count(1)
 

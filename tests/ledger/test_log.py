@@ -28,7 +28,7 @@ from ledger.keys import KeyPair
 from ledger.log import MerkleLog
 from ledger.record import leaf_bytes
 from tests.ledger.toyapp import Toy, ToyApp, new_app, populate, postgres_env, signed, sqlite_env
-from tests.services import Postgres
+from tests.throwaway import Postgres
 
 
 @dataclass

@@ -19,7 +19,7 @@ from ledger.keys import KeyPair
 from ledger.log import MerkleLog
 from ledger.record import leaf_bytes
 from tests.ledger.toyapp import new_app, populate, postgres_env, sqlite_env
-from tests.services import Postgres
+from tests.throwaway import Postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 
