@@ -15,7 +15,7 @@ import pytest
 from domain.errors import InvalidValue
 from domain.ids import enterprise_id
 from ops.keystore import Keystore
-from services.ingest.batches import Line, LineRefused
+from services.ingest.batches import Committed, Line, LineRefused
 from services.ingest.service import Ingest
 from tests.support import Harness, new_uscc
 
@@ -80,7 +80,7 @@ def test_a_refused_line_is_named_and_nothing_of_its_batch_is_stored(
     bad_uscc = new_uscc()[:-1] + "?"
     lines = [enterprise(harness, new_uscc()) for _ in range(3)]
     lines.append(enterprise(harness, bad_uscc))
-    committed = []
+    committed: list[Committed] = []
     with pytest.raises(LineRefused) as refused:
         committed.extend(ingest.record(lines, batch=2))
     assert [(c.first_line, c.last_line) for c in committed] == [(1, 2)]
