@@ -2,7 +2,8 @@
 
 Every command that touches the store runs inside `platform()`: it builds the Platform
 (ops.bootstrap.build) from the environment's settings, records the genesis when asked, and maps
-the errors of the layers below to `ErrorName: message` on stderr, exit 1. Tests replace
+the errors of the layers below to `ErrorName: message` on stderr, exit 1. Queries read the
+read models through `fresh(p)`, brought up to the head of the log first. Tests replace
 `open_platform` to run commands against a platform they built.
 """
 
@@ -13,13 +14,15 @@ from contextlib import AbstractContextManager, contextmanager
 
 from domain.errors import DomainError
 from ops.bootstrap import Platform, build
-from ops.cli_errors import fail
+from ops.cli.output import err, fail
 from ops.settings import load_settings
+from projections import quarantine
 from projections.errors import ProjectionError
 from services.ingest.genesis import ensure_genesis
 from services.ledger.errors import LedgerServiceError
+from services.readmodels import ReadModels
 
-__all__ = ["open_platform", "platform"]
+__all__ = ["fresh", "open_platform", "platform"]
 
 
 def open_platform() -> AbstractContextManager[Platform]:
@@ -37,3 +40,21 @@ def platform(*, genesis: bool = False) -> Iterator[Platform]:
             yield p
         except (DomainError, ProjectionError, LedgerServiceError) as exc:
             fail(type(exc).__name__, str(exc))
+
+
+@contextmanager
+def fresh(p: Platform, catch_up: bool = True) -> Iterator[ReadModels]:
+    """The run's read models, brought up to the head of the log first (unless not
+    `catch_up`); says on stderr how many stored events they leave out."""
+    rm = p.readmodels
+    if catch_up:
+        rm.follower.catch_up()
+    with rm.engine.connect() as conn:
+        n = quarantine.count(conn)
+    if n:
+        err.print(
+            f"[yellow]note[/]: {n} stored event(s) set aside, unreadable by the read models, "
+            "are left out of this answer (anjian projections quarantine)",
+            soft_wrap=True,
+        )
+    yield rm

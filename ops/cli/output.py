@@ -1,9 +1,18 @@
-"""Human-readable rendering for the CLI: Chinese first, times in Asia/Shanghai.
+"""What the command line prints: errors, JSON and tables, Chinese first, times in Asia/Shanghai.
+
+Errors: `ErrorName: message` as one line on stderr and a non-zero exit, whatever the command
+(exit 1, or 2 for a bad argument). click and typer show a usage error as a framed panel under
+the usage text; the root group of `anjian` (OneLineErrors) shows it as one line instead, exit
+2. A file that cannot be opened or written (OSError) is reported the same way wherever a
+command meets it. Asked for nothing (`anjian`, `anjian ledger`), a group still prints its help.
+
+JSON: `--json` prints the value indented (`emit_json`), or one object a line where a command
+streams (receipts). Tables: `text_table`, every cell plain text.
 
 Everything printed for a terminal passes through `domain.plain_text.escape`: the write path
 refuses control and bidirectional formatting characters, but text stored before that rule (or
 an error message quoting a refused value) may still hold them, and a terminal must show them
-as `\\uXXXX` rather than obey them.
+as `\\uXXXX` rather than obey them; no stored text is ever read as rich markup.
 """
 
 from __future__ import annotations
@@ -12,13 +21,16 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
+import typer
 from rich.console import Console
 from rich.highlighter import JSONHighlighter
+from rich.markup import escape as markup_escape
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperGroup
 
 from domain.catalog import CATALOG
 from domain.plain_text import escape
@@ -32,6 +44,13 @@ class SafeConsole(Console):
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
         super().print(*(escape(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+out = SafeConsole(highlight=False)  # stdout: answers
+err = SafeConsole(stderr=True, highlight=False)  # stderr: progress, notes, errors
+
+
+# -- JSON --------------------------------------------------------------------------------------
 
 
 def json_text(value: Any) -> str:
@@ -48,6 +67,14 @@ def highlighted_json(value: Any) -> Text:
     text = JSONHighlighter()(Text(json_text(value).rstrip("\n")))
     text.no_wrap = True
     return text
+
+
+def emit_json_line(value: Any) -> None:
+    """`value` as one line of JSON on stdout (JSON Lines); the caller flushes."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+
+
+# -- tables and times ---------------------------------------------------------------------------
 
 
 def plain(text: str) -> Text:
@@ -110,3 +137,70 @@ def timeline_when(occurred: datetime, recorded: datetime, *, differ: bool, migra
     if differ:
         text += f" (记录 recorded {utc_local_time(recorded)})"
     return text
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def print_error(name: str, message: str) -> None:
+    """Print `name: message` as one line on stderr: a line feed in the message (a quoted value,
+    click's text) is shown as `\\n`, other control characters as `\\uXXXX`."""
+    one_line = message.strip().replace("\n", "\\n")
+    err.print(f"[bold red]{name}[/]: {markup_escape(one_line)}", markup=True, soft_wrap=True)
+
+
+def fail(name: str, message: str, code: int = 1) -> NoReturn:
+    """Print `name: message` (print_error) and end the command with exit `code`."""
+    print_error(name, message)
+    raise typer.Exit(code)
+
+
+def _exit(name: str, message: str, code: int) -> NoReturn:
+    print_error(name, message)
+    sys.exit(code)
+
+
+def _command(ctx: Any) -> str:
+    """`anjian <group> <command>`: the command path under the program's own name."""
+    path = getattr(ctx, "command_path", "")
+    return " ".join(["anjian", *str(path).split()[1:]])
+
+
+def _kinds(exc: BaseException) -> set[str]:
+    # typer vendors click and exports none of its usage errors: know them by name, as typer
+    # itself does (typer.rich_utils.rich_format_error).
+    return {k.__name__ for k in type(exc).__mro__}
+
+
+class OneLineErrors(TyperGroup):
+    """The root group: runs a command line and turns what click would frame into one line."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(
+                args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra
+            )
+        try:
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except typer.TyperException as exc:  # click's errors: usage, parameters, files
+            kinds = _kinds(exc)
+            if "NoArgsIsHelpError" in kinds:
+                sys.exit(exc.exit_code)  # the help is printed already
+            if "UsageError" in kinds:
+                where = _command(getattr(exc, "ctx", None))
+                _exit("UsageError", f"{where}: {exc.format_message()}", exc.exit_code)
+            _exit(type(exc).__name__, exc.format_message(), exc.exit_code)
+        except typer.Abort:
+            _exit("Aborted", "interrupted", 1)
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            _exit(type(exc).__name__, f"{exc.strerror or exc}{where}", 1)
+        sys.exit(code if isinstance(code, int) else 0)

@@ -1,8 +1,7 @@
 """CLI for personal data (个人信息, PIPL): `anjian privacy erase|subjects`.
 
-Registered by ops/cli.py (`app.add_typer(privacy_app, name="privacy")`). Both commands first
-bring the read models up to the head of the log. Errors print `ErrorName: message` on stderr
-and exit non-zero (2 for bad arguments).
+Both commands first bring the read models up to the head of the log. Errors print
+`ErrorName: message` on stderr and exit non-zero (2 for bad arguments).
 """
 
 from __future__ import annotations
@@ -15,10 +14,10 @@ from rich.markup import escape
 
 from domain.actor import PLATFORM_ACCOUNT
 from ledger.privacy import VaultError
-from ops.cli_errors import fail
-from ops.cli_platform import platform
-from ops.cli_projections import JsonOpt, RegionOpt, _region, err, fresh, out
-from ops.render import emit_json, local_time, text_table
+from ops.cli import arguments
+from ops.cli.arguments import JsonOpt, RegionOpt
+from ops.cli.context import fresh, platform
+from ops.cli.output import emit_json, err, fail, local_time, out, text_table
 from projections.personal_data import subjects
 from services.erasure import erase
 
@@ -85,7 +84,7 @@ def erase_command(
 def subjects_command(region: RegionOpt = "420000", as_json: JsonOpt = False) -> None:
     """The data subjects of records in a jurisdiction, sealed or erased (refs only: the
     platform shows no person in the clear)."""
-    jurisdiction = _region(region)
+    jurisdiction = arguments.region(region)
     with platform() as p, fresh(p) as rm, rm.engine.connect() as conn:
         rows = subjects(conn, jurisdiction)
     if as_json:

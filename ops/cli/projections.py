@@ -1,115 +1,30 @@
-"""CLI for the read models: `anjian projections status|rebuild|follow`, `anjian credit`,
-`anjian analytics`, `anjian dashboard`, `anjian export`.
+"""`anjian projections status | rebuild | follow | quarantine`: the read models themselves.
 
-Registered by ops/cli.py (`app.add_typer(projections_app, name="projections")` and one
-`app.command()(f)` per top-level function here). Query commands first bring the read models up
-to the head of the log (`--stale` skips that, e.g. while a separate follower process runs).
-Errors print `ErrorName: message` on stderr and exit non-zero (2 for bad arguments).
+Each works on the run's read models (services.readmodels.ReadModels: the store and the
+follower of every projection) without bringing them up to date first: `status` shows how far
+behind they are, `rebuild` re-applies the whole log, `follow` keeps them current until
+interrupted, `quarantine` lists the stored events they set aside.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
-from pathlib import Path
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+import time
+from typing import Annotated
 
-import polars as pl
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from sqlalchemy import Connection, Engine
 
-from domain.errors import DomainError
-from domain.instants import bound_instant
-from domain.regions import region_name, validate_region
-from domain.uscc import validate_uscc
-from ops.bootstrap import Platform
-from ops.cli_errors import fail
-from ops.cli_platform import platform
-from ops.render import SafeConsole, emit_json, text_table
-from projections import analytics as analyses
-from projections import credit as credit_views
-from projections import export as exports
+from ops.cli.arguments import JsonOpt
+from ops.cli.context import fresh, platform
+from ops.cli.output import emit_json, err, fail, out, text_table
 from projections import quarantine
-from projections.dashboard import Dashboard, summarise
-from projections.errors import ProjectionError
-from projections.rulebook import Rulebook, available, current
-from services.readmodels import ReadModels
 
-out = SafeConsole(highlight=False)
-err = SafeConsole(stderr=True, highlight=False)
+__all__ = ["projections_app"]
 
 projections_app = typer.Typer(
     help="读模型 read models: status, rebuild, follow.", no_args_is_help=True
 )
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
-RegionOpt = Annotated[str, typer.Option("--region", help="GB/T 2260 code of the jurisdiction")]
-AtOpt = Annotated[
-    str, typer.Option("--at", help="ISO 8601 instant to evaluate clocks at (default: now)")
-]
-StaleOpt = Annotated[
-    bool, typer.Option("--stale", help="answer from the read models as they are, no catch-up")
-]
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@contextmanager
-def fresh(p: Platform, catch_up: bool = True) -> Iterator[ReadModels]:
-    """The run's read models, brought up to the head of the log first (unless not
-    `catch_up`); says on stderr how many stored events they leave out."""
-    rm = p.readmodels
-    if catch_up:
-        rm.follower.catch_up()
-    _note_quarantine(rm.engine)
-    yield rm
-
-
-def _note_quarantine(engine: Engine) -> None:
-    """Say, on stderr, how many stored events every answer of the read models leaves out."""
-    with engine.connect() as conn:
-        n = quarantine.count(conn)
-    if n:
-        err.print(
-            f"[yellow]note[/]: {n} stored event(s) set aside, unreadable by the read models, "
-            "are left out of this answer (anjian projections quarantine)",
-            soft_wrap=True,
-        )
-
-
-def _region(code: str) -> str:
-    try:
-        return validate_region(code, field="--region")
-    except DomainError as exc:
-        fail(type(exc).__name__, str(exc), 2)
-
-
-def _at(text: str) -> datetime:
-    if not text:
-        return datetime.now(SHANGHAI)
-    try:
-        t = datetime.fromisoformat(text)
-        t = t if t.tzinfo is not None else t.replace(tzinfo=SHANGHAI)
-        return bound_instant(t, "--at")
-    except ValueError:
-        fail("UsageError", f"--at must be an ISO 8601 instant, got {text!r}", 2)
-    except DomainError as exc:
-        fail(type(exc).__name__, str(exc), 2)
-
-
-def _book(at: datetime, version: str | None) -> Rulebook:
-    try:
-        return current(available(), at, version)
-    except ProjectionError as exc:
-        fail(type(exc).__name__, str(exc), 2)
-
-
-# -- anjian projections ------------------------------------------------------------------------
 
 
 @projections_app.command("status")
@@ -164,7 +79,7 @@ def rebuild(
         if name is not None and name not in known:  # before any progress is drawn
             fail("UnknownProjection", f"no projection {name!r} (known: {', '.join(known)})", 2)
         head = rm.follower.head()
-        started = datetime.now(SHANGHAI)
+        started = time.perf_counter()
         with Progress(
             TextColumn("[bold]重建 rebuild[/] {task.description}"),
             BarColumn(),
@@ -178,7 +93,7 @@ def rebuild(
                 [name] if name else None,
                 progress=lambda pos, top: bar.update(task, completed=pos, total=max(top, 1)),
             )
-        seconds = (datetime.now(SHANGHAI) - started).total_seconds()
+        seconds = time.perf_counter() - started
     result = {"rebuilt": name or "all", "notifications": read, "seconds": round(seconds, 3)}
     if as_json:
         emit_json(result)
@@ -227,340 +142,3 @@ def quarantine_list(as_json: JsonOpt = False) -> None:
             ((str(r.notification_id), r.event_id, r.type, r.reason) for r in rows),
         )
     )
-
-
-# -- anjian credit -----------------------------------------------------------------------------
-
-
-def credit(
-    *,
-    enterprise: Annotated[
-        str | None, typer.Option("--enterprise", help="USCC of one enterprise")
-    ] = None,
-    rulebook: Annotated[
-        str | None, typer.Option("--rulebook", help="rulebook version (default: in force)")
-    ] = None,
-    compare: Annotated[
-        str | None, typer.Option("--compare", help="another rulebook version to compare with")
-    ] = None,
-    region: RegionOpt = "420000",
-    at: AtOpt = "",
-    stale: StaleOpt = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Credit grades (A/B/C/D) with the rule and the events behind every point and grade."""
-    jurisdiction, when = _region(region), _at(at)
-    book = _book(when, rulebook)
-    if enterprise is not None:
-        try:
-            validate_uscc(enterprise, field="--enterprise")
-        except DomainError as exc:
-            fail(type(exc).__name__, str(exc), 2)
-    with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
-        if compare is not None:
-            _compare(conn, [book, _book(when, compare)], jurisdiction, when, as_json)
-        elif enterprise is not None:
-            _one_rating(conn, book, enterprise, jurisdiction, when=when, as_json=as_json)
-        else:
-            _all_ratings(conn, book, jurisdiction, when, as_json)
-
-
-def _applied_json(a: Any) -> dict[str, Any]:
-    return {"rule": a.rule, "name": a.name, "effect": a.effect, "events": list(a.events)}
-
-
-def _one_rating(
-    conn: Connection,
-    book: Rulebook,
-    uscc: str,
-    jurisdiction: str,
-    *,
-    when: datetime,
-    as_json: bool,
-) -> None:
-    r = credit_views.rating(conn, book, uscc, jurisdiction, when)
-    if r is None:
-        fail("NotFound", f"no rating of {uscc} in {jurisdiction} ({region_name(jurisdiction)})")
-    moves = credit_views.history(conn, book, uscc, jurisdiction)
-    if as_json:
-        emit_json(
-            {
-                "uscc": r.uscc,
-                "name": r.name,
-                "region": r.region,
-                "rulebook": book.version,
-                "at": when.isoformat(),
-                "score": r.score,
-                "grade": r.grade,
-                "applied": [_applied_json(a) for a in r.applied],
-                "dishonesty_candidate": [_applied_json(c) for c in r.candidate],
-                "history": [
-                    {
-                        "at": m.at.isoformat() + "Z",
-                        "cause": m.cause,
-                        "rules": list(m.rules),
-                        "events": list(m.events),
-                        "score": [m.score_before, m.score_after],
-                        "grade": [m.grade_before, m.grade_after],
-                    }
-                    for m in moves
-                ],
-            }
-        )
-        return
-    out.print(f"[bold]{escape(r.name)}[/] {r.uscc}  {r.region} {region_name(r.region)}")
-    out.print(
-        f"信用等级 grade [bold]{r.grade}[/]  得分 score {r.score:g}  "
-        f"规则 rulebook {book.version} ({book.title})"
-    )
-    out.print(
-        text_table(
-            "依据 why",
-            ("规则 rule", "名称", "影响 effect", "事件 events (anjian show ID)"),
-            ((a.rule, a.name, a.effect, "\n".join(a.events)) for a in r.applied),
-        )
-    )
-    for c in r.candidate:
-        out.print(
-            f"[bold red]严重失信主体名单候选[/] {c.rule} {escape(c.name)}: {', '.join(c.events)}"
-        )
-    out.print(
-        text_table(
-            "等级变化 history",
-            ("时间 (UTC)", "原因", "规则", "分数", "等级", "事件"),
-            (
-                (
-                    m.at.isoformat(sep=" "),
-                    "事件" if m.cause == "event" else "期满",
-                    ",".join(m.rules),
-                    f"{m.score_before:g}→{m.score_after:g}"
-                    if m.score_before is not None
-                    else f"{m.score_after:g}",
-                    f"{m.grade_before or '-'}→{m.grade_after}",
-                    "\n".join(m.events),
-                )
-                for m in moves
-            ),
-        )
-    )
-
-
-def _all_ratings(
-    conn: Connection, book: Rulebook, jurisdiction: str, when: datetime, as_json: bool
-) -> None:
-    rs = credit_views.ratings(conn, book, jurisdiction, when)
-    if as_json:
-        emit_json(
-            [
-                {
-                    "uscc": r.uscc,
-                    "name": r.name,
-                    "region": r.region,
-                    "score": r.score,
-                    "grade": r.grade,
-                    "rules": [a.rule for a in r.applied],
-                    "dishonesty_candidate": [c.rule for c in r.candidate],
-                }
-                for r in rs
-            ]
-        )
-        return
-    out.print(
-        text_table(
-            f"{region_name(jurisdiction)} 信用等级 ({book.version}, {len(rs)})",
-            ("统一社会信用代码", "名称", "地区", "得分", "等级", "规则", "失信候选"),
-            (
-                (
-                    r.uscc,
-                    r.name,
-                    r.region,
-                    f"{r.score:g}",
-                    r.grade,
-                    ",".join(a.rule for a in r.applied),
-                    ",".join(c.rule for c in r.candidate),
-                )
-                for r in rs
-            ),
-        )
-    )
-
-
-def _compare(
-    conn: Connection, books: list[Rulebook], jurisdiction: str, when: datetime, as_json: bool
-) -> None:
-    diff = credit_views.compare(conn, books, jurisdiction, when)
-    if as_json:
-        emit_json(
-            [
-                {
-                    "uscc": c.uscc,
-                    "name": c.name,
-                    "region": c.region,
-                    "grades": c.grades,
-                    "scores": c.scores,
-                }
-                for c in diff
-            ]
-        )
-        return
-    versions = [b.version for b in books]
-    out.print(
-        text_table(
-            f"规则版本对比 {' vs '.join(versions)}: {len(diff)} 家等级不同",
-            ("统一社会信用代码", "名称", *versions),
-            (
-                (
-                    c.uscc,
-                    c.name,
-                    *[f"{c.grades.get(v, '-')} ({c.scores.get(v, 0):g})" for v in versions],
-                )
-                for c in diff
-            ),
-        )
-    )
-
-
-# -- anjian analytics / export -----------------------------------------------------------------
-
-
-def _frame_table(df: pl.DataFrame, title: str, limit: int = 200) -> Table:
-    return text_table(
-        f"{title} ({df.height})",
-        df.columns,
-        (["" if v is None else str(v) for v in row] for row in df.head(limit).iter_rows()),
-    )
-
-
-def analytics(
-    name: Annotated[str, typer.Argument(help=", ".join(analyses.ANALYSES))],
-    region: RegionOpt = "420000",
-    at: AtOpt = "",
-    stale: StaleOpt = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Run one analysis (polars) over the read models of a jurisdiction."""
-    if name not in analyses.ANALYSES:
-        fail(
-            "UnknownProjection", f"no analysis {name!r} (known: {', '.join(analyses.ANALYSES)})", 2
-        )
-    jurisdiction, when = _region(region), _at(at)
-    with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
-        df = analyses.run(name, conn, jurisdiction, when)
-    if as_json:
-        emit_json(df.to_dicts())
-    else:
-        out.print(_frame_table(df, f"{region_name(jurisdiction)} {analyses.ANALYSES[name].title}"))
-
-
-def export(
-    name: Annotated[str, typer.Argument(help="a read model or an analysis")],
-    *,
-    output: Annotated[Path, typer.Option("-o", "--output", help="file to write")],
-    fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
-    region: RegionOpt = "420000",
-    at: AtOpt = "",
-    stale: StaleOpt = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Write a read model or an analysis of a jurisdiction to Parquet or CSV."""
-    if fmt not in exports.FORMATS:
-        fail("UsageError", f"--format must be one of {', '.join(exports.FORMATS)}", 2)
-    if name not in exports.names():
-        fail(
-            "UnknownProjection",
-            f"nothing to export named {name!r} (known: {', '.join(exports.names())})",
-            2,
-        )
-    jurisdiction, when = _region(region), _at(at)
-    with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
-        df = exports.frame(conn, name, jurisdiction, when)
-    try:
-        exports.write(df, output, fmt)
-    except OSError as exc:
-        fail(type(exc).__name__, f"cannot write {output}: {exc.strerror or exc}")
-    result = {
-        "name": name,
-        "region": jurisdiction,
-        "rows": df.height,
-        "format": fmt,
-        "path": str(output),
-    }
-    if as_json:
-        emit_json(result)
-    else:
-        where = escape(str(output))
-        out.print(f"{name}: {df.height} rows of {region_name(jurisdiction)} → {where} ({fmt})")
-
-
-# -- anjian dashboard --------------------------------------------------------------------------
-
-GRADE_ZH = {"especially_major": "特别重大", "major": "重大", "larger": "较大", "general": "一般"}
-HAZARD_ZH = {"general": "一般隐患", "major": "重大隐患"}
-CLOCK_ZH = {
-    "decision": "处罚决定",
-    "service": "决定书送达",
-    "payment": "罚款缴纳",
-    "withdrawal": "撤回公开",
-}
-KIND_ZH = {"permit": "安全生产许可证", "certificate": "特种作业操作证"}
-
-
-def _counts(d: dict[str, int], names: dict[str, str] | None = None) -> str:
-    if not d:
-        return "无"
-    return "，".join(f"{(names or {}).get(k, k)} {v}" for k, v in d.items())
-
-
-def render_dashboard(d: Dashboard) -> list[str]:
-    """The dashboard as lines of plain Chinese text."""
-    active = d.enterprises.get("active", 0)
-    return [
-        f"【{d.name}（{d.jurisdiction}）安全生产监管概况】 截至 {d.at}",
-        f"一、生产经营单位：在册 {active} 家"
-        + (
-            f"（已注销 {d.enterprises['deregistered']} 家）"
-            if d.enterprises.get("deregistered")
-            else ""
-        )
-        + (f"；行业分布：{_counts(d.industries)}" if d.industries else ""),
-        f"二、事故隐患：未销号 {_counts(d.hazards_open, HAZARD_ZH)}；"
-        f"逾期未整改 {_counts(d.hazards_overdue, HAZARD_ZH)}；"
-        f"挂牌督办重大隐患 {d.majors_supervised} 项",
-        f"三、行政处罚：各环节案件 {_counts(d.penalty_steps)}；"
-        f"法定时限已逾期 {_counts(d.clocks_overdue, CLOCK_ZH)}；"
-        f"7日内到期 {_counts(d.clocks_due_soon, CLOCK_ZH)}",
-        f"四、许可与证书：90日内到期 {_counts(d.licences_expiring, KIND_ZH)}；"
-        f"已过期或逾期未复审 {_counts(d.licences_lapsed, KIND_ZH)}",
-        f"五、在线监测：未消除报警 {_counts(d.alarms_active)}（其中未确认 "
-        f"{d.alarms_unacknowledged} 起）",
-        f"六、生产安全事故（近12个月）：{_counts(d.accidents_12m, GRADE_ZH)}；"
-        f"死亡 {d.deaths_12m} 人",
-        f"七、信用等级（规则 {d.rulebook}）：{_counts(dict(sorted(d.credit_grades.items())))}；"
-        f"严重失信主体名单候选 {len(d.dishonesty_candidates)} 家"
-        + (f"：{'、'.join(d.dishonesty_candidates[:10])}" if d.dishonesty_candidates else ""),
-    ]
-
-
-def dashboard(
-    region: RegionOpt = "420000",
-    at: AtOpt = "",
-    rulebook: Annotated[
-        str | None, typer.Option("--rulebook", help="rulebook version (default: in force)")
-    ] = None,
-    stale: StaleOpt = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """A readable summary of one jurisdiction: enterprises, hazards, penalties and their clocks,
-    licences, alarms, accidents and credit."""
-    jurisdiction, when = _region(region), _at(at)
-    book = _book(when, rulebook)
-    with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
-        d = summarise(conn, jurisdiction, when, book)
-        lag = rm.follower.lag()
-    if as_json:
-        emit_json({**d.as_json(), "lag": lag})
-        return
-    for line in render_dashboard(d):
-        out.print(line, soft_wrap=True, markup=False)
-    if lag:
-        out.print(f"（读模型滞后 {lag} 条记录）")

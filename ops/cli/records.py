@@ -1,63 +1,45 @@
-"""anjian — the command line of the Anjian (安监) trusted record platform.
+"""`anjian record | show | history | enterprises | catalog`: the records themselves.
 
-Every write goes through the same command path as the API: validated against the catalog,
-signed by the actor (or custodially by the platform, for the account the operator names with
-`--as`), checked by the aggregate, then stored. Errors print `ErrorName: message` as one line on
-stderr and exit non-zero (ops.cli_errors); nothing printed obeys control characters held in
-stored text (ops.render).
+`record` is the write: its lines go through services/ingest (parse, seal, sign custodially for
+the principal the operator names, record in batches) and each batch's receipts are printed as
+soon as it commits; then the ledger syncs. The others read one event, one enterprise's
+lifecycle, a jurisdiction's enterprises, or the catalog.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 from rich.markup import escape
 
-from domain import plain_text
 from domain.catalog import CATALOG
 from domain.errors import DomainError
-from domain.regions import region_name, validate_region
-from domain.uscc import validate_uscc
-from ops.bootstrap import Platform
-from ops.cli_errors import OneLineErrors, fail
-from ops.cli_platform import platform
-from ops.cli_privacy import privacy_app
-from ops.cli_projections import analytics, credit, dashboard, export, fresh, projections_app
-from ops.render import (
-    SafeConsole,
+from domain.regions import region_name
+from ops.cli import arguments
+from ops.cli.arguments import JsonOpt
+from ops.cli.context import fresh, platform
+from ops.cli.ledger import sync_after
+from ops.cli.output import (
     emit_json,
+    emit_json_line,
+    fail,
     highlighted_json,
     local_time,
+    out,
     record_json,
     text_table,
+    timeline_when,
 )
-from ops.settings import load_settings
 from projections.catalog_view import event_name_of
 from services.ingest.batches import Committed, LineRefused
 from services.ingest.principal import Principal
-from services.ledger.errors import LedgerServiceError
 
-app = typer.Typer(
-    name="anjian",
-    help="Anjian (安监): signed, immutable, anchored work-safety records.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    cls=OneLineErrors,
-)
-out = SafeConsole(highlight=False)
-err = SafeConsole(stderr=True, highlight=False)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+__all__ = ["catalog", "enterprises", "history", "record", "show"]
 
 
-@app.command()
 def record(
     file: Annotated[str, typer.Argument(help="JSON Lines of commands, or - for stdin")],
     *,
@@ -121,7 +103,7 @@ def record(
         except LineRefused as exc:  # nothing of its batch is stored
             fail(type(exc.cause).__name__, f"{exc.where}: {exc.cause}")
         if sync and printed:
-            _sync_after_record(p)
+            sync_after(p, what="recorded")
 
 
 def _receipts(committed: Committed, as_json: bool) -> None:
@@ -129,13 +111,12 @@ def _receipts(committed: Committed, as_json: bool) -> None:
     it printed is stored."""
     for receipt in committed.receipts():
         if as_json:
-            sys.stdout.write(json.dumps(receipt, ensure_ascii=False) + "\n")
+            emit_json_line(receipt)
         else:
             sys.stdout.write(receipt["event_id"] + "\n")
     sys.stdout.flush()
 
 
-@app.command()
 def show(event_id: str, as_json: JsonOpt = False) -> None:
     """Show one stored event: envelope, signature, key and when it was recorded."""
     with platform(genesis=True) as p:
@@ -159,7 +140,6 @@ def show(event_id: str, as_json: JsonOpt = False) -> None:
         out.print(highlighted_json(env["data"]))
 
 
-@app.command()
 def history(
     enterprise: Annotated[str, typer.Option("--enterprise", help="USCC of the enterprise")],
     region: Annotated[
@@ -174,14 +154,10 @@ def history(
     `anjian audit proof`); its time is the declared one, with the recorded time beside it where
     the two differ, and history entered through the migration path is marked migrated.
     """
-    from ops.render import timeline_when
     from projections.timeline import lifecycle
 
-    try:
-        validate_uscc(enterprise, field="--enterprise")
-        validate_region(region, field="--region")
-    except DomainError as exc:
-        fail(type(exc).__name__, str(exc), 2)
+    arguments.uscc(enterprise)
+    arguments.region(region)
     with platform() as p, fresh(p) as rm, rm.engine.connect() as conn:
         life = lifecycle(conn, enterprise, region)
     if not life.entries:
@@ -230,7 +206,6 @@ def history(
     out.print(f"阶段 stages: {reached}", soft_wrap=True)
 
 
-@app.command()
 def enterprises(
     region: Annotated[str, typer.Option(help="GB/T 2260 code of a jurisdiction")] = "420000",
     as_json: JsonOpt = False,
@@ -242,10 +217,7 @@ def enterprises(
     """
     from projections.enterprises import in_registration_order
 
-    try:
-        validate_region(region, field="--region")
-    except DomainError as exc:
-        fail(type(exc).__name__, str(exc), 2)
+    arguments.region(region)
     with platform() as p, fresh(p) as rm, rm.engine.connect() as conn:
         rows = [
             {
@@ -279,7 +251,6 @@ def enterprises(
     )
 
 
-@app.command()
 def catalog(as_json: JsonOpt = False) -> None:
     """The catalog (信息资源目录): every command and event type with its schema and rule."""
     specs = [CATALOG[k].describe() for k in sorted(CATALOG)]
@@ -302,277 +273,3 @@ def catalog(as_json: JsonOpt = False) -> None:
             ),
         )
     )
-
-
-@app.command()
-def demo(
-    enterprises: Annotated[int, typer.Option(min=1, max=20_000, help="enterprises")] = 200,
-    months: Annotated[int, typer.Option(min=1, max=120, help="months from 2018-01")] = 24,
-    seed: Annotated[int, typer.Option(help="the same seed gives the same envelopes")] = 2018,
-    reset: Annotated[
-        bool, typer.Option("--reset", help="delete the embedded SQLite store first")
-    ] = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Build a deterministic synthetic Hubei province through the real command path.
-
-    17 prefecture-level regions, regulators, enterprises with licences, hazards and their
-    rectification loops, inspections, penalty cases, device-signed sensor alarms, certificates
-    and accidents, from 2018-01 (Asia/Shanghai). Refuses a store that holds records already:
-    use a fresh ANJIAN_HOME, or --reset to delete the embedded SQLite store first.
-    """
-    from demo.console import print_summary, run_with_progress
-    from demo.runner import DemoError, DemoOptions
-    from ops.reset import reset_store
-    from services.ledger.sync import sync
-
-    if reset:
-        try:
-            reset_store(load_settings())
-        except DemoError as exc:
-            fail(type(exc).__name__, str(exc))
-    with platform() as p:
-        try:
-            options = DemoOptions(enterprises, months, seed)
-            where = p.settings.store_location
-            # progress is on stderr
-            report = run_with_progress(p.ingest, options, err, where=where, quiet=False)
-        except DemoError as exc:
-            fail(type(exc).__name__, str(exc))
-        # Log, checkpoint and anchor what was recorded, so `audit verify` holds at once.
-        ledger = sync(p.ledger)
-    if as_json:
-        emit_json({**report.as_json(), "ledger": ledger.to_json()})
-    else:
-        print_summary(out, report)
-        err.print(ledger.summary(), soft_wrap=True)
-
-
-# -- ledger and audit -------------------------------------------------------------------------
-
-ledger_app = typer.Typer(
-    help="账本 ledger: the Merkle log of every event, signed checkpoints, chain anchors.",
-    no_args_is_help=True,
-)
-audit_app = typer.Typer(
-    help="审计 audit: verify records, proofs, checkpoints and anchors from first principles.",
-    no_args_is_help=True,
-)
-app.add_typer(ledger_app, name="ledger")
-app.add_typer(projections_app, name="projections")
-for _command in (credit, analytics, dashboard, export):
-    app.command()(_command)
-app.add_typer(audit_app, name="audit")
-app.add_typer(privacy_app, name="privacy")
-
-LogKeyOpt = Annotated[
-    list[str] | None,
-    typer.Option("--log-key", help="trusted C2SP verifier key of the log (name+keyid+base64)"),
-]
-RpcOpt = Annotated[str | None, typer.Option("--rpc", help="JSON-RPC URL of the chain")]
-
-
-def _sync_after_record(p: Platform) -> None:
-    from services.ledger.sync import sync
-
-    try:
-        report = sync(p.ledger)
-    except LedgerServiceError as exc:
-        fail(type(exc).__name__, f"recorded, but the ledger refused to go on: {exc}")
-    err.print(f"ledger: {escape(report.summary())}", soft_wrap=True)
-
-
-@ledger_app.command("sync")
-def ledger_sync(
-    anchor: Annotated[bool, typer.Option(help="anchor the newest checkpoint on the chain")] = True,
-    as_json: JsonOpt = False,
-) -> None:
-    """Check the stored history, log every new event, sign checkpoints, anchor the newest.
-
-    Exits non-zero, appending and anchoring nothing, when a stored event, leaf, checkpoint or
-    anchor fails its check (LedgerHalted) or the chain contradicts the log (ChainConflict).
-    An unreachable chain is not an error: the checkpoints stay queued for the next sync.
-    """
-    from services.ledger.sync import sync
-
-    with platform() as p:
-        report = sync(p.ledger, anchor=anchor)
-    if as_json:
-        emit_json(report.to_json())
-    else:
-        out.print(escape(report.summary()), soft_wrap=True)
-    if report.chain_error:
-        err.print(f"[yellow]ChainUnavailable[/]: {escape(report.chain_error)}", soft_wrap=True)
-
-
-@ledger_app.command("status")
-def ledger_status(as_json: JsonOpt = False) -> None:
-    """Tree size, unlogged events, the latest checkpoint and anchor, queued checkpoints."""
-    from services.ledger.status import status
-
-    with platform() as p:
-        st = status(p.ledger)
-    if as_json:
-        emit_json(st.to_json())
-        return
-    cp, anchor = st.latest_checkpoint, st.latest_anchor
-    rows = [
-        ("树 tree size", f"{st.tree_size} leaves, root {st.root}"),
-        ("待记 unlogged", f"{st.unlogged} notification id(s) after {st.last_notification_id}"),
-        ("检查点 checkpoint", "none" if cp is None else
-            f"#{cp['seq']} size {cp['tree_size']} at {cp['created_at']} ({st.checkpoints} in all)"),
-        ("锚定 anchor", "none" if anchor is None else
-            f"size {anchor['tree_size']} block {anchor['block_number']} chain {anchor['chain_id']}"
-            f" contract {anchor['contract']} tx {anchor['tx_hash']}"),
-        ("排队 queued", f"{st.queued} checkpoint(s) await anchoring"),
-        ("丢失 lost", f"{st.lost_anchors} anchor(s) lost by the chain and submitted again"),
-        ("链 chain", st.chain),
-        ("日志密钥 log key", st.log_key),
-    ]  # fmt: skip
-    from rich.cells import cell_len
-
-    width = max(cell_len(label) for label, _ in rows) + 2
-    for label, value in rows:  # padded by display width: CJK labels take two cells a character
-        pad = " " * (width - cell_len(label))
-        out.print(f"  {label}{pad}{escape(value)}", soft_wrap=True)
-
-
-@audit_app.command("verify")
-def audit_verify(
-    as_json: JsonOpt = False,
-    rpc: RpcOpt = None,
-    log_key: LogKeyOpt = None,
-    offline: Annotated[bool, typer.Option(help="do not check anchors on the chain")] = False,
-    replay: Annotated[
-        bool, typer.Option(help="also replay the log through the write path's rules")
-    ] = False,
-) -> None:
-    """Recheck everything from the stored bytes: events, signatures, keys, catalog, leaves,
-    checkpoints, consistency, anchors and the chain. Exit 0 only when everything holds;
-    otherwise list every failing record (event id, leaf index, what failed) and exit 1.
-    --replay also names every event the write path refuses when the log is replayed through
-    it, with the error and the rule (one line each)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    from services.ledger.verify import verify
-
-    bar = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=as_json,
-    )
-    task = bar.add_task("审计 verifying events", total=None)
-    with platform() as p, bar:
-        report = verify(
-            p.ledger,
-            rpc_url=rpc,
-            log_keys=log_key or (),
-            offline=offline,
-            replay=replay,
-            progress=lambda n: bar.advance(task, n),
-            total=lambda n: bar.update(task, total=n),
-        )
-    if as_json:
-        emit_json(report.to_json())
-    else:
-        out.print(
-            f"{report.events} events ({report.pending} not logged yet), {report.leaves} leaves, "
-            f"{report.signatures} signatures, {report.checkpoints} checkpoints, "
-            f"{report.anchors} anchors, {report.chain_anchors} on chain; "
-            f"{report.seconds:.2f} s",
-            soft_wrap=True,
-        )
-        for note in report.notes:
-            err.print(f"[yellow]note[/]: {escape(note)}", soft_wrap=True)
-        for f in report.failures:
-            out.print(f"[bold red]FAIL[/] {escape(str(f))}", soft_wrap=True)
-        out.print("[bold green]OK[/]" if report.ok else f"{len(report.failures)} failure(s)")
-    if not report.ok:
-        raise typer.Exit(1)
-
-
-@audit_app.command("proof")
-def audit_proof(
-    event_id: Annotated[str, typer.Argument(help="<subject uuid>:<version>")],
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="write the bundle here (default stdout)")
-    ] = None,
-) -> None:
-    """Write the offline proof bundle of one event: envelope, signature, key, leaf, inclusion
-    proof, signed checkpoint, log key, anchor and consistency proof (verify: audit check)."""
-    from services.ledger.bundle import make_bundle
-
-    with platform() as p:
-        bundle = make_bundle(p.ledger, event_id)
-    text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
-    if output is None:
-        sys.stdout.write(plain_text.escape(text))  # the same JSON value, safe on a terminal
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            fail(type(exc).__name__, f"cannot write {output}: {exc.strerror or exc}")
-        err.print(f"bundle of {escape(event_id)} written to {escape(str(output))}")
-
-
-@audit_app.command("check")
-def audit_check(
-    file: Annotated[str, typer.Argument(help="a bundle from `audit proof`, or - for stdin")],
-    rpc: RpcOpt = None,
-    log_key: Annotated[
-        str | None, typer.Option("--log-key", help="the log's verifier key you trust")
-    ] = None,
-    contract: Annotated[
-        str | None, typer.Option("--contract", help="the Anchor contract address you trust")
-    ] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Verify a bundle with no database: signature, leaf, inclusion, signed checkpoint,
-    consistency to the anchor and, with --rpc, the anchor transaction on chain. Exit 1 naming
-    what failed. Needs nothing of the platform: `python -m audit check` does the same."""
-    from audit.bundle import check_bundle
-    from audit.errors import RpcError
-    from audit.rpc import RpcClient
-
-    try:
-        raw = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-        doc = json.loads(raw)
-    except (OSError, ValueError) as exc:
-        fail("BundleFormatError", f"cannot read {file}: {exc}", 2)
-    except RecursionError:
-        fail("BundleFormatError", f"cannot read {file}: nested too deeply to be a bundle", 2)
-    try:
-        client = RpcClient(rpc) if rpc else None
-    except RpcError as exc:
-        fail("RpcError", str(exc), 2)
-    result = check_bundle(doc, log_key=log_key, rpc=client, contract=contract)
-    if as_json:
-        emit_json(result.to_json())
-    else:
-        for step in result.steps:
-            mark = {True: "[green]ok[/]  ", False: "[bold red]FAIL[/]", None: "[yellow]skip[/]"}
-            out.print(f"{mark[step.ok]} {step.name:<12} {escape(step.detail)}", soft_wrap=True)
-    if not result.ok:
-        names = ", ".join(s.name for s in result.failed)
-        fail("BundleInvalid", f"failed: {names}")
-
-
-def _setting_problem(error: ErrorDetails) -> str:
-    message = error["msg"].removeprefix("Value error, ")
-    if message.startswith("ANJIAN_"):
-        return message
-    variable = "ANJIAN_" + "_".join(str(part) for part in error["loc"]).upper()
-    return f"{variable}: {message}"
-
-
-def main() -> None:
-    try:
-        app()
-    except ValidationError as exc:  # settings from the environment, read at start-up
-        problems = "; ".join(map(_setting_problem, exc.errors(include_input=False)))
-        err.print(f"[bold red]SettingsError[/]: {escape(problems)}", markup=True, soft_wrap=True)
-        sys.exit(2)

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from ops.bootstrap import store_env
 from ops.cli import app
-from ops.render import local_time, text_table
+from ops.cli.output import local_time, text_table
 from ops.settings import Settings
 from tests.projections.scenes import Site
 from tests.projections.world import WUHAN, World

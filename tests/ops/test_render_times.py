@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ops.render import timeline_when
+from ops.cli.output import timeline_when
 
 DECLARED = datetime(2018, 3, 1, 2, 0)  # naive UTC: 10:00 in Asia/Shanghai
 RECORDED = datetime(2026, 12, 5, 1, 0)

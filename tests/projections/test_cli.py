@@ -1,4 +1,4 @@
-"""The projections CLI, registered exactly as ops/cli.py is asked to register it."""
+"""The projections CLI, registered exactly as ops/cli/__init__.py registers it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ import typer
 from typer.testing import CliRunner
 
 from ops.bootstrap import store_env
-from ops.cli_projections import analytics, credit, dashboard, export, projections_app
+from ops.cli.analytics import analytics, export
+from ops.cli.credit import credit
+from ops.cli.dashboard import dashboard
+from ops.cli.projections import projections_app
 from ops.settings import Settings
 from tests.projections.scenes import Site, at
 from tests.projections.world import WUHAN, YICHANG, World

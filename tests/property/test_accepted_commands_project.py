@@ -22,9 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from ops import cli_platform
 from ops.bootstrap import build
-from ops.cli import app
+from ops.cli import app, context
 from ops.settings import Settings
 from projections.analytics import ANALYSES
 from projections.export import READ_MODELS
@@ -43,7 +42,7 @@ def read_models(p: Province) -> Iterator[None]:
     with (
         build(Settings(home=p.home)) as platform,
         mock.patch.dict(os.environ, {"ANJIAN_HOME": str(p.home)}),
-        mock.patch.object(cli_platform, "open_platform", return_value=nullcontext(platform)),
+        mock.patch.object(context, "open_platform", return_value=nullcontext(platform)),
     ):
         yield
 

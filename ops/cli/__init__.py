@@ -1,0 +1,83 @@
+"""anjian — the command line of the Anjian (安监) trusted record platform.
+
+Every write goes through the same application layer as the API will: services/ingest
+validates against the catalog, seals personal data and signs custodially only for the account
+the operator names with `--as`; the aggregate checks; Records stores. Each run builds the
+platform once (ops/cli/context.py). Errors print `ErrorName: message` as one line on stderr and
+exit non-zero; nothing printed obeys control characters held in stored text
+(ops/cli/output.py).
+
+One module per command group:
+
+    records.py      record, show, history, enterprises, catalog
+    demo.py         demo
+    ledger.py       ledger sync | status
+    projections.py  projections status | rebuild | follow | quarantine
+    credit.py       credit
+    analytics.py    analytics, export
+    dashboard.py    dashboard
+    audit.py        audit verify | proof | check
+    privacy.py      privacy erase | subjects
+    arguments.py    the options several commands share, and their checks
+    context.py      the platform of one run, the read models brought up to date
+    output.py       errors, JSON, tables
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import typer
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+from rich.markup import escape
+
+from ops.cli.analytics import analytics, export
+from ops.cli.audit import audit_app
+from ops.cli.credit import credit
+from ops.cli.dashboard import dashboard
+from ops.cli.demo import demo
+from ops.cli.ledger import ledger_app
+from ops.cli.output import OneLineErrors, err, out
+from ops.cli.privacy import privacy_app
+from ops.cli.projections import projections_app
+from ops.cli.records import catalog, enterprises, history, record, show
+
+__all__ = ["app", "main", "out"]
+
+app = typer.Typer(
+    name="anjian",
+    help="Anjian (安监): signed, immutable, anchored work-safety records.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    cls=OneLineErrors,
+)
+_COMMANDS: list[Callable[..., None]] = [record, show, history, enterprises, catalog, demo]
+_VIEWS: list[Callable[..., None]] = [credit, analytics, dashboard, export]
+for _command in _COMMANDS:
+    app.command()(_command)
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(projections_app, name="projections")
+for _command in _VIEWS:
+    app.command()(_command)
+app.add_typer(audit_app, name="audit")
+app.add_typer(privacy_app, name="privacy")
+
+
+def _setting_problem(error: ErrorDetails) -> str:
+    message = error["msg"].removeprefix("Value error, ")
+    if message.startswith("ANJIAN_"):
+        return message
+    variable = "ANJIAN_" + "_".join(str(part) for part in error["loc"]).upper()
+    return f"{variable}: {message}"
+
+
+def main() -> None:
+    try:
+        app()
+    except ValidationError as exc:  # settings from the environment, read at start-up
+        problems = "; ".join(map(_setting_problem, exc.errors(include_input=False)))
+        err.print(f"[bold red]SettingsError[/]: {escape(problems)}", markup=True, soft_wrap=True)
+        sys.exit(2)

@@ -1,0 +1,91 @@
+"""`anjian analytics | export`: analyses (polars) over the read models of a jurisdiction, and
+any read model or analysis written to Parquet or CSV for data sharing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from domain.regions import region_name
+from ops.cli import arguments
+from ops.cli.arguments import AtOpt, JsonOpt, RegionOpt, StaleOpt
+from ops.cli.context import fresh, platform
+from ops.cli.output import emit_json, fail, out, text_table
+from projections import analytics as analyses
+from projections import export as exports
+
+__all__ = ["analytics", "export"]
+
+
+def _frame_table(df: pl.DataFrame, title: str, limit: int = 200) -> Table:
+    return text_table(
+        f"{title} ({df.height})",
+        df.columns,
+        (["" if v is None else str(v) for v in row] for row in df.head(limit).iter_rows()),
+    )
+
+
+def analytics(
+    name: Annotated[str, typer.Argument(help=", ".join(analyses.ANALYSES))],
+    region: RegionOpt = "420000",
+    at: AtOpt = "",
+    stale: StaleOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run one analysis (polars) over the read models of a jurisdiction."""
+    if name not in analyses.ANALYSES:
+        fail(
+            "UnknownProjection", f"no analysis {name!r} (known: {', '.join(analyses.ANALYSES)})", 2
+        )
+    jurisdiction, when = arguments.region(region), arguments.instant(at)
+    with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
+        df = analyses.run(name, conn, jurisdiction, when)
+    if as_json:
+        emit_json(df.to_dicts())
+    else:
+        out.print(_frame_table(df, f"{region_name(jurisdiction)} {analyses.ANALYSES[name].title}"))
+
+
+def export(
+    name: Annotated[str, typer.Argument(help="a read model or an analysis")],
+    *,
+    output: Annotated[Path, typer.Option("-o", "--output", help="file to write")],
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+    region: RegionOpt = "420000",
+    at: AtOpt = "",
+    stale: StaleOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a read model or an analysis of a jurisdiction to Parquet or CSV."""
+    if fmt not in exports.FORMATS:
+        fail("UsageError", f"--format must be one of {', '.join(exports.FORMATS)}", 2)
+    if name not in exports.names():
+        fail(
+            "UnknownProjection",
+            f"nothing to export named {name!r} (known: {', '.join(exports.names())})",
+            2,
+        )
+    jurisdiction, when = arguments.region(region), arguments.instant(at)
+    with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
+        df = exports.frame(conn, name, jurisdiction, when)
+    try:
+        exports.write(df, output, fmt)
+    except OSError as exc:
+        fail(type(exc).__name__, f"cannot write {output}: {exc.strerror or exc}")
+    result = {
+        "name": name,
+        "region": jurisdiction,
+        "rows": df.height,
+        "format": fmt,
+        "path": str(output),
+    }
+    if as_json:
+        emit_json(result)
+    else:
+        where = escape(str(output))
+        out.print(f"{name}: {df.height} rows of {region_name(jurisdiction)} → {where} ({fmt})")

@@ -1,0 +1,86 @@
+"""The options several commands share, and the checks of their values.
+
+A value that cannot be what the option asks for ends the command as a usage error: one line
+`ErrorName: message` naming the option, exit 2, before anything is opened.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from domain.errors import DomainError
+from domain.instants import bound_instant
+from domain.regions import validate_region
+from domain.uscc import validate_uscc
+from ops.cli.output import SHANGHAI, fail
+from projections.errors import ProjectionError
+from projections.rulebook import Rulebook, available, current
+
+__all__ = [
+    "AtOpt",
+    "JsonOpt",
+    "LogKeyOpt",
+    "RegionOpt",
+    "RpcOpt",
+    "StaleOpt",
+    "instant",
+    "region",
+    "rulebook",
+    "uscc",
+]
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+RegionOpt = Annotated[str, typer.Option("--region", help="GB/T 2260 code of the jurisdiction")]
+AtOpt = Annotated[
+    str, typer.Option("--at", help="ISO 8601 instant to evaluate clocks at (default: now)")
+]
+StaleOpt = Annotated[
+    bool, typer.Option("--stale", help="answer from the read models as they are, no catch-up")
+]
+LogKeyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--log-key", help="trusted C2SP verifier key of the log (name+keyid+base64)"),
+]
+RpcOpt = Annotated[str | None, typer.Option("--rpc", help="JSON-RPC URL of the chain")]
+
+
+def region(code: str) -> str:
+    """`--region`: a GB/T 2260 code of Hubei."""
+    try:
+        return validate_region(code, field="--region")
+    except DomainError as exc:
+        fail(type(exc).__name__, str(exc), 2)
+
+
+def uscc(code: str) -> str:
+    """`--enterprise`: a USCC whose check character holds (GB 32100-2015)."""
+    try:
+        return validate_uscc(code, field="--enterprise")
+    except DomainError as exc:
+        fail(type(exc).__name__, str(exc), 2)
+
+
+def instant(text: str) -> datetime:
+    """`--at`: an ISO 8601 instant within the platform's bounds (naive: Asia/Shanghai), or
+    now when empty."""
+    if not text:
+        return datetime.now(SHANGHAI)
+    try:
+        t = datetime.fromisoformat(text)
+        t = t if t.tzinfo is not None else t.replace(tzinfo=SHANGHAI)
+        return bound_instant(t, "--at")
+    except ValueError:
+        fail("UsageError", f"--at must be an ISO 8601 instant, got {text!r}", 2)
+    except DomainError as exc:
+        fail(type(exc).__name__, str(exc), 2)
+
+
+def rulebook(at: datetime, version: str | None) -> Rulebook:
+    """`--rulebook`: the rulebook `version`, or the one in force at `at`."""
+    try:
+        return current(available(), at, version)
+    except ProjectionError as exc:
+        fail(type(exc).__name__, str(exc), 2)

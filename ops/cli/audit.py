@@ -1,0 +1,151 @@
+"""`anjian audit verify | proof | check`: verify records, proofs, checkpoints and anchors.
+
+`verify` and `proof` read the platform's store through the ledger service; `check` needs no
+platform at all: it verifies a bundle with audit/ alone, as `python -m audit check` does.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from domain import plain_text
+from ops.cli.arguments import JsonOpt, LogKeyOpt, RpcOpt
+from ops.cli.context import platform
+from ops.cli.output import emit_json, err, fail, out
+
+__all__ = ["audit_app"]
+
+audit_app = typer.Typer(
+    help="审计 audit: verify records, proofs, checkpoints and anchors from first principles.",
+    no_args_is_help=True,
+)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    as_json: JsonOpt = False,
+    rpc: RpcOpt = None,
+    log_key: LogKeyOpt = None,
+    offline: Annotated[bool, typer.Option(help="do not check anchors on the chain")] = False,
+    replay: Annotated[
+        bool, typer.Option(help="also replay the log through the write path's rules")
+    ] = False,
+) -> None:
+    """Recheck everything from the stored bytes: events, signatures, keys, catalog, leaves,
+    checkpoints, consistency, anchors and the chain. Exit 0 only when everything holds;
+    otherwise list every failing record (event id, leaf index, what failed) and exit 1.
+    --replay also names every event the write path refuses when the log is replayed through
+    it, with the error and the rule (one line each)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from services.ledger.verify import verify
+
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=as_json,
+    )
+    task = bar.add_task("审计 verifying events", total=None)
+    with platform() as p, bar:
+        report = verify(
+            p.ledger,
+            rpc_url=rpc,
+            log_keys=log_key or (),
+            offline=offline,
+            replay=replay,
+            progress=lambda n: bar.advance(task, n),
+            total=lambda n: bar.update(task, total=n),
+        )
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        out.print(
+            f"{report.events} events ({report.pending} not logged yet), {report.leaves} leaves, "
+            f"{report.signatures} signatures, {report.checkpoints} checkpoints, "
+            f"{report.anchors} anchors, {report.chain_anchors} on chain; "
+            f"{report.seconds:.2f} s",
+            soft_wrap=True,
+        )
+        for note in report.notes:
+            err.print(f"[yellow]note[/]: {escape(note)}", soft_wrap=True)
+        for f in report.failures:
+            out.print(f"[bold red]FAIL[/] {escape(str(f))}", soft_wrap=True)
+        out.print("[bold green]OK[/]" if report.ok else f"{len(report.failures)} failure(s)")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("proof")
+def audit_proof(
+    event_id: Annotated[str, typer.Argument(help="<subject uuid>:<version>")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="write the bundle here (default stdout)")
+    ] = None,
+) -> None:
+    """Write the offline proof bundle of one event: envelope, signature, key, leaf, inclusion
+    proof, signed checkpoint, log key, anchor and consistency proof (verify: audit check)."""
+    from services.ledger.bundle import make_bundle
+
+    with platform() as p:
+        bundle = make_bundle(p.ledger, event_id)
+    text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(plain_text.escape(text))  # the same JSON value, safe on a terminal
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(type(exc).__name__, f"cannot write {output}: {exc.strerror or exc}")
+        err.print(f"bundle of {escape(event_id)} written to {escape(str(output))}")
+
+
+@audit_app.command("check")
+def audit_check(
+    file: Annotated[str, typer.Argument(help="a bundle from `audit proof`, or - for stdin")],
+    rpc: RpcOpt = None,
+    log_key: Annotated[
+        str | None, typer.Option("--log-key", help="the log's verifier key you trust")
+    ] = None,
+    contract: Annotated[
+        str | None, typer.Option("--contract", help="the Anchor contract address you trust")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify a bundle with no database: signature, leaf, inclusion, signed checkpoint,
+    consistency to the anchor and, with --rpc, the anchor transaction on chain. Exit 1 naming
+    what failed. Needs nothing of the platform: `python -m audit check` does the same."""
+    from audit.bundle import check_bundle
+    from audit.errors import RpcError
+    from audit.rpc import RpcClient
+
+    try:
+        raw = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+        doc = json.loads(raw)
+    except (OSError, ValueError) as exc:
+        fail("BundleFormatError", f"cannot read {file}: {exc}", 2)
+    except RecursionError:
+        fail("BundleFormatError", f"cannot read {file}: nested too deeply to be a bundle", 2)
+    try:
+        client = RpcClient(rpc) if rpc else None
+    except RpcError as exc:
+        fail("RpcError", str(exc), 2)
+    result = check_bundle(doc, log_key=log_key, rpc=client, contract=contract)
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        for step in result.steps:
+            mark = {True: "[green]ok[/]  ", False: "[bold red]FAIL[/]", None: "[yellow]skip[/]"}
+            out.print(f"{mark[step.ok]} {step.name:<12} {escape(step.detail)}", soft_wrap=True)
+    if not result.ok:
+        names = ", ".join(s.name for s in result.failed)
+        fail("BundleInvalid", f"failed: {names}")
