@@ -21,7 +21,7 @@ taken on trust except the trusted log keys the caller passes:
    tree size the log has, with the root the leaves give (a forged or replaced anchor fails).
 
 Every failure is reported with the record it concerns (audit/findings.py); the run goes on.
-`Depth` trims the work for the ledger's own guard before each sync (see ops/ledger_sync.py).
+`Depth` trims the work for the ledger's own guard before each sync (see services/ledger/sync.py).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ def test_an_anchorer_key_stored_earlier_keeps_its_account(tmp_path: Path) -> Non
     earlier = dev_accounts(2)[1]
     keys = tmp_path / "keys"
     keys.mkdir(mode=0o700)
-    (keys / ANCHORER_FILE).write_bytes(bytes(earlier.key))  # what ops.ledger_service wrote
+    (keys / ANCHORER_FILE).write_bytes(bytes(earlier.key))  # what the ledger service wrote
     assert Keystore(keys).anchorer_account().address == earlier.address
 
 
