@@ -28,7 +28,6 @@ from domain.catalog import (
     enum,
     text,
 )
-from domain.clocks import MIGRATION
 from domain.context import Context
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import (
@@ -178,6 +177,11 @@ class Actor(Record):
 
     def on_rotate_key(self, env: Envelope, d: dict[str, Any]) -> None:
         self._add_key(d["public_key"], env)
+        if env.actor == self.account and self.custody == "platform":
+            # The account chose a key of its own: the platform no longer holds its key, so
+            # it no longer signs for it, and its envelopes can no longer speak for the
+            # platform (check_channel).
+            self.custody = "own"
 
     @command(
         "revoke_key",
@@ -243,9 +247,11 @@ def check_channel(env: Envelope, actor: Actor) -> None:
     a device's own steps.
     """
     held = actor.custody == "platform" or actor.account == PLATFORM_ACCOUNT
-    if env.channel == MIGRATION and not held:
+    if env.channel is not None and not held:
+        # Any channel is the platform's statement of how it authenticated the submitter; an
+        # actor signing with its own key cannot make it (nor claim migration's privileges).
         raise MigrationRefused(
-            f"actor {actor.account} signs with its own key: its commands cannot claim the "
-            "migration channel (only the platform's signatures can)",
+            f"actor {actor.account} signs with its own key: its commands cannot name a "
+            f"channel ({env.channel}); only the platform's signatures can",
             field="channel",
         )

@@ -30,7 +30,7 @@ from eventsourcing.persistence import IntegrityError, Mapper
 
 from domain.actor import PLATFORM_ACCOUNT, Actor, check_channel, decode_key, key_id_of
 from domain.catalog import CATALOG, DEVICE, ENTERPRISE, PLATFORM, CommandSpec
-from domain.clocks import CLOCK_SKEW, check_declared
+from domain.clocks import CLOCK_SKEW, MIGRATION, check_declared
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import (
     AlreadyExists,
@@ -41,6 +41,7 @@ from domain.errors import (
     InvalidValue,
     KeyRevoked,
     KeyRotatedOut,
+    MigrationRefused,
     NotAuthenticated,
     NotAuthorized,
     NotFound,
@@ -90,8 +91,10 @@ class Records(Application[UUID]):
         notary: Notary,
         schema_check: SchemaCheck,
         env: Mapping[str, str] | None = None,
+        *,
         clock: Callable[[], datetime] | None = None,
         skew: timedelta = CLOCK_SKEW,
+        go_live: datetime | None = None,
     ) -> None:
         """`clock` gives the recorded time (aware UTC; default the system clock); `skew` is
         how far a declared `occurred_at` may run ahead of it."""
@@ -107,6 +110,8 @@ class Records(Application[UUID]):
         self.schema_check = schema_check
         self.clock = clock or _system_clock
         self.skew = skew
+        # Migrated history must be dated before go-live; None: when genesis was recorded.
+        self.go_live = go_live
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -298,6 +303,8 @@ class Records(Application[UUID]):
         if entry.status == "revoked":
             raise KeyRevoked(f"key {cmd.key_id} of actor {env.actor} is revoked")
         check_channel(env, actor)
+        if env.channel == MIGRATION:
+            _check_before_go_live(env, uow, self.go_live)
         if actor.role not in spec.roles:
             raise NotAuthorized(
                 f"role {actor.role} may not issue {spec.type} "
@@ -392,6 +399,21 @@ class Records(Application[UUID]):
 
 def _system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def _check_before_go_live(env: Envelope, uow: UnitOfWork, go_live: datetime | None) -> None:
+    """Migrated history is history from before go-live (`go_live`, or else the instant the
+    platform's genesis was recorded). A step dated at or after it is live work and must go
+    the ordinary way, judged on its recorded time."""
+    if go_live is None:
+        platform = uow.peek(actor_id(PLATFORM_ACCOUNT), Actor)
+        go_live = getattr(platform, "created_on", None)
+    if go_live is not None and env.occurred_at >= go_live:
+        raise MigrationRefused(
+            f"migrated history must be dated before go-live ({go_live.isoformat()}); "
+            f"{env.occurred_at.isoformat()} is live work: record it without --migrate",
+            field="occurred_at",
+        )
 
 
 def _rejected(cmd: SignedCommand) -> SignatureRejected:

@@ -242,7 +242,15 @@ SEALED_PERSON = obj(
     {
         "ref": UUID_,
         "commitment": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        "sealed": {"type": "string", "maxLength": 4000},
+        # Base64 of the vault's ciphertext, never readable text: plaintext in this field
+        # would enter the log for good.
+        "sealed": {
+            "type": "string",
+            "minLength": 4,
+            "maxLength": 4000,
+            "pattern": "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+            "description": "base64 of the vault's ciphertext of the person",
+        },
     },
     ("ref", "commitment", "sealed"),
 )

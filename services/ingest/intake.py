@@ -111,7 +111,16 @@ class Intake:
             text = canonical_text(obj["envelope"])
         except CanonicalError as exc:
             raise InvalidEnvelope(f"envelope cannot be canonicalised: {exc}") from None
-        return SignedCommand.of(text, obj["signature"], obj["key_id"])
+        cmd = SignedCommand.of(text, obj["signature"], obj["key_id"])
+        if self.sealer is not None and (
+            self.sealer(cmd.envelope.type, dict(cmd.envelope.data)) != cmd.envelope.data
+        ):
+            raise InvalidValue(
+                "personal data in a signed command must be sealed by this platform's vault "
+                "before signing",
+                field="data",
+            )
+        return cmd
 
     def _sign_for(self, obj: dict[str, Any]) -> SignedCommand:
         extra = obj.keys() - UNSIGNED_FIELDS

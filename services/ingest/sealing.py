@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.catalog import sealed_fields
+from domain.errors import InvalidValue
 from ledger.privacy import Vault, VaultError, is_plain_person
 from services.ingest.intake import Sealer
 from services.ingest.resubmitted_lines import SamePerson
@@ -20,7 +21,18 @@ def catalog_sealer(vault: Vault) -> Sealer:
         if is_plain_person(value):
             assert isinstance(value, dict)
             return vault.seal(value)
-        return value  # sealed already, or not a person: the catalog schema decides
+        if isinstance(value, dict) and "ref" in value:
+            # Sealed already: it must be this vault's seal of a subject it still holds, or
+            # whatever text it carries (plaintext included) would enter the log for good.
+            try:
+                vault.open(value)
+            except VaultError as exc:
+                raise InvalidValue(
+                    f"a sealed person must be sealed by this platform's vault: {exc}",
+                    field="data",
+                    rule="个人信息保护法 §51",
+                ) from None
+        return value  # not a person: the catalog schema decides
 
     def seal(command_type: str, data: dict[str, Any]) -> dict[str, Any]:
         out = dict(data)

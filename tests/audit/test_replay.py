@@ -29,7 +29,8 @@ def replay_everything(history: History, tmp_path: Path) -> None:
         shown = json.loads(cli("show", event_id, "--json").stdout)
         presigned.append({k: shown[k] for k in ("envelope", "signature", "key_id")})
         env = shown["envelope"]
-        unsigned.append({k: env[k] for k in ("type", "actor", "region", "data", "id", "subject")})
+        fields = ("type", "actor", "region", "data", "id", "subject", "occurred_at")
+        unsigned.append({k: env[k] for k in fields})
     before = event_count()
 
     for batch in ("1", "5"):

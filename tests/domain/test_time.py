@@ -22,8 +22,9 @@ from domain.errors import (
     NotInForce,
 )
 from domain.hazard import HazardCase
-from domain.ids import enterprise_id
+from domain.ids import actor_id, enterprise_id
 from domain.permit import Permit
+from ledger.keys import KeyPair
 from tests.support import SHANGHAI, Harness, new_uscc
 
 REGION = "420102"
@@ -253,7 +254,7 @@ def test_a_review_applied_late_and_backdated_into_the_window_is_refused(
     h: Harness, regulator: str, uscc: str
 ) -> None:
     cert = uuid4()
-    holder = {"ref": str(uuid4()), "commitment": "ab" * 32, "sealed": "x"}
+    holder = {"ref": str(uuid4()), "commitment": "ab" * 32, "sealed": "eA=="}
     issue = {
         "enterprise": uscc,
         "holder": holder,
@@ -306,6 +307,7 @@ def test_migrated_history_is_judged_on_its_declared_time_and_still_ordered(
 ) -> None:
     h.actor("e-custodial", "enterprise", REGION, enterprise=uscc, custody="platform")
     h.recording_at = NOW  # the migration date
+    h.records.go_live = NOW - timedelta(days=30)
     happened = at("2024-03-01")
     subject = accident(
         h,
@@ -322,6 +324,41 @@ def test_migrated_history_is_judged_on_its_declared_time_and_still_ordered(
         update(h, "e-custodial", subject, at("2024-03-10"), channel="migration")
     with pytest.raises(FutureDated):
         update(h, "e-custodial", subject, at("2024-07-01"), channel="migration")
+
+
+def test_migrated_history_dated_after_go_live_is_refused(h: Harness, uscc: str) -> None:
+    """Live work may not borrow migration's privilege of being judged on its declared time:
+    an accident reported 34 days late, dated inside the live period, is refused."""
+    h.actor("e-custodial", "enterprise", REGION, enterprise=uscc, custody="platform")
+    h.recording_at = NOW
+    h.records.go_live = NOW - timedelta(days=60)
+    happened = NOW - timedelta(days=34)
+    with pytest.raises(MigrationRefused, match="before go-live"):
+        accident(h, "e-custodial", uscc, happened, occurred_at=happened, channel="migration")
+
+
+def test_an_account_that_rotated_to_its_own_key_can_no_longer_claim_a_channel(
+    h: Harness, uscc: str
+) -> None:
+    """A custodial enterprise account that rotates to a key of its own is no longer signed
+    for by the platform: it cannot claim migration (nor any channel) with its new key."""
+    h.actor("e-custodial", "enterprise", REGION, enterprise=uscc, custody="platform")
+    h.recording_at = NOW
+    h.records.go_live = NOW
+    own = KeyPair.generate()
+    h.run_as(
+        "e-custodial",
+        "actor.rotate_key",
+        REGION,
+        {"public_key": own.public_key_b64},
+        subject=actor_id("e-custodial"),
+        channel="cli",
+    )
+    h.keys["e-custodial"] = own
+    happened = NOW - timedelta(days=34)
+    for channel in ("migration", "cli"):
+        with pytest.raises(MigrationRefused, match="signs with its own key"):
+            accident(h, "e-custodial", uscc, happened, occurred_at=happened, channel=channel)
 
 
 def test_an_own_key_actor_claiming_migration_is_refused(h: Harness, uscc: str) -> None:

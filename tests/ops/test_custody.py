@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +198,8 @@ def test_the_stored_envelope_records_the_channel_of_its_principal(
 ) -> None:
     a, b = new_uscc(), new_uscc()
     assert record(tmp_path, [register_enterprise(a)], "--as", "r-wh").exit_code == 0
-    assert record(tmp_path, [register_enterprise(b)], "--migrate").exit_code == 0
+    migrated = {**register_enterprise(b), "occurred_at": "2020-01-02T09:00:00+08:00"}
+    assert record(tmp_path, [migrated], "--migrate").exit_code == 0
     channels = {e["data"].get("uscc"): e.get("channel") for e in envelopes(wuhan)}
     assert (channels[a], channels[b]) == ("cli", "migration")
     shown = runner.invoke(app, ["show", f"{enterprise_id(a)}:1"])
@@ -336,6 +338,7 @@ def test_the_migration_principal_signs_for_any_registered_account_marked_migrati
 ) -> None:
     h, keystore = harness
     intake = Intake(h.records, keystore, principal=Principal.migration())
+    h.records.go_live = h.clock + timedelta(days=1)  # the harness's history is all before it
     uscc = new_uscc()
     line = {
         "type": "enterprise.register",

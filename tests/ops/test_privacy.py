@@ -145,8 +145,12 @@ def certificate_line(uscc: str, holder: dict[str, str]) -> dict[str, Any]:
 def record_certificate(home: Path, tmp_path: Path) -> str:
     """Record a certificate whose holder is PERSON in the clear; the certificate event id."""
     uscc = new_uscc()
-    lines = [regulator_line(home), enterprise_line(uscc), certificate_line(uscc, dict(PERSON))]
-    result = cli("record", str(write(tmp_path / "in.jsonl", lines)), "--json", "--migrate")
+    setup = cli(
+        "record", str(write(tmp_path / "r.jsonl", [regulator_line(home)])), "--as", "platform"
+    )
+    assert setup.exit_code == 0, setup.output
+    lines = [enterprise_line(uscc), certificate_line(uscc, dict(PERSON))]
+    result = cli("record", str(write(tmp_path / "in.jsonl", lines)), "--json", "--as", "r-wh-1")
     assert result.exit_code == 0, result.output
     event_id: str = json.loads(result.stdout.splitlines()[-1])["event_id"]
     return event_id
@@ -307,3 +311,28 @@ def test_a_vault_key_store_file_is_created_owner_only(tmp_path: Path) -> None:
         os.umask(before)
     assert stat.S_IMODE((tmp_path / "keys" / "vault.sqlite").stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize(
+    "sealed",
+    [
+        "姓名 张三 身份证 420102199001011234",  # plaintext posing as a ciphertext
+        "5aeT5ZCNIOW8oOS4iSDouqvku73or4EgNDIwMTAyMTk5MDAxMDExMjM0",  # the same, in base64
+    ],
+)
+def test_a_sealed_person_the_vault_did_not_seal_is_refused_and_nothing_is_stored(
+    home: Path, tmp_path: Path, sealed: str
+) -> None:
+    """A 'sealed' holder that is really plaintext would enter the log for good, beyond any
+    erasure (个人信息保护法 §47): only this vault's seals of subjects it holds pass."""
+    record_certificate(home, tmp_path)  # a real seal, to compare against
+    real = subjects()[0]
+    forged = {"ref": "11111111-2222-4333-8444-555555555555", "commitment": "0" * 64}
+    line = certificate_line(new_uscc(), {**forged, "sealed": sealed})
+    count = json.loads(cli("ledger", "status", "--json").stdout)["last_notification_id"]
+    result = cli("record", str(write(tmp_path / "forged.jsonl", [line])), "--as", "r-wh-1")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("InvalidValue: line 1:"), result.stderr
+    assert json.loads(cli("ledger", "status", "--json").stdout)["last_notification_id"] == count
+    assert [s["ref"] for s in subjects()] == [real["ref"]]

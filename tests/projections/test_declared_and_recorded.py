@@ -46,6 +46,7 @@ def test_a_backdated_report_is_late_in_the_read_model_as_in_the_aggregate(world:
     site = Site(world, WUHAN, "420102")
     world.h.actor("e-migrated", "enterprise", "420102", enterprise=site.uscc, custody="platform")
     world.h.recording_at = at("2024-06-03")  # three months after the accident
+    world.h.records.go_live = at("2024-06-01")  # the migrated report is history before it
     happened = at("2024-03-01")
     unit = report(site, site.account, happened)
     migrated = report(site, "e-migrated", happened, channel="migration")
@@ -62,6 +63,7 @@ def test_the_timeline_keeps_both_times_and_marks_migrated_history(world: World) 
     site = Site(world, WUHAN, "420102")
     world.h.actor("e-migrated", "enterprise", "420102", enterprise=site.uscc, custody="platform")
     world.h.recording_at = at("2024-06-03")
+    world.h.records.go_live = at("2024-06-01")
     own = report(site, site.account, at("2024-03-01"))
     migrated = report(site, "e-migrated", at("2024-03-02"), channel="migration")
     world.h.recording_at = None
