@@ -41,6 +41,7 @@ from domain.catalog import CATALOG
 from domain.envelope import FIELDS, SignedCommand
 from domain.errors import (
     InvalidEnvelope,
+    InvalidValue,
     NotAuthenticated,
     NotAuthorized,
     NotFound,
