@@ -69,7 +69,7 @@ from ledger.errors import (
     ProofInputError,
     UnknownLeafError,
 )
-from ledger.record import StoredNotification, leaf_bytes
+from ledger.leaf import StoredNotification, leaf_bytes
 from ledger.rfc6962 import HASH_SIZE, LEAF_PREFIX
 from ledger.tree import (
     TILE_WIDTH,
@@ -136,7 +136,7 @@ class NotificationSource(Protocol):
 
 @dataclass(frozen=True)
 class Leaf:
-    """One stored leaf. The leaf bytes are rebuilt from the event store (ledger.record)."""
+    """One stored leaf. The leaf bytes are rebuilt from the event store (ledger.leaf)."""
 
     index: int
     notification_id: int
@@ -509,7 +509,7 @@ class MerkleLog:
 
         Reads `batch` notifications at a time with `recorder.select_notifications` and commits
         each batch in one transaction. Stops at the end of the log or after `limit` leaves.
-        A notification whose state cannot become a leaf raises RecordError and nothing of its
+        A notification whose state cannot become a leaf raises LeafError and nothing of its
         batch is written: the follower stops rather than skip a record.
         """
         if batch < 1:

@@ -35,8 +35,8 @@ from domain.application import Records
 from domain.envelope import SignedCommand
 from domain.errors import DomainError
 from domain.stored import decode_stored
+from ledger.leaf import StoredNotification
 from ledger.notary import Ed25519Notary
-from ledger.record import StoredNotification
 from ops.bootstrap import Platform, sqlite_env
 from ops.schemas import CatalogSchemas
 

@@ -15,9 +15,9 @@ from audit.rpc import Anchor
 from audit.verify import ContractRef
 from ledger.anchors import AnchorRow, AnchorStore
 from ledger.checkpoints import CheckpointStore, StoredCheckpoint
+from ledger.leaf import StoredNotification
 from ledger.log import Leaf, MerkleLog
 from ledger.note import Signer
-from ledger.record import StoredNotification
 from ops.bootstrap import Platform
 
 __all__ = ["Ledger", "SqlEvidence", "audit_anchor"]

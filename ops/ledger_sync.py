@@ -27,7 +27,7 @@ from audit.events import CheckedEvent
 from audit.findings import Failure
 from audit.verify import GUARD, verify_store
 from ledger.checkpoints import Checkpointer
-from ledger.record import leaf_bytes
+from ledger.leaf import leaf_bytes
 from ledger.rfc6962 import leaf_hash
 from ops.anchoring import anchor_newest
 from ops.bootstrap import Platform
