@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from domain.catalog import (
+from domain.clocks import TooLate, judged_at_command, judged_note
+from domain.commands import (
     ENTERPRISE,
     INSTANT,
     REGULATOR,
@@ -34,7 +35,6 @@ from domain.catalog import (
     number,
     text,
 )
-from domain.clocks import TooLate, judged_at_command, judged_note
 from domain.context import Context
 from domain.enterprise import enterprise_of
 from domain.envelope import Envelope, SignedCommand

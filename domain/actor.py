@@ -16,7 +16,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from domain.catalog import (
+from domain.clocks import MIGRATION
+from domain.commands import (
     DEVICE,
     ENTERPRISE,
     PLATFORM,
@@ -28,7 +29,6 @@ from domain.catalog import (
     enum,
     text,
 )
-from domain.clocks import MIGRATION
 from domain.context import Context
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import (

@@ -29,8 +29,9 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper
 
 from domain.actor import PLATFORM_ACCOUNT, Actor, check_channel, decode_key, key_id_of
-from domain.catalog import CATALOG, DEVICE, ENTERPRISE, PLATFORM, CommandSpec
+from domain.catalog import CATALOG
 from domain.clocks import CLOCK_SKEW, check_declared
+from domain.commands import DEVICE, ENTERPRISE, PLATFORM, CommandSpec
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import (
     AlreadyExists,
@@ -60,9 +61,6 @@ from domain.unit_of_work import UnitOfWork
 
 R = TypeVar("R", bound=Record)
 MAX_BATCH = 10_000  # commands per all-or-nothing transaction
-
-# Importing the aggregates registers their commands in the catalog.
-from domain import aggregates as _aggregates  # noqa: E402,F401
 
 
 class Records(Application[UUID]):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.actor import Actor
-from domain.catalog import REGULATOR, array, text
+from domain.commands import REGULATOR, array, text
 from domain.context import Context
 from domain.errors import InvalidValue, NotAnOfficer
 from domain.ids import actor_id

@@ -38,7 +38,8 @@ from eventsourcing.application import AggregateNotFoundError
 
 from domain.actor import PLATFORM_ACCOUNT, Actor
 from domain.application import Records
-from domain.catalog import CATALOG, PLATFORM, CommandSpec
+from domain.catalog import CATALOG
+from domain.commands import PLATFORM, CommandSpec
 from domain.envelope import CHANNELS, FIELDS, SignedCommand
 from domain.errors import (
     InvalidEnvelope,

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from domain import aggregates as _aggregates  # noqa: F401  (fills the catalog)
 from domain.catalog import CATALOG
 from domain.clocks import judged_at
 from domain.envelope import parse_instant

@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Column, Connection, DateTime, String, Table, delete, select
 
-import domain.aggregates  # noqa: F401  (registers every command in the catalog)
 from domain.catalog import CATALOG, sealed_fields
 from projections.bulk import insert_rows
 from projections.events import Event

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from domain.catalog import REF, REGULATOR, array, command, enum, integer, text
 from domain.clocks import last_day, local_date
+from domain.commands import REF, REGULATOR, array, command, enum, integer, text
 from domain.context import Context
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import InvalidTransition, InvalidValue
