@@ -50,7 +50,8 @@ class CommandSpec:
     roles: frozenset[str]
     creates: bool
     aggregate: builtins.type[Any]
-    method: str  # the handler: the aggregate's command method
+    method: str  # the name of the handler, the aggregate's command method
+    handler: Callable[..., Any]  # creates: (cmd, ctx) -> aggregate; else (aggregate, cmd, ctx)
     applier: str  # the method that evolves the aggregate from the event: on_<verb>
     properties: Mapping[str, Any]
     required: tuple[str, ...]
@@ -168,6 +169,7 @@ def commands_of(aggregate: type[Any]) -> Mapping[str, CommandSpec]:
             creates=meta["creates"],
             aggregate=aggregate,
             method=name,
+            handler=getattr(aggregate, name),
             applier=applier,
             properties=meta["properties"],
             required=meta["required"],
