@@ -66,7 +66,7 @@ from ledger.notary import Ed25519Notary
 from ops.bootstrap import sqlite_env
 from ops.schemas import CatalogSchemas
 from projections import analytics
-from projections.follower import Follower
+from projections.follower import ReadModelFollower
 from projections.registry import all_projections
 from projections.store import open_store
 from projections.timeline import Timeline
@@ -694,7 +694,7 @@ def make_store(path: Path, n: int, seed: int) -> Records:
 
 def ours_timeline(records: Records, url: str, batch: int) -> tuple[float, int]:
     engine = open_store(url)
-    f = Follower(records.recorder, engine, [Timeline()], batch_size=batch)
+    f = ReadModelFollower(records.recorder, engine, [Timeline()], batch_size=batch)
     seconds = timed(f.catch_up)
     engine.dispose()
     return seconds, f.head()
@@ -721,7 +721,7 @@ def library_timeline(events_path: Path, view_path: Path, head: int) -> tuple[flo
 
 def every_projection(records: Records, url: str) -> float:
     engine = open_store(url)
-    f = Follower(records.recorder, engine, all_projections())
+    f = ReadModelFollower(records.recorder, engine, all_projections())
     seconds = timed(f.catch_up)
     engine.dispose()
     return seconds

@@ -20,6 +20,7 @@ other cores while the domain checks run; nothing is committed before every verdi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, TypeVar, cast
@@ -60,6 +61,7 @@ from domain.resubmission import EarlierUses, earlier_uses
 from domain.stored import Recorded, StoredRecord, decode_stored, parse_event_id
 
 R = TypeVar("R", bound=Record)
+log = logging.getLogger("anjian.records")
 MAX_BATCH = 10_000  # commands per all-or-nothing transaction
 
 
@@ -105,6 +107,18 @@ class Records(Application[UUID]):
         self.schema_check = schema_check
         self.clock = clock or _system_clock
         self.skew = skew
+        self._commit_listeners: list[Callable[[int], None]] = []
+
+    def add_commit_listener(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(highest notification id stored)` after every commit of this Records,
+        in the committing thread: a follower's wake-up (domain.following.Runner.wake), so the
+        followers in this process need not poll. A listener must return at once; one that
+        raises is logged and the command still succeeds (it is stored: the follower reads the
+        log, a missed wake-up costs one poll)."""
+        self._commit_listeners.append(listener)
+
+    def remove_commit_listener(self, listener: Callable[[int], None]) -> None:
+        self._commit_listeners.remove(listener)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -340,10 +354,19 @@ class Records(Application[UUID]):
             ) from None
         if notification_ids is None:  # an aggregate recorder: no notification log
             raise TypeError(f"{type(self.recorder).__name__} keeps no notification log")
+        if notification_ids:
+            self._committed(max(notification_ids))
         return [
             Recorded(n, parse(e.envelope).type, e.originator_id, e.originator_version)
             for e, n in zip(changes.events, notification_ids, strict=True)
         ]
+
+    def _committed(self, last: int) -> None:
+        for listener in list(self._commit_listeners):
+            try:
+                listener(last)
+            except Exception:
+                log.exception("commit listener %r failed (notification %d)", listener, last)
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -40,9 +40,10 @@ def store_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_PASSWORD": url.password or "",
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
             "APPLICATION_RECORDER_TOPIC": get_topic(PostgresRecordsRecorder),
-            # Not POSTGRES_ENABLE_DB_FUNCTIONS: that insert path does not take the table lock,
-            # so a lower notification id can commit after a higher one is visible, and a
-            # follower could step over it for good. The plain path serialises writers; its
+            # Not POSTGRES_ENABLE_DB_FUNCTIONS: that insert function writes no command ids
+            # (the recorder refuses it) and takes no table lock. The plain path locks the
+            # events table before drawing ids, so ids become visible in id order and a follower
+            # passes a gap at once (domain.log_reader, tests/store/test_log_order.py). Its
             # psycopg pipeline hangs on one save of >15k events, so Records caps a batch.
             "CREATE_TABLE": "y",
         }

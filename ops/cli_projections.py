@@ -39,7 +39,7 @@ from projections import export as exports
 from projections import quarantine
 from projections.dashboard import Dashboard, summarise
 from projections.errors import ProjectionError
-from projections.follower import Follower
+from projections.follower import ReadModelFollower
 from projections.registry import all_projections
 from projections.rulebook import Rulebook, available, current
 from projections.store import open_store, readmodels_url
@@ -81,7 +81,7 @@ def projections_engine(settings: Settings) -> Engine:
 class ReadModels:
     platform: Platform
     engine: Engine
-    follower: Follower
+    follower: ReadModelFollower
 
 
 @contextmanager
@@ -92,7 +92,7 @@ def readmodels(catch_up: bool = True) -> Iterator[ReadModels]:
     engine: Engine | None = None
     try:
         engine = projections_engine(settings)
-        follower = Follower(p.records.recorder, engine, all_projections())
+        follower = ReadModelFollower(p.records.recorder, engine, all_projections())
         if catch_up:
             follower.catch_up()
         _note_quarantine(engine)

@@ -21,8 +21,8 @@ from domain.clocks import judged_at
 from domain.envelope import parse_instant
 from domain.errors import DomainError
 from domain.instants import check_instants
+from domain.log_reader import Raw
 from projections.errors import Quarantined, UndecodableEvent
-from projections.log import Raw
 
 
 @dataclass(slots=True)  # not frozen: frozen slots construct ~2x slower, and it is read-only

@@ -18,7 +18,8 @@ def test_every_command_has_its_handler_and_its_applier() -> None:
         kind, _, verb = type_.partition(".")
         assert kind == spec.aggregate.KIND
         assert spec.handler == getattr(spec.aggregate, spec.method)
-        declared = getattr(spec.handler, "__func__", spec.handler).__anjian_command__
+        handler: Any = getattr(spec.handler, "__func__", spec.handler)
+        declared = handler.__anjian_command__
         assert declared["verb"] == verb, type_
         aggregate: type[Record] = spec.aggregate
         applier = appliers_of(aggregate)[type_]

@@ -30,7 +30,7 @@ from ops.ledger_service import sync
 from ops.settings import Settings
 from projections.analytics import ANALYSES
 from projections.export import READ_MODELS
-from projections.follower import Follower
+from projections.follower import ReadModelFollower
 from projections.registry import all_projections
 from tests.property.commands import play
 from tests.property.province import Province
@@ -46,7 +46,7 @@ def read_models(p: Province) -> Iterator[None]:
     settings = Settings(home=p.home)
     platform = build(settings)
     engine = projections_engine(settings)
-    follower = Follower(platform.records.recorder, engine, all_projections())
+    follower = ReadModelFollower(platform.records.recorder, engine, all_projections())
     rm = ReadModels(platform, engine, follower)
     try:
         with (
