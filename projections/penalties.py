@@ -30,10 +30,10 @@ from sqlalchemy import (
 from domain.clocks import last_day, local_date
 from domain.penalty import (
     DECISION_DAYS,
-    LATE_FEE_PERCENT,
     PAYMENT_DAYS,
     SERVICE_DAYS,
     WITHDRAWAL_DAYS,
+    late_fee_fen,
 )
 from domain.sanction import TO_EXECUTE
 from projections.events import Event
@@ -102,12 +102,6 @@ SIMPLE_STATUS = {
 
 def _split(text: str) -> set[str]:
     return {t for t in text.split(",") if t}
-
-
-def late_fee_fen(fine_fen: int, due: date, day: date) -> int:
-    """§72: 3% of the fine per day past the payment deadline, at most the fine."""
-    per_day = fine_fen * LATE_FEE_PERCENT // 100
-    return min(fine_fen, per_day * max(0, (day - due).days))
 
 
 class Penalties(RowProjection):
