@@ -2,6 +2,7 @@
 English names, the roles that may issue it and the rule it follows.
 
     CATALOG = build(AGGREGATES)
+KIND_NAMES = MappingProxyType({a.KIND: a.KIND_ZH for a in AGGREGATES})  # "permit" → 安全生产许可证
 
 `AGGREGATES` lists every aggregate the platform records; `build` reads the commands each one
 declares (domain.commands: the `command` decorator on its handlers, `on_<verb>` its appliers)
@@ -30,7 +31,7 @@ from domain.permit import Permit
 from domain.record import Record
 from domain.sensor import SensorAlarm, SensorDevice
 
-__all__ = ["AGGREGATES", "CATALOG", "build", "schema_of", "sealed_fields"]
+__all__ = ["AGGREGATES", "CATALOG", "KIND_NAMES", "build", "schema_of", "sealed_fields"]
 
 AGGREGATES: tuple[type[Record], ...] = (
     Actor,
@@ -64,6 +65,7 @@ def build(aggregates: Iterable[type[Record]]) -> Mapping[str, CommandSpec]:
 
 
 CATALOG = build(AGGREGATES)
+KIND_NAMES = MappingProxyType({a.KIND: a.KIND_ZH for a in AGGREGATES})  # "permit" → 安全生产许可证
 
 
 def schema_of(command_type: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
 )
 
+from domain.catalog import CATALOG
 from domain.clocks import last_day, local_date
 from domain.penalty import (
     DECISION_DAYS,
@@ -85,12 +86,15 @@ STEPS = {
     "revoked": "撤销",
     "closed": "结案",
 }
+# Each statutory clock a case runs, and the command that stops it (§60, §61, §67, §48).
 CLOCKS = {
-    "decision": "作出处罚决定 (§60, 90日)",
-    "service": "送达决定书 (§61, 7个工作日)",
-    "payment": "缴纳罚款 (§67, 15日)",
-    "withdrawal": "撤回公开 (§48, 3个工作日)",
+    "decision": "penalty.decide",
+    "service": "penalty.serve",
+    "payment": "penalty.pay",
+    "withdrawal": "penalty.withdraw_publication",
 }
+# A clock is named after the step it waits for: that command's name in the catalog.
+CLOCK_NAMES = {clock: CATALOG[command].zh for clock, command in CLOCKS.items()}
 SIMPLE_STATUS = {
     "investigate": "investigating",
     "notify": "noticed",
