@@ -81,6 +81,7 @@ class Platform:
             sealer=catalog_sealer(self.vault),
             principal=principal,
             same_person=person_matcher(self.vault),
+            zone=self.settings.zone,
         )
 
     def close(self) -> None:

@@ -69,6 +69,7 @@ def erase_command(
         except VaultError as exc:
             fail(type(exc).__name__, str(exc))
         rm.follower.catch_up()
+        zone = rm.platform.settings.zone
         try:
             synced = sync_ledger(rm.platform) if sync and done.recorded_now else None
         except LedgerServiceError as exc:
@@ -80,7 +81,7 @@ def erase_command(
     out.print(done.event_id, soft_wrap=True)
     err.print(
         f"erased: subject {ref} of record {done.record}, key destroyed at "
-        f"{local_time(done.shredded_at.isoformat())}{note}",
+        f"{local_time(done.shredded_at.isoformat(), zone)}{note}",
         soft_wrap=True,
     )
     if synced is not None:
@@ -94,8 +95,9 @@ def subjects_command(region: RegionOpt = "420000", as_json: JsonOpt = False) -> 
     jurisdiction = _region(region)
     with readmodels() as rm, rm.engine.connect() as conn:
         rows = subjects(conn, jurisdiction)
+        zone = rm.platform.settings.zone
     if as_json:
-        emit_json([r.to_json() for r in rows])
+        emit_json([r.to_json(zone) for r in rows])
         return
     out.print(
         text_table(

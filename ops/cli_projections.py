@@ -10,13 +10,13 @@ Errors print `ErrorName: message` on stderr and exit non-zero (2 for bad argumen
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
-from zoneinfo import ZoneInfo
+from typing import Annotated, NoReturn
 
 import polars as pl
 import typer
@@ -63,7 +63,6 @@ AtOpt = Annotated[
 StaleOpt = Annotated[
     bool, typer.Option("--stale", help="answer from the read models as they are, no catch-up")
 ]
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def fail(name: str, message: str, code: int = 1) -> NoReturn:
@@ -130,13 +129,20 @@ def _region(code: str) -> str:
         fail(type(exc).__name__, str(exc), 2)
 
 
+def _zone() -> tzinfo:
+    """The platform's time zone (ANJIAN_TIMEZONE): answers are given in it."""
+    return load_settings().zone
+
+
 def _at(text: str) -> datetime:
+    """--at as an aware instant; without an offset it is read in the platform's time zone."""
+    zone = _zone()
     if not text:
-        return datetime.now(SHANGHAI)
+        return datetime.now(zone)
     try:
         t = datetime.fromisoformat(text)
-        t = t if t.tzinfo is not None else t.replace(tzinfo=SHANGHAI)
-        return bound_instant(t, "--at")
+        t = t if t.tzinfo is not None else t.replace(tzinfo=zone)
+        return bound_instant(t, "--at").astimezone(zone)
     except ValueError:
         fail("UsageError", f"--at must be an ISO 8601 instant, got {text!r}", 2)
     except DomainError as exc:
@@ -157,20 +163,10 @@ def _book(at: datetime, version: str | None) -> Rulebook:
 def status(as_json: JsonOpt = False) -> None:
     """Each projection's position in the log, its lag and whether it must be rebuilt."""
     with readmodels(catch_up=False) as rm:
-        rows = [
-            {
-                "name": s.name,
-                "position": s.position,
-                "head": s.head,
-                "lag": s.lag,
-                "version": s.version,
-                "stored_version": s.stored_version,
-                "stale": s.stale,
-            }
-            for s in rm.follower.status()
-        ]
+        rows = rm.follower.status()
+        zone = rm.platform.settings.zone
     if as_json:
-        emit_json(rows)
+        emit_json([s.to_json(zone) for s in rows])
         return
     out.print(
         text_table(
@@ -178,15 +174,11 @@ def status(as_json: JsonOpt = False) -> None:
             ("名称 name", "位置 position", "日志头 head", "滞后 lag", "版本 version"),
             (
                 (
-                    str(r["name"]),
-                    str(r["position"]),
-                    str(r["head"]),
-                    str(r["lag"]),
-                    str(
-                        r["version"]
-                        if not r["stale"]
-                        else f"{r['stored_version']} → {r['version']}"
-                    ),
+                    r.name,
+                    str(r.position),
+                    str(r.head),
+                    str(r.lag),
+                    r.version if not r.stale else f"{r.stored_version} → {r.version}",
                 )
                 for r in rows
             ),
@@ -205,7 +197,7 @@ def rebuild(
         if name is not None and name not in known:  # before any progress is drawn
             fail("UnknownProjection", f"no projection {name!r} (known: {', '.join(known)})", 2)
         head = rm.follower.head()
-        started = datetime.now(SHANGHAI)
+        started = time.perf_counter()
         with Progress(
             TextColumn("[bold]重建 rebuild[/] {task.description}"),
             BarColumn(),
@@ -219,7 +211,7 @@ def rebuild(
                 [name] if name else None,
                 progress=lambda pos, top: bar.update(task, completed=pos, total=max(top, 1)),
             )
-        seconds = (datetime.now(SHANGHAI) - started).total_seconds()
+        seconds = time.perf_counter() - started
     result = {"rebuilt": name or "all", "notifications": read, "seconds": round(seconds, 3)}
     if as_json:
         emit_json(result)
@@ -248,18 +240,9 @@ def quarantine_list(as_json: JsonOpt = False) -> None:
     every view leaves them out. They stay in the log and its proofs (anjian show EVENT_ID)."""
     with readmodels() as rm, rm.engine.connect() as conn:
         rows = quarantine.quarantined(conn)
+        zone = rm.platform.settings.zone
     if as_json:
-        emit_json(
-            [
-                {
-                    "notification_id": r.notification_id,
-                    "event_id": r.event_id,
-                    "type": r.type,
-                    "reason": r.reason,
-                }
-                for r in rows
-            ]
-        )
+        emit_json([r.to_json(zone) for r in rows])
         return
     out.print(
         text_table(
@@ -298,16 +281,20 @@ def credit(
         except DomainError as exc:
             fail(type(exc).__name__, str(exc), 2)
     with readmodels(not stale) as rm, rm.engine.connect() as conn:
+        zone = rm.platform.settings.zone
         if compare is not None:
-            _compare(conn, [book, _book(when, compare)], jurisdiction, when, as_json)
+            _compare(
+                conn,
+                [book, _book(when, compare)],
+                jurisdiction,
+                when,
+                as_json=as_json,
+                zone=zone,
+            )
         elif enterprise is not None:
-            _one_rating(conn, book, enterprise, jurisdiction, when=when, as_json=as_json)
+            _one_rating(conn, book, enterprise, jurisdiction, when=when, as_json=as_json, zone=zone)
         else:
-            _all_ratings(conn, book, jurisdiction, when, as_json)
-
-
-def _applied_json(a: Any) -> dict[str, Any]:
-    return {"rule": a.rule, "name": a.name, "effect": a.effect, "events": list(a.events)}
+            _all_ratings(conn, book, jurisdiction, when, as_json=as_json, zone=zone)
 
 
 def _one_rating(
@@ -318,36 +305,14 @@ def _one_rating(
     *,
     when: datetime,
     as_json: bool,
+    zone: tzinfo,
 ) -> None:
     r = credit_views.rating(conn, book, uscc, jurisdiction, when)
     if r is None:
         fail("NotFound", f"no rating of {uscc} in {jurisdiction} ({region_name(jurisdiction)})")
     moves = credit_views.history(conn, book, uscc, jurisdiction)
     if as_json:
-        emit_json(
-            {
-                "uscc": r.uscc,
-                "name": r.name,
-                "region": r.region,
-                "rulebook": book.version,
-                "at": when.isoformat(),
-                "score": r.score,
-                "grade": r.grade,
-                "applied": [_applied_json(a) for a in r.applied],
-                "dishonesty_candidate": [_applied_json(c) for c in r.candidate],
-                "history": [
-                    {
-                        "at": m.at.isoformat() + "Z",
-                        "cause": m.cause,
-                        "rules": list(m.rules),
-                        "events": list(m.events),
-                        "score": [m.score_before, m.score_after],
-                        "grade": [m.grade_before, m.grade_after],
-                    }
-                    for m in moves
-                ],
-            }
-        )
+        emit_json({**r.to_json(zone), "history": [m.to_json(zone) for m in moves]})
         return
     out.print(f"[bold]{escape(r.name)}[/] {r.uscc}  {r.region} {region_name(r.region)}")
     out.print(
@@ -387,24 +352,17 @@ def _one_rating(
 
 
 def _all_ratings(
-    conn: Connection, book: Rulebook, jurisdiction: str, when: datetime, as_json: bool
+    conn: Connection,
+    book: Rulebook,
+    jurisdiction: str,
+    when: datetime,
+    *,
+    as_json: bool,
+    zone: tzinfo,
 ) -> None:
     rs = credit_views.ratings(conn, book, jurisdiction, when)
     if as_json:
-        emit_json(
-            [
-                {
-                    "uscc": r.uscc,
-                    "name": r.name,
-                    "region": r.region,
-                    "score": r.score,
-                    "grade": r.grade,
-                    "rules": [a.rule for a in r.applied],
-                    "dishonesty_candidate": [c.rule for c in r.candidate],
-                }
-                for r in rs
-            ]
-        )
+        emit_json([r.brief_json(zone) for r in rs])
         return
     out.print(
         text_table(
@@ -427,22 +385,17 @@ def _all_ratings(
 
 
 def _compare(
-    conn: Connection, books: list[Rulebook], jurisdiction: str, when: datetime, as_json: bool
+    conn: Connection,
+    books: list[Rulebook],
+    jurisdiction: str,
+    when: datetime,
+    *,
+    as_json: bool,
+    zone: tzinfo,
 ) -> None:
     diff = credit_views.compare(conn, books, jurisdiction, when)
     if as_json:
-        emit_json(
-            [
-                {
-                    "uscc": c.uscc,
-                    "name": c.name,
-                    "region": c.region,
-                    "grades": c.grades,
-                    "scores": c.scores,
-                }
-                for c in diff
-            ]
-        )
+        emit_json([c.to_json(zone) for c in diff])
         return
     versions = [b.version for b in books]
     out.print(
@@ -588,8 +541,9 @@ def dashboard(
     with readmodels(not stale) as rm, rm.engine.connect() as conn:
         d = summarise(conn, jurisdiction, when, book)
         lag = rm.follower.lag()
+        zone = rm.platform.settings.zone
     if as_json:
-        emit_json({**d.as_json(), "lag": lag})
+        emit_json({**d.to_json(zone), "lag": lag})
         return
     for line in render_dashboard(d):
         out.print(line, soft_wrap=True, markup=False)

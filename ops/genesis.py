@@ -17,7 +17,6 @@ from domain.ids import actor_id
 from domain.regions import PROVINCE
 from ledger.canonical import canonical_text
 from ops.bootstrap import Platform
-from ops.intake import SHANGHAI
 
 
 def ensure_genesis(platform: Platform) -> bool:
@@ -41,7 +40,7 @@ def ensure_genesis(platform: Platform) -> bool:
                 "custody": "own",
             },
             "id": str(uuid4()),
-            "occurred_at": datetime.now(SHANGHAI).isoformat(),
+            "occurred_at": datetime.now(platform.settings.zone).isoformat(),
             "region": PROVINCE,
             "role": "platform",
             "subject": str(actor_id(PLATFORM_ACCOUNT)),

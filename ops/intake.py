@@ -19,20 +19,19 @@ roles include the platform, and only when the principal is the platform or the m
 
 Missing optional fields are filled in before signing: a new command id, the subject (derived
 from the natural key for enterprises and actors, new otherwise), the actor's registered role,
-and the current time in Asia/Shanghai. Every string of `data` must be plain text
-(domain.plain_text) and every line one unambiguous I-JSON document (ops.strict_json). A line
-naming the `id` of a recorded command is that command again when everything it supplies is
-equal (ops.resubmitted_lines).
+and the current time in the platform's time zone (Settings.timezone). Every string of `data`
+must be plain text (domain.plain_text) and every line one unambiguous I-JSON document
+(ops.strict_json). A line naming the `id` of a recorded command is that command again when
+everything it supplies is equal (ops.resubmitted_lines).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -56,8 +55,8 @@ from ledger.keys import KeyPair
 from ops import strict_json
 from ops.keystore import Keystore
 from ops.resubmitted_lines import SamePerson, as_recorded
+from ops.settings import DEFAULT_ZONE
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 UNSIGNED_FIELDS = frozenset(
     {"type", "actor", "region", "data", "subject", "id", "occurred_at", "role"}
 )
@@ -125,8 +124,12 @@ class Intake:
         sealer: Sealer | None = None,
         principal: Principal | None = None,
         same_person: SamePerson | None = None,
+        *,
+        zone: tzinfo = DEFAULT_ZONE,
     ) -> None:
+        """`zone`: the time zone a filled-in occurred_at is written in."""
         self.records = records
+        self.zone = zone
         self.keystore = keystore
         self.sealer = sealer
         self.principal = principal
@@ -187,7 +190,7 @@ class Intake:
             "channel": principal.channel,
             "data": data,
             "id": str(obj.get("id") or uuid4()),
-            "occurred_at": obj.get("occurred_at") or datetime.now(SHANGHAI).isoformat(),
+            "occurred_at": obj.get("occurred_at") or datetime.now(self.zone).isoformat(),
             "region": obj["region"],
             "role": role,
             "subject": str(obj.get("subject") or default_subject(ctype, data)),

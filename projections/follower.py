@@ -26,8 +26,8 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import ClassVar
+from datetime import UTC, datetime, tzinfo
+from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
@@ -96,6 +96,17 @@ class Status(Lag):
     def stale(self) -> bool:
         """The rows were made by another version of the projection: it must be rebuilt."""
         return self.stored_version != self.version
+
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "position": self.position,
+            "head": self.head,
+            "lag": self.lag,
+            "version": self.version,
+            "stored_version": self.stored_version,
+            "stale": self.stale,
+        }
 
 
 @dataclass

@@ -28,4 +28,4 @@ def test_the_late_fee_never_exceeds_the_fine() -> None:
 
 
 def test_the_read_model_counts_the_late_fee_with_the_domains_function() -> None:
-    assert projections.penalties.late_fee_fen is late_fee_fen
+    assert vars(projections.penalties)["late_fee_fen"] is late_fee_fen
