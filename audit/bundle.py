@@ -5,7 +5,7 @@ A bundle is one JSON object with exactly these fields:
     event              str   the canonical RFC 8785 envelope text, as stored and signed
     signature          str   base64 of the 64-byte Ed25519 signature over the UTF-8 event
     actor_key          str   base64 of the actor's 32-byte Ed25519 public key
-    leaf               str   base64 of the Merkle leaf bytes (ledger/record.py layout)
+    leaf               str   base64 of the Merkle leaf bytes (ledger/leaf.py layout)
     leaf_index         int   the leaf's index in the log
     tree_size          int   the size of the checkpoint's tree (the inclusion proof's size)
     inclusion_proof    [str] base64 32-byte hashes, RFC 9162 §2.1.3.1 order

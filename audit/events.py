@@ -1,9 +1,9 @@
 """Re-checking stored events from their bytes: canonical envelope, key, signature, leaf.
 
-Input: stored notifications as the event store returns them (ledger.record.StoredNotification:
+Input: stored notifications as the event store returns them (ledger.leaf.StoredNotification:
 id, originator_id, originator_version, topic, state bytes). For each one `EventChecker`:
 
-1. rebuilds the Merkle leaf from the stored state (the ledger/record.py layout) and hashes it;
+1. rebuilds the Merkle leaf from the stored state (the ledger/leaf.py layout) and hashes it;
 2. reads `envelope`, `signature`, `key_id` from the state; checks that the envelope text is
    RFC 8785 canonical, is an envelope object, and that its `subject` is the event's record
    (an event moved to another record fails here);
@@ -53,8 +53,8 @@ from audit.catalog import EventCatalog
 from audit.findings import Failure
 from audit.registry import KeyRefused, KeyRegistry
 from ledger.canonical import is_canonical
-from ledger.errors import RecordError
-from ledger.record import StoredNotification, leaf_from_parts
+from ledger.errors import LeafError
+from ledger.leaf import StoredNotification, leaf_from_parts
 from ledger.rfc6962 import LEAF_PREFIX
 
 __all__ = [
@@ -108,8 +108,8 @@ class _Stored:
 
 
 def _read(n: StoredNotification) -> _Stored:
-    """Parse the state once and build the leaf (the layout of ledger/record.py, whose
-    `leaf_from_parts` this shares; the checks mirror `leaf_bytes`). RecordError if unreadable."""
+    """Parse the state once and build the leaf (the layout of ledger/leaf.py, whose
+    `leaf_from_parts` this shares; the checks mirror `leaf_bytes`). LeafError if unreadable."""
     try:
         state = _loads(n.state.decode("utf-8"))
         envelope, signature, kid = state["envelope"], state["signature"], state["key_id"]
@@ -117,17 +117,17 @@ def _read(n: StoredNotification) -> _Stored:
         recorded_at = stamp["_data_"]
         transcoding = stamp["_type_"]
     except UnicodeDecodeError as exc:
-        raise RecordError(n.id, f"state is not UTF-8 (byte {exc.start})") from None
+        raise LeafError(n.id, f"state is not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
-        raise RecordError(n.id, f"state is not JSON ({exc.msg} at {exc.pos})") from None
+        raise LeafError(n.id, f"state is not JSON ({exc.msg} at {exc.pos})") from None
     except (KeyError, TypeError) as exc:
-        raise RecordError(n.id, f"state lacks {exc}") from None
+        raise LeafError(n.id, f"state lacks {exc}") from None
     if transcoding != "datetime_iso" or type(recorded_at) is not str:
-        raise RecordError(n.id, "timestamp is not stored as a datetime_iso transcoding")
+        raise LeafError(n.id, "timestamp is not stored as a datetime_iso transcoding")
     if type(envelope) is not str or type(signature) is not str or type(kid) is not str:
-        raise RecordError(n.id, "envelope, signature and key_id must be strings")
+        raise LeafError(n.id, "envelope, signature and key_id must be strings")
     if envelope[:1] != "{" or envelope[-1:] != "}":
-        raise RecordError(n.id, "envelope is not JSON object text")
+        raise LeafError(n.id, "envelope is not JSON object text")
     try:
         leaf = leaf_from_parts(
             envelope=envelope,
@@ -140,7 +140,7 @@ def _read(n: StoredNotification) -> _Stored:
             signature=signature,
         )
     except UnicodeEncodeError:
-        raise RecordError(n.id, "state holds a lone surrogate") from None
+        raise LeafError(n.id, "state holds a lone surrogate") from None
     return _Stored(envelope, signature, kid, leaf, state.get("originator_topic"))
 
 
@@ -296,7 +296,7 @@ class EventChecker:
             kind = self._follow(n, checked)
             try:
                 stored = _read(n)
-            except RecordError as exc:
+            except LeafError as exc:
                 checked.fail("state", f"cannot be read as a signed event: {exc.reason}")
                 continue
             checked.leaf_hash = _sha256(LEAF_PREFIX + stored.leaf).digest()

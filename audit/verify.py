@@ -38,8 +38,8 @@ from audit.findings import AuditReport
 from audit.roots import RootsAt
 from audit.rpc import Anchor, ChainAnchor, RpcClient, anchor_problems
 from ledger.errors import LedgerError, NoteError, ProofError
+from ledger.leaf import StoredNotification
 from ledger.note import Verifier, open_checkpoint
-from ledger.record import StoredNotification
 from ledger.rfc6962 import verify_consistency
 
 __all__ = [

@@ -51,7 +51,7 @@ from domain.ids import actor_id, enterprise_id
 from domain.uscc import make_uscc
 from ledger.canonical import canonical_text
 from ledger.keys import KeyPair
-from ledger.record import leaf_bytes
+from ledger.leaf import leaf_bytes
 from ledger.rfc6962 import LEAF_PREFIX
 from ops.bootstrap import Platform, build
 from ops.settings import Settings

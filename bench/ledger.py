@@ -11,7 +11,7 @@ Figures (each run measures everything once; the report gives the medians over --
   synchronous=NORMAL, the log's default; also with FULL); the ratio to the ceiling says what
   the log costs beyond hashing;
 - catch-up: MerkleLog.catch_up from an eventsourcing SQLite store in the same file, i.e. read
-  with recorder.select_notifications, build leaves (ledger.record) and append; its baselines
+  with recorder.select_notifications, build leaves (ledger.leaf) and append; its baselines
   are select_notifications alone and select + leaf building;
 - proofs at --proof-size leaves: inclusion proof of a random leaf in the full tree and in a
   tree of random size, consistency proof between random sizes, root at a random size; each
@@ -37,8 +37,8 @@ from typing import Any
 
 from bench.results import RESULTS, write_section
 from ledger.keys import KeyPair
+from ledger.leaf import leaf_bytes, leaf_from_parts
 from ledger.log import MerkleLog
-from ledger.record import leaf_bytes, leaf_from_parts
 from tests.ledger.toyapp import new_app, populate, postgres_env, sqlite_env
 from tests.throwaway import create_database, postgres_server
 
@@ -239,7 +239,7 @@ def report(m: dict[str, float], args: argparse.Namespace, command: str, load: st
     lines += [
         f"| baseline: select_notifications, pages of {BATCH} (eventsourcing SQLite) | "
         f"{m['select']:,.0f} /s |",
-        f"| baseline: select_notifications + build leaves (ledger.record) | "
+        f"| baseline: select_notifications + build leaves (ledger.leaf) | "
         f"{m['select_build']:,.0f} /s |",
         f"| catch_up end to end from the event store ({args.events:,} events) | "
         f"{m['catch_up']:,.0f} leaves/s |",

@@ -16,6 +16,7 @@ from demo.inspections import follow_up
 from demo.penalties import for_accident
 from demo.sim import Proc, new_uuid
 from demo.world import AccidentState, Bureau, Ent, World, child
+from domain.accident import KINDS as KIND_NAMES
 from domain.accident import grade_of
 from domain.clocks import last_day
 
@@ -27,21 +28,6 @@ KINDS = {
     "fireworks": ("explosion", "fire"),
     "industry_trade": ("mechanical_injury", "electric_shock", "fire", "object_strike"),
     "warehousing": ("fire", "vehicle_injury", "lifting_injury", "poisoning_asphyxiation"),
-}
-KIND_ZH = {  # GB 6441-86
-    "explosion": "爆炸",
-    "fire": "火灾",
-    "poisoning_asphyxiation": "中毒和窒息",
-    "burn": "灼烫",
-    "roof_fall": "冒顶片帮",
-    "collapse": "坍塌",
-    "blasting": "放炮",
-    "vehicle_injury": "车辆伤害",
-    "mechanical_injury": "机械伤害",
-    "lifting_injury": "起重伤害",
-    "fall_from_height": "高处坠落",
-    "object_strike": "物体打击",
-    "electric_shock": "触电",
 }
 PLACES = ("生产车间", "罐区", "仓库", "装卸区", "施工作业面", "采场", "配电室", "检修现场")
 
@@ -92,7 +78,7 @@ def accident_life(w: World, ent: Ent, plan: AccidentPlan) -> Proc:
     kind, place = rng.choice(KINDS[ent.industry]), rng.choice(PLACES)
     band = grade_of(*(plan.later or (plan.deaths, plan.injuries, plan.loss)))
     summary = (
-        f"{happened:%Y年%m月%d日%H时%M分}, {ent.name}{place}发生一起{KIND_ZH[kind]}事故, "
+        f"{happened:%Y年%m月%d日%H时%M分}, {ent.name}{place}发生一起{KIND_NAMES[kind]}事故, "
         f"造成{plan.deaths}人死亡、{plan.injuries}人重伤"
     )
     report = {
@@ -144,7 +130,7 @@ def accident_life(w: World, ent: Ent, plan: AccidentPlan) -> Proc:
 
     yield office_within(rng, w.now, due, DAY)
     findings = {
-        "cause": f"作业人员违章操作, 企业安全管理不到位, 导致{KIND_ZH[kind]}事故",
+        "cause": f"作业人员违章操作, 企业安全管理不到位, 导致{KIND_NAMES[kind]}事故",
         "liability": plan.liable,
         "measures": "落实全员安全生产责任制, 开展隐患排查治理",
     }

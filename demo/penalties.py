@@ -28,7 +28,7 @@ from demo.clock import (
 from demo.sim import Proc, hex64, new_uuid
 from demo.world import AccidentState, Bureau, Ent, World, child
 from domain.clocks import last_day, local_date
-from domain.penalty import LATE_FEE_PERCENT, PAYMENT_DAYS
+from domain.penalty import PAYMENT_DAYS, late_fee_fen
 from domain.sanction import TO_EXECUTE, Sanction
 
 RIGHTS = ["statement", "defence"]
@@ -366,8 +366,7 @@ class Case:
             if how == "on_time":
                 return
         yield office_time(rng, due + timedelta(days=rng.randint(1, 40)))
-        days_late = max(0, (local_date(w.now) - due).days)
-        fee = min(fine_fen, fine_fen * LATE_FEE_PERCENT // 100 * days_late)
+        fee = late_fee_fen(fine_fen, due, local_date(w.now))
         rest = fine_fen + fee - paid
         self.act("pay", {"amount_fen": rest, "receipt": f"BANK-{w.number('receipt'):07d}"})
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from domain.catalog import (
+from domain.clocks import TooLate, judged_at_command, judged_note
+from domain.commands import (
     ENTERPRISE,
     INSTANT,
     REGULATOR,
@@ -34,7 +35,6 @@ from domain.catalog import (
     number,
     text,
 )
-from domain.clocks import TooLate, judged_at_command, judged_note
 from domain.context import Context
 from domain.enterprise import enterprise_of
 from domain.envelope import Envelope, SignedCommand
@@ -73,25 +73,26 @@ BANDS = (
 )
 GENERAL = Band("general", "一般", 0, 0, 0)
 GRADES = {b.grade: b.zh for b in (*BANDS, GENERAL)}
-KINDS = (
-    "object_strike",
-    "vehicle_injury",
-    "mechanical_injury",
-    "lifting_injury",
-    "electric_shock",
-    "drowning",
-    "burn",
-    "fire",
-    "fall_from_height",
-    "collapse",
-    "roof_fall",
-    "water_inrush",
-    "blasting",
-    "gas_explosion",
-    "explosion",
-    "poisoning_asphyxiation",
-    "other",
-)  # GB 6441-86 accident categories (a selection)
+# GB 6441-86 accident categories (a selection), with their Chinese names.
+KINDS = {
+    "object_strike": "物体打击",
+    "vehicle_injury": "车辆伤害",
+    "mechanical_injury": "机械伤害",
+    "lifting_injury": "起重伤害",
+    "electric_shock": "触电",
+    "drowning": "淹溺",
+    "burn": "灼烫",
+    "fire": "火灾",
+    "fall_from_height": "高处坠落",
+    "collapse": "坍塌",
+    "roof_fall": "冒顶片帮",
+    "water_inrush": "透水",
+    "blasting": "放炮",
+    "gas_explosion": "瓦斯爆炸",
+    "explosion": "爆炸",
+    "poisoning_asphyxiation": "中毒和窒息",
+    "other": "其他伤害",
+}
 CASUALTIES = {
     "deaths": integer(0, 100_000),
     "serious_injuries": integer(0, 100_000),

@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from domain.catalog import (
+from domain.commands import (
     DEVICE,
     ENTERPRISE,
     PLATFORM,

@@ -20,6 +20,7 @@ other cores while the domain checks run; nothing is committed before every verdi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, TypeVar, cast
@@ -29,8 +30,10 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper
 
 from domain.actor import PLATFORM_ACCOUNT, Actor, check_channel, decode_key, key_id_of
-from domain.catalog import CATALOG, DEVICE, ENTERPRISE, PLATFORM, CommandSpec
+from domain.catalog import CATALOG
+from domain.changeset import Changeset
 from domain.clocks import CLOCK_SKEW, MIGRATION, check_declared
+from domain.commands import DEVICE, ENTERPRISE, PLATFORM, CommandSpec
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import (
     AlreadyExists,
@@ -57,13 +60,10 @@ from domain.record import Record
 from domain.regions import covers
 from domain.resubmission import EarlierUses, earlier_uses
 from domain.stored import Recorded, StoredRecord, decode_stored, parse_event_id
-from domain.unit_of_work import UnitOfWork
 
 R = TypeVar("R", bound=Record)
+log = logging.getLogger("anjian.records")
 MAX_BATCH = 10_000  # commands per all-or-nothing transaction
-
-# Importing the aggregates registers their commands in the catalog.
-from domain import aggregates as _aggregates  # noqa: E402,F401
 
 
 class Records(Application[UUID]):
@@ -112,6 +112,18 @@ class Records(Application[UUID]):
         self.skew = skew
         # Migrated history must be dated before go-live; None: when genesis was recorded.
         self.go_live = go_live
+        self._commit_listeners: list[Callable[[int], None]] = []
+
+    def add_commit_listener(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(highest notification id stored)` after every commit of this Records,
+        in the committing thread: a follower's wake-up (domain.following.Runner.wake), so the
+        followers in this process need not poll. A listener must return at once; one that
+        raises is logged and the command still succeeds (it is stored: the follower reads the
+        log, a missed wake-up costs one poll)."""
+        self._commit_listeners.append(listener)
+
+    def remove_commit_listener(self, listener: Callable[[int], None]) -> None:
+        self._commit_listeners.remove(listener)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -131,21 +143,21 @@ class Records(Application[UUID]):
             raise
 
     def _execute_new(self, cmd: SignedCommand) -> Recorded:
-        uow = UnitOfWork(self, optimistic_creates=True)
+        changes = Changeset(self, optimistic_creates=True)
         signature = self.notary.batch(1)
-        self._handle(cmd, uow, signature)
+        self._handle(cmd, changes, signature)
 
         def judge() -> None:
             if signature.first_invalid() >= 0:
                 raise _rejected(cmd)
 
         try:
-            return self._store(uow, judge)[0]
+            return self._store(changes, judge)[0]
         except Conflict as exc:
             # The subject was assumed new without a read; run the command again with the
             # read, so the aggregate's own rule names what exists already.
-            self._handle(cmd, UnitOfWork(self), self.notary.batch(1))
-            diagnosed = self._diagnose(uow, exc)
+            self._handle(cmd, Changeset(self), self.notary.batch(1))
+            diagnosed = self._diagnose(changes, exc)
             raise getattr(diagnosed, "cause", diagnosed) from None
 
     def execute_batch(self, cmds: Sequence[SignedCommand]) -> list[Recorded]:
@@ -166,28 +178,28 @@ class Records(Application[UUID]):
         fresh = earlier.fresh(len(cmds))
         results = dict(earlier.answered)
         if fresh:
-            uow = UnitOfWork(self, optimistic_creates=True)
+            changes = Changeset(self, optimistic_creates=True)
             try:
-                stored = self._store(uow, self._check(cmds, fresh, uow))
+                stored = self._store(changes, self._check(cmds, fresh, changes))
             except Conflict as exc:
                 if self._earlier_uses(cmds).answered.keys() - earlier.answered.keys():
                     return self.execute_batch(cmds)  # a concurrent writer stored some of them
-                raise self._diagnose(uow, exc) from None
+                raise self._diagnose(changes, exc) from None
             results.update(zip(fresh, stored, strict=True))
         for i, j in earlier.repeats.items():
             results[i] = results[j]._replace(recorded_before=True)
         return [results[i] for i in range(len(cmds))]
 
     def _check(
-        self, cmds: Sequence[SignedCommand], fresh: list[int], uow: UnitOfWork
+        self, cmds: Sequence[SignedCommand], fresh: list[int], changes: Changeset
     ) -> Callable[[], None]:
-        """Check and apply cmds[i] for each i in `fresh` in `uow`; the returned judge raises
+        """Check and apply cmds[i] for each i in `fresh` in `changes`; the returned judge raises
         BatchRejected for the first signature that does not verify."""
         signatures = self.notary.batch(len(fresh))  # verified on other cores meanwhile
         for i in fresh:
-            uow.index = i
+            changes.index = i
             try:
-                self._handle(cmds[i], uow, signatures)
+                self._handle(cmds[i], changes, signatures)
             except DomainError as exc:
                 raise BatchRejected(i, exc) from exc
 
@@ -212,9 +224,9 @@ class Records(Application[UUID]):
     def _command_log(self) -> CommandLog:
         return cast(CommandLog, self.recorder)  # checked in __init__
 
-    def _diagnose(self, uow: UnitOfWork, conflict: Conflict) -> DomainError:
+    def _diagnose(self, changes: Changeset, conflict: Conflict) -> DomainError:
         """Name the command of a batch whose assumed-new subject existed already."""
-        for subject, i in sorted(uow.assumed_new.items(), key=lambda kv: kv[1]):
+        for subject, i in sorted(changes.assumed_new.items(), key=lambda kv: kv[1]):
             try:
                 existing: Record = self.repository.get(subject)
             except AggregateNotFoundError:
@@ -224,7 +236,7 @@ class Records(Application[UUID]):
             )
         return conflict
 
-    def _handle(self, cmd: SignedCommand, uow: UnitOfWork, signatures: SignatureBatch) -> None:
+    def _handle(self, cmd: SignedCommand, changes: Changeset, signatures: SignatureBatch) -> None:
         """Check one command and apply it in the unit of work.
 
         Its signature goes to `signatures` as soon as the key is known, so it is verified
@@ -241,15 +253,15 @@ class Records(Application[UUID]):
             raise InvalidEnvelope("envelope text is not RFC 8785 canonical JSON")
         self.schema_check(env.type, env.data)
         check_instants(spec.instants, env.data)
-        public_key, bound = self._authenticate(cmd, spec, uow)
+        public_key, bound = self._authenticate(cmd, spec, changes)
         signatures.add(public_key, cmd.text.encode("utf-8"), cmd.signature)
         if spec.creates:
-            uow.creating = env.subject
-            agg: Record = getattr(spec.aggregate, spec.method)(cmd, uow)
-            uow.creating = None
+            changes.creating = env.subject
+            agg: Record = spec.handler(cmd, changes)
+            changes.creating = None
             _check_binding(cmd, bound, agg)
         else:
-            target = uow.find(env.subject, spec.aggregate)
+            target = changes.find(env.subject, spec.aggregate)
             if target is None:
                 raise NotFound(f"no {spec.aggregate.KIND} record {env.subject}", field="subject")
             if target.region != env.region:
@@ -258,12 +270,12 @@ class Records(Application[UUID]):
                     field="region",
                 )
             _check_binding(cmd, bound, target)
-            getattr(target, spec.method)(cmd, uow)
+            spec.handler(target, cmd, changes)
             agg = target
-        uow.keep(agg)
+        changes.keep(agg)
 
     def _authenticate(
-        self, cmd: SignedCommand, spec: CommandSpec, uow: UnitOfWork
+        self, cmd: SignedCommand, spec: CommandSpec, changes: Changeset
     ) -> tuple[bytes, str | None]:
         """The key to verify the signature with, and the enterprise the actor is bound to."""
         env = cmd.envelope
@@ -271,14 +283,14 @@ class Records(Application[UUID]):
             spec.type == "actor.register"
             and env.actor == PLATFORM_ACCOUNT
             and env.data.get("account") == PLATFORM_ACCOUNT
-            and uow.peek(actor_id(PLATFORM_ACCOUNT), Actor) is None
+            and changes.peek(actor_id(PLATFORM_ACCOUNT), Actor) is None
         ):
             # Genesis: the platform actor registers itself with the key it signs with.
             key = decode_key(env.data["public_key"])
             if key_id_of(key) != cmd.key_id:
                 raise UnknownKey("genesis must be signed by the key it registers")
             return key, None
-        actor = uow.peek(actor_id(env.actor), Actor)
+        actor = changes.peek(actor_id(env.actor), Actor)
         if actor is None:
             raise UnknownActor(f"actor {env.actor} is not registered", field="actor")
         if actor.status != "active":
@@ -304,7 +316,7 @@ class Records(Application[UUID]):
             raise KeyRevoked(f"key {cmd.key_id} of actor {env.actor} is revoked")
         check_channel(env, actor)
         if env.channel == MIGRATION:
-            _check_before_go_live(env, uow, self.go_live)
+            _check_before_go_live(env, changes, self.go_live)
         if actor.role not in spec.roles:
             raise NotAuthorized(
                 f"role {actor.role} may not issue {spec.type} "
@@ -320,7 +332,7 @@ class Records(Application[UUID]):
         bound = actor.enterprise if actor.role in (ENTERPRISE, DEVICE) else None
         return entry.public_key, bound
 
-    def _store(self, uow: UnitOfWork, judge: Callable[[], None]) -> list[Recorded]:
+    def _store(self, changes: Changeset, judge: Callable[[], None]) -> list[Recorded]:
         """Store the unit of work's events; commit only once `judge` (the signatures'
         verdict) has passed.
 
@@ -330,9 +342,9 @@ class Records(Application[UUID]):
         EventStore.put: the same mapping and insert, without a Recording and a Notification
         per event that nothing here reads.
         """
-        stored = list(map(self.mapper.to_stored_event, uow.events))
+        stored = list(map(self.mapper.to_stored_event, changes.events))
         parse = Envelope.parse
-        command_ids = [parse(e.envelope).id for e in uow.events]
+        command_ids = [parse(e.envelope).id for e in changes.events]
         gated = getattr(self.recorder, "gates_commit", False) is True
         if not gated:
             judge()
@@ -349,16 +361,25 @@ class Records(Application[UUID]):
             ) from None
         if notification_ids is None:  # an aggregate recorder: no notification log
             raise TypeError(f"{type(self.recorder).__name__} keeps no notification log")
+        if notification_ids:
+            self._committed(max(notification_ids))
         return [
             Recorded(n, parse(e.envelope).type, e.originator_id, e.originator_version)
-            for e, n in zip(uow.events, notification_ids, strict=True)
+            for e, n in zip(changes.events, notification_ids, strict=True)
         ]
+
+    def _committed(self, last: int) -> None:
+        for listener in list(self._commit_listeners):
+            try:
+                listener(last)
+            except Exception:
+                log.exception("commit listener %r failed (notification %d)", listener, last)
 
     # -- reading -------------------------------------------------------------------------------
 
     def load(self, id: UUID, kind: type[R]) -> R:
         """The current state of one record, or NotFound."""
-        return UnitOfWork(self).get(id, kind)
+        return Changeset(self).get(id, kind)
 
     def stored(self, eid: str) -> StoredRecord:
         subject, version = parse_event_id(eid)
@@ -401,12 +422,12 @@ def _system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def _check_before_go_live(env: Envelope, uow: UnitOfWork, go_live: datetime | None) -> None:
+def _check_before_go_live(env: Envelope, changes: Changeset, go_live: datetime | None) -> None:
     """Migrated history is history from before go-live (`go_live`, or else the instant the
     platform's genesis was recorded). A step dated at or after it is live work and must go
     the ordinary way, judged on its recorded time."""
     if go_live is None:
-        platform = uow.peek(actor_id(PLATFORM_ACCOUNT), Actor)
+        platform = changes.peek(actor_id(PLATFORM_ACCOUNT), Actor)
         go_live = getattr(platform, "created_on", None)
     if go_live is not None and env.occurred_at >= go_live:
         raise MigrationRefused(

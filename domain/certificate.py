@@ -27,7 +27,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from domain.catalog import (
+from domain.clocks import TooLate, judged_at_command, judged_note
+from domain.commands import (
     DATE,
     ENTERPRISE,
     REGULATOR,
@@ -38,7 +39,6 @@ from domain.catalog import (
     integer,
     text,
 )
-from domain.clocks import TooLate, judged_at_command, judged_note
 from domain.context import Context
 from domain.enterprise import enterprise_of
 from domain.envelope import Envelope, SignedCommand

@@ -60,7 +60,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from domain.catalog import DEVICE, ENTERPRISE
+from domain.commands import DEVICE, ENTERPRISE
 from domain.envelope import SignedCommand
 from domain.errors import FutureDated, InvalidTransition, InvalidValue
 

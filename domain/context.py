@@ -1,4 +1,4 @@
-"""What a command handler may look up besides its own aggregate (within the unit of work)."""
+"""What a command handler may look up besides its own aggregate (the changeset)."""
 
 from __future__ import annotations
 

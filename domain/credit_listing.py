@@ -19,8 +19,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.catalog import DATE, REF, REGULATOR, USCC, array, command, enum, text
 from domain.clocks import local_date, not_before
+from domain.commands import DATE, REF, REGULATOR, USCC, array, command, enum, text
 from domain.context import Context
 from domain.enterprise import enterprise_of
 from domain.envelope import Envelope, SignedCommand

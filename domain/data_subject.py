@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.catalog import PLATFORM, REGULATOR, UUID_, command, text
+from domain.commands import PLATFORM, REGULATOR, UUID_, command, text
 from domain.context import Context
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import AlreadyExists, InvalidValue, NotFound

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain.catalog import (
+from domain.clocks import TooEarly
+from domain.commands import (
     ENTERPRISE,
     PLATFORM,
     REF,
@@ -21,7 +22,6 @@ from domain.catalog import (
     obj,
     text,
 )
-from domain.clocks import TooEarly
 from domain.context import Context
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import AlreadyExists, InvalidTransition, InvalidValue

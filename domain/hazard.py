@@ -30,7 +30,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from domain.catalog import (
+from domain.clocks import (
+    judged_at_command,
+    last_day,
+    local_date,
+    not_before,
+    parse_date,
+    within,
+)
+from domain.commands import (
     DATE,
     ENTERPRISE,
     REF,
@@ -43,14 +51,6 @@ from domain.catalog import (
     enum,
     obj,
     text,
-)
-from domain.clocks import (
-    judged_at_command,
-    last_day,
-    local_date,
-    not_before,
-    parse_date,
-    within,
 )
 from domain.context import Context
 from domain.enterprise import enterprise_of

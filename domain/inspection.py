@@ -20,8 +20,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.catalog import DATE, REF, REGULATOR, USCC, UUID_, array, command, enum, text
 from domain.clocks import local_date, not_before, parse_date
+from domain.commands import DATE, REF, REGULATOR, USCC, UUID_, array, command, enum, text
 from domain.context import Context
 from domain.enterprise import enterprise_of
 from domain.envelope import Envelope, SignedCommand

@@ -3,7 +3,7 @@
 行政处罚法 §42: an administrative penalty is enforced by at least two officers holding
 enforcement credentials; 安全生产法 §65 likewise for inspections. Here an officer is a
 registered, active regulator actor whose jurisdiction covers the record's region, named by its
-account id. Precondition: `ctx` is the unit of work of the command being checked.
+account id. Precondition: `ctx` is the changeset of the command being checked.
 
 The officers named on a record also sign its steps (安全生产法 §68: the inspection record is
 signed by the inspectors): `check_signer` refuses any other account, even a regulator of the
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.actor import Actor
-from domain.catalog import REGULATOR, array, text
+from domain.commands import REGULATOR, array, text
 from domain.context import Context
 from domain.errors import InvalidValue, NotAnOfficer
 from domain.ids import actor_id

@@ -33,18 +33,8 @@ from typing import Any
 from uuid import UUID
 
 from domain.accident import Accident
-from domain.catalog import (
-    ENTERPRISE,
-    REF,
-    REGULATOR,
-    USCC,
-    UUID_,
-    array,
-    command,
-    enum,
-    text,
-)
 from domain.clocks import TooLate, judged_at_command, judged_note
+from domain.commands import ENTERPRISE, REF, REGULATOR, USCC, UUID_, array, command, enum, text
 from domain.context import Context
 from domain.enterprise import enterprise_of
 from domain.envelope import Envelope, SignedCommand

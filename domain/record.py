@@ -17,13 +17,15 @@ its statutory clocks are judged at (domain.clocks), so an applier judges as the 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any, ClassVar, TypeVar
 
 from eventsourcing.domain import Aggregate
 
-from domain import catalog
 from domain.clocks import judged_at, not_before
+from domain.commands import commands_of
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import InvalidTransition, UnknownEventType
 from domain.laws import check_in_force
@@ -40,11 +42,6 @@ class Record(Aggregate):
 
     KIND: ClassVar[str] = ""
     KIND_ZH: ClassVar[str] = ""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.KIND:
-            catalog.register(cls, cls.KIND)
 
     class Event(Aggregate.Event):
         envelope: str
@@ -75,15 +72,15 @@ class Record(Aggregate):
         self.history: list[str] = []
 
     def apply_envelope(self, event: Record.Event, env: Envelope) -> None:
-        """Evolve state from one event; overridden per event type through `on_<verb>`.
+        """Evolve state from one event through the applier of its command (`on_<verb>`, see
+        domain.commands), looked up in the aggregate's table of appliers.
 
-        An event whose type is not `<KIND>.<verb>` with a handler of this kind (one written
-        into the store around the write path) raises UnknownEventType: the record cannot be
-        read, and says so in one line instead of failing on a missing method.
+        An event whose type is not a command of this aggregate (one written into the store
+        around the write path) raises UnknownEventType: the record cannot be read, and says so
+        in one line instead of failing on a missing method.
         """
-        kind, _, verb = env.type.partition(".")
-        handler = getattr(self, "on_" + verb, None) if kind == self.KIND else None
-        if handler is None:
+        applier = appliers_of(type(self)).get(env.type)
+        if applier is None:
             raise UnknownEventType(
                 self.KIND, event.originator_id, event.originator_version, env.type
             )
@@ -91,7 +88,7 @@ class Record(Aggregate):
         # The recorded time of the step being applied (the event's timestamp), then the
         # declared time of the latest step: no later step may be dated before it.
         self.recorded_at: datetime = event.timestamp
-        handler(env, env.data)
+        applier(self, env, env.data)
         self.last_at: datetime = env.occurred_at
         self.history.append(env.type)
 
@@ -104,7 +101,7 @@ class Record(Aggregate):
     @classmethod
     def create(cls: type[R], cmd: SignedCommand) -> R:
         """Create the aggregate from its creation command (already checked by the caller)."""
-        check_in_force(catalog.CATALOG[cmd.envelope.type].rule, cmd.envelope.occurred_at)
+        check_in_force(commands_of(cls)[cmd.envelope.type].rule, cmd.envelope.occurred_at)
         return cls._create(
             cls.Created,
             id=cmd.envelope.subject,
@@ -117,7 +114,7 @@ class Record(Aggregate):
     def record(self, cmd: SignedCommand) -> None:
         """Trigger the event of a checked command, dated in order and under laws in force."""
         env = cmd.envelope
-        check_in_force(catalog.CATALOG[env.type].rule, env.occurred_at)
+        check_in_force(commands_of(type(self))[env.type].rule, env.occurred_at)
         not_before(env.occurred_at, self.last_at, env.type)
         self.trigger_event(
             self.Event,
@@ -134,3 +131,12 @@ class Record(Aggregate):
                 f"{self.KIND} {self.id} is {self.status}; {action} needs {' or '.join(allowed)}",
                 rule=rule,
             )
+
+
+Applier = Callable[[Any, Envelope, Mapping[str, Any]], None]
+
+
+@cache
+def appliers_of(aggregate: type[Record]) -> Mapping[str, Applier]:
+    """Command type → the aggregate's applier of its event, built once per class."""
+    return {t: getattr(aggregate, spec.applier) for t, spec in commands_of(aggregate).items()}

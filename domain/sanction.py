@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from domain.catalog import array, enum, integer, obj
+from domain.commands import array, enum, integer, obj
 from domain.errors import InvalidValue
 
 LAW = "行政处罚法 2021"

@@ -31,7 +31,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.actor import Actor
-from domain.catalog import (
+from domain.commands import (
     DEVICE,
     ENTERPRISE,
     INSTANT,

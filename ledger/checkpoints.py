@@ -218,6 +218,13 @@ class Checkpointer:
         """Sign from now on with `signer`; stored checkpoints keep their own vkey."""
         self._signer = signer
 
+    def leaves_until_due(self) -> int:
+        """How many leaves the log may grow by before a checkpoint is due by size."""
+        latest = self.store.latest()
+        if latest is None:
+            return self._every_leaves
+        return self._every_leaves - (self._log.size() - latest.size)
+
     def due(self, now: float | None = None) -> bool:
         """Whether `maybe_checkpoint` would sign now."""
         return self._due(self._log.size(), self.store.latest(), now)

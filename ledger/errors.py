@@ -14,7 +14,7 @@ the package's failures in one clause and still tell them apart::
     │   ├── UnverifiedNoteError    no signature by a known key
     │   ├── InvalidSignatureError  a known key's signature does not verify
     │   └── CheckpointFormatError  the note text is not a C2SP tlog-checkpoint body
-    ├── RecordError                a stored notification cannot be turned into a leaf
+    ├── LeafError                  a stored notification cannot be turned into a leaf
     └── LogError                   the Merkle log's storage
         ├── LogCorruptError        stored rows contradict each other (missing tile, gap)
         ├── LogConflictError       another writer appended concurrently
@@ -31,6 +31,7 @@ __all__ = [
     "CheckpointFormatError",
     "InvalidSignatureError",
     "KeyFormatError",
+    "LeafError",
     "LedgerError",
     "LogConflictError",
     "LogCorruptError",
@@ -40,7 +41,6 @@ __all__ = [
     "ProofError",
     "ProofInputError",
     "ProofLengthError",
-    "RecordError",
     "RootMismatchError",
     "UnknownLeafError",
     "UnverifiedNoteError",
@@ -112,7 +112,7 @@ class CheckpointFormatError(NoteError):
     """The note text is not a C2SP tlog-checkpoint body (origin, size, base64 root)."""
 
 
-class RecordError(LedgerError):
+class LeafError(LedgerError):
     """A stored notification cannot be turned into a Merkle leaf."""
 
     def __init__(self, notification_id: int, reason: str) -> None:

@@ -37,7 +37,7 @@ import operator
 import struct
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -62,6 +62,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 
+from domain.following import Runner
+from domain.log_reader import LogReader, NotificationSource
 from ledger.errors import (
     LogConflictError,
     LogCorruptError,
@@ -69,7 +71,6 @@ from ledger.errors import (
     ProofInputError,
     UnknownLeafError,
 )
-from ledger.record import StoredNotification, leaf_bytes
 from ledger.rfc6962 import HASH_SIZE, LEAF_PREFIX
 from ledger.tree import (
     TILE_WIDTH,
@@ -120,23 +121,9 @@ def _unpack_ids(blob: bytes) -> tuple[int, ...]:
     return struct.unpack(f">{len(blob) // 8}q", blob)
 
 
-class NotificationSource(Protocol):
-    """The part of eventsourcing's ApplicationRecorder the follower reads."""
-
-    def select_notifications(
-        self,
-        start: int | None,
-        limit: int,
-        stop: int | None = None,
-        topics: Sequence[str] = (),
-        *,
-        inclusive_of_start: bool = True,
-    ) -> Sequence[Any]: ...
-
-
 @dataclass(frozen=True)
 class Leaf:
-    """One stored leaf. The leaf bytes are rebuilt from the event store (ledger.record)."""
+    """One stored leaf. The leaf bytes are rebuilt from the event store (ledger.leaf)."""
 
     index: int
     notification_id: int
@@ -402,13 +389,23 @@ class MerkleLog:
                 self._last_notification_id = 0 if last is None else last.ids[-1]
         return self._tree
 
-    def append(self, entries: Sequence[tuple[int, bytes]]) -> int:
+    def append(self, entries: Sequence[tuple[int, bytes]], *, after: int | None = None) -> int:
         """Append leaves given as (notification id, leaf bytes), in one transaction.
 
-        Notification ids must increase strictly and exceed the last logged one.
-        Returns the new size.
+        Notification ids must increase strictly and exceed the last logged one. With `after`
+        (a follower's position: the notification id it read the entries after), the log must
+        still end at that id: if another writer appended since, LogConflictError and nothing
+        is written. Returns the new size.
         """
-        return self._append(self._writer_tree(), entries)
+        if after is None or self._tree is None or self._last_notification_id != after:
+            self._writer_tree()
+        if after is not None and self._last_notification_id != after:
+            raise LogConflictError(
+                f"the log ends at notification {self._last_notification_id}, not {after} "
+                "(a second writer?)"
+            )
+        assert self._tree is not None
+        return self._append(self._tree, entries)
 
     def _append(self, tree: Tree, entries: Sequence[tuple[int, bytes]]) -> int:
         if not entries:
@@ -513,31 +510,22 @@ class MerkleLog:
     ) -> int:
         """Append every notification after the tracked position; returns how many.
 
-        Reads `batch` notifications at a time with `recorder.select_notifications` and commits
-        each batch in one transaction. Stops at the end of the log or after `limit` leaves.
-        A notification whose state cannot become a leaf raises RecordError and nothing of its
-        batch is written: the follower stops rather than skip a record.
+        The log as a follower (ledger.log_follower) driven by the one runner
+        (domain.following) over `recorder`'s notification log, `batch` notifications a
+        transaction, up to the end of the log or `limit` leaves. Each batch is read once the
+        one before is kept (reading ahead gains nothing here: bench/ledger). A notification
+        whose state cannot become a leaf raises LeafError and nothing of its batch is
+        written: the follower stops rather than skip a record.
         """
-        if batch < 1:
-            raise ValueError("batch must be at least 1")
-        tree = self._writer_tree()
-        appended = 0
-        while limit is None or appended < limit:
-            want = batch if limit is None else min(batch, limit - appended)
-            notifications: Sequence[StoredNotification] = recorder.select_notifications(
-                self._last_notification_id, want, inclusive_of_start=False
-            )
-            if not notifications:
-                break
-            self._append(tree, [(n.id, leaf_bytes(n)) for n in notifications])
-            appended += len(notifications)
-            if len(notifications) < want:
-                break
+        from ledger.log_follower import LeafFollower  # it builds on this module
+
+        runner = Runner(LogReader(recorder), LeafFollower(self), batch, read_ahead=False)
+        appended = runner.catch_up(limit=limit)
         if appended:
             log.info(
                 "ledger caught up appended=%d size=%d last_notification_id=%d",
                 appended,
-                tree.size,
-                self._last_notification_id,
+                self.size(),
+                self.last_notification_id(),
             )
         return appended

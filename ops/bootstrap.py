@@ -55,7 +55,7 @@ from ops.keystore import Keystore
 from ops.recorders import GatedSQLiteRecorder, PostgresRecordsRecorder
 from ops.schemas import CatalogSchemas
 from ops.settings import Settings
-from projections.follower import Follower, Projection
+from projections.follower import Projection, ReadModelFollower
 from projections.registry import all_projections
 from projections.store import create_store_engine, migrate, readmodels_url
 from services.ingest.intake import Intake
@@ -85,9 +85,10 @@ def store_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_PASSWORD": url.password or "",
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
             "APPLICATION_RECORDER_TOPIC": get_topic(PostgresRecordsRecorder),
-            # Not POSTGRES_ENABLE_DB_FUNCTIONS: that insert path does not take the table lock,
-            # so a lower notification id can commit after a higher one is visible, and a
-            # follower could step over it for good. The plain path serialises writers; its
+            # Not POSTGRES_ENABLE_DB_FUNCTIONS: that insert function writes no command ids
+            # (the recorder refuses it) and takes no table lock. The plain path locks the
+            # events table before drawing ids, so ids become visible in id order and a follower
+            # passes a gap at once (domain.log_reader, tests/store/test_log_order.py). Its
             # psycopg pipeline hangs on one save of >15k events, so Records caps a batch.
             "CREATE_TABLE": "y",
         }
@@ -198,7 +199,11 @@ class Platform:
             engine = self._engine(url, create_store_engine)
         migrate(engine)
         projections = self._projections if self._projections is not None else all_projections()
-        return ReadModels(engine, Follower(self.records.recorder, engine, projections))
+        follower = ReadModelFollower(self.records.recorder, engine, projections)
+        # A follower running in this process (projections follow, serve) wakes on each commit
+        # of this Records instead of waiting for its next poll.
+        self.records.add_commit_listener(follower.wake)
+        return ReadModels(engine, follower)
 
     @cached_property
     def ledger(self) -> Ledger:

@@ -55,7 +55,7 @@ class GatedSQLiteRecorder(SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [
             # The rowid column is named rowid, so every query reading the rowid (the
-            # library's, projections.log, services.ledger.verify) reads this column unchanged.
+            # library's, domain.log_reader, services.ledger.verify) reads this column unchanged.
             f"CREATE TABLE IF NOT EXISTS {self.events_table_name} ("
             "originator_id TEXT, "
             "originator_version INTEGER, "

@@ -23,6 +23,9 @@ SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD036
 _PRIVATE_KEY = re.compile(r"0x[0-9a-fA-F]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")
+# The platform's time zone unless ANJIAN_TIMEZONE names another; DEFAULT_ZONE is it as a tzinfo.
+TIMEZONE = "Asia/Shanghai"
+DEFAULT_ZONE = ZoneInfo(TIMEZONE)
 # A skew beyond this stops bounding anything: a signer could date a step a day ahead.
 MAX_CLOCK_SKEW = timedelta(hours=1)
 
@@ -63,8 +66,9 @@ class Settings(BaseSettings):
     checkpoint_every_seconds: float = 60.0
     confirmations: int = 1
     timezone: str = Field(
-        default="Asia/Shanghai",
-        description="IANA time zone that dates a command line which gives no occurred_at",
+        default=TIMEZONE,
+        description="IANA time zone the platform shows and writes times in (read models, "
+        "--json, tables, the default occurred_at of an unsigned line)",
     )
     clock_skew: timedelta = Field(
         default=CLOCK_SKEW,
@@ -94,9 +98,9 @@ class Settings(BaseSettings):
     def _known_zone(cls, value: str, info: ValidationInfo) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ValueError, ZoneInfoNotFoundError):
             raise ValueError(
-                f"{_variable(info)} must be an IANA time zone such as Asia/Shanghai"
+                f"{_variable(info)} must name an IANA time zone such as Asia/Shanghai"
             ) from None
         return value
 
@@ -154,6 +158,11 @@ class Settings(BaseSettings):
                     "the address's Keccak-256 hash): a mistyped address?"
                 )
         return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The platform's time zone (ANJIAN_TIMEZONE)."""
+        return ZoneInfo(self.timezone)
 
     @property
     def keys_dir(self) -> Path:

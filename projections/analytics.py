@@ -3,7 +3,8 @@ trends, regional risk heat, inspection coverage and the enterprises with the mos
 
 Every analysis takes a jurisdiction (GB/T 2260 code) and the instant `at` it is asked about, and
 returns a polars DataFrame; `ANALYSES` names them for the CLI and for export. Months and
-quarters are calendar months and quarters in China Standard Time.
+quarters are calendar months and quarters in the time zone `at` is written in: the CLI writes
+it in the platform's time zone (Settings.timezone), so analytics name no zone of their own.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from projections.inspections import inspections
 from projections.penalties import penalties
 from projections.risk_points import risk_points
 
-TZ = "Asia/Shanghai"
 COLOURS = ("red", "orange", "yellow", "blue")  # 重大 较大 一般 低
 COLOUR_ZH = {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝"}
 # §113: a unit with a major hazard penalised 3 times within 180 days or 4 times within a year.
@@ -49,8 +49,23 @@ WEIGHTS = {
 }
 
 
-def _local(col: str) -> pl.Expr:
-    return pl.col(col).dt.replace_time_zone("UTC").dt.convert_time_zone(TZ)
+def _zone(at: datetime) -> str:
+    """The polars name of the time zone `at` is written in (UTC when naive)."""
+    zone = at.tzinfo
+    key = getattr(zone, "key", None)
+    if isinstance(key, str):
+        return key
+    offset = at.utcoffset() or timedelta(0)
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _local(col: str, at: datetime) -> pl.Expr:
+    """A read model's naive UTC column as local times in the zone of `at`."""
+    return pl.col(col).dt.replace_time_zone("UTC").dt.convert_time_zone(_zone(at))
 
 
 def _names(conn: Connection, jurisdiction: str) -> pl.DataFrame:
@@ -137,13 +152,13 @@ def section_113(conn: Connection, jurisdiction: str, at: datetime) -> pl.DataFra
 
 def accident_trend(conn: Connection, jurisdiction: str, at: datetime) -> pl.DataFrame:
     """Accidents, deaths, serious injuries and direct loss by month, prefecture, industry and
-    grade (months in China Standard Time)."""
+    grade (months in the zone of `at`)."""
     acc = table_frame(conn, accidents, jurisdiction).join(
         _names(conn, jurisdiction), on="enterprise", how="left"
     )
     out = (
         acc.with_columns(
-            _local("happened_at").dt.strftime("%Y-%m").alias("month"),
+            _local("happened_at", at).dt.strftime("%Y-%m").alias("month"),
             pl.col("region")
             .map_elements(prefecture_of, return_dtype=pl.String)
             .alias("prefecture"),
@@ -194,10 +209,10 @@ def risk_heat(conn: Connection, jurisdiction: str, at: datetime) -> pl.DataFrame
 
 def inspection_coverage(conn: Connection, jurisdiction: str, at: datetime) -> pl.DataFrame:
     """Per quarter and region: enterprises registered by the quarter's end, how many of them
-    were inspected in the quarter, and the share (quarters in China Standard Time)."""
+    were inspected in the quarter, and the share (quarters in the zone of `at`)."""
     insp = (
         table_frame(conn, inspections, jurisdiction)
-        .with_columns(_local("started_at").alias("t"))
+        .with_columns(_local("started_at", at).alias("t"))
         .with_columns(
             (
                 pl.col("t").dt.year().cast(pl.String)
@@ -207,7 +222,7 @@ def inspection_coverage(conn: Connection, jurisdiction: str, at: datetime) -> pl
         )
     )
     ents = table_frame(conn, enterprises, jurisdiction).with_columns(
-        _local("registered_at").alias("t")
+        _local("registered_at", at).alias("t")
     )
     if insp.is_empty():
         return pl.DataFrame(
@@ -228,7 +243,7 @@ def inspection_coverage(conn: Connection, jurisdiction: str, at: datetime) -> pl
             pl.col("quarter").str.slice(0, 4).cast(pl.Int32),
             pl.col("quarter").str.slice(5, 1).cast(pl.Int32) * 3,
             1,
-            time_zone=TZ,
+            time_zone=_zone(at),
         )
         .dt.offset_by("1mo")
         .alias("q_end")

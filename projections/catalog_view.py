@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from domain import aggregates as _aggregates  # noqa: F401  (fills the catalog)
 from domain.catalog import CATALOG
 
 STAGES = ("准入", "监管", "执法", "处罚", "信用")  # the regulatory lifecycle, in order

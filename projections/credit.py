@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -41,6 +41,7 @@ from domain.accident import grade_of
 from projections.bulk import insert_rows
 from projections.events import Event, utc_naive
 from projections.follower import Projection
+from projections.results import instant
 from projections.rows import CACHE_ROWS
 from projections.rulebook import Applied, Facts, Rating, Rulebook, rate
 from projections.store import metadata, within
@@ -113,8 +114,8 @@ def _rating_of(row: dict[str, Any]) -> Rating:
 
 def _explanation(r: Rating) -> dict[str, Any]:
     return {
-        "applied": [a.as_json() for a in r.applied],
-        "candidate": [c.as_json() for c in r.candidate],
+        "applied": [a.stored_json() for a in r.applied],
+        "candidate": [c.stored_json() for c in r.candidate],
         "next_change": r.next_change,
     }
 
@@ -427,6 +428,32 @@ class CreditRating:
     applied: tuple[Applied, ...]
     candidate: tuple[Applied, ...]
 
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
+        """The rating with the rules that made it, and its dishonesty-list candidacy."""
+        return {
+            "uscc": self.uscc,
+            "name": self.name,
+            "region": self.region,
+            "rulebook": self.rulebook,
+            "at": instant(self.at, zone),
+            "score": self.score,
+            "grade": self.grade,
+            "applied": [a.to_json(zone) for a in self.applied],
+            "dishonesty_candidate": [c.to_json(zone) for c in self.candidate],
+        }
+
+    def brief_json(self, zone: tzinfo) -> dict[str, Any]:
+        """The rating in a list: its rules by id only."""
+        return {
+            "uscc": self.uscc,
+            "name": self.name,
+            "region": self.region,
+            "score": self.score,
+            "grade": self.grade,
+            "rules": [a.rule for a in self.applied],
+            "dishonesty_candidate": [c.rule for c in self.candidate],
+        }
+
 
 @dataclass(frozen=True)
 class Move:
@@ -439,6 +466,16 @@ class Move:
     grade_before: str | None
     grade_after: str
     notification_id: int
+
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
+        return {
+            "at": instant(self.at, zone),
+            "cause": self.cause,
+            "rules": list(self.rules),
+            "events": list(self.events),
+            "score": [self.score_before, self.score_after],
+            "grade": [self.grade_before, self.grade_after],
+        }
 
 
 def rating(
@@ -522,6 +559,15 @@ class Comparison:
     region: str
     grades: dict[str, str]  # rulebook version → grade
     scores: dict[str, float]
+
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
+        return {
+            "uscc": self.uscc,
+            "name": self.name,
+            "region": self.region,
+            "grades": self.grades,
+            "scores": self.scores,
+        }
 
 
 def compare(

@@ -1,9 +1,10 @@
-"""One jurisdiction at a glance: the figures `anjian dashboard` prints (and the UI may show)."""
+"""One jurisdiction at a glance: the figures `anjian dashboard` prints (and the UI may show), as
+one frozen result (projections.results)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -22,7 +23,7 @@ from projections.rulebook import Rulebook
 from projections.store import within
 
 
-@dataclass
+@dataclass(frozen=True)
 class Dashboard:
     jurisdiction: str
     name: str
@@ -45,7 +46,7 @@ class Dashboard:
     credit_grades: dict[str, int] = field(default_factory=dict)
     dishonesty_candidates: list[str] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -58,30 +59,33 @@ def summarise(
 ) -> Dashboard:
     """Every figure of the dashboard, for the jurisdiction on the day of `at` (aware)."""
     validate_region(jurisdiction, field="jurisdiction")
-    d = Dashboard(jurisdiction, region_name(jurisdiction), local_date(at).isoformat())
+    ents: dict[str, int] = {}
+    industries: dict[str, int] = {}
     q = (
         select(enterprises.c.status, enterprises.c.industry, func.count())
         .where(within(enterprises.c.region, jurisdiction))
         .group_by(enterprises.c.status, enterprises.c.industry)
     )
     for status, industry, n in conn.execute(q):
-        _bump(d.enterprises, status, int(n))
+        _bump(ents, status, int(n))
         if status == "active":
-            _bump(d.industries, industry, int(n))
+            _bump(industries, industry, int(n))
+    hazards_open: dict[str, int] = {}
+    hazards_overdue: dict[str, int] = {}
     for h in open_hazards(conn, jurisdiction, at):
-        _bump(d.hazards_open, h.grade, h.open)
-        _bump(d.hazards_overdue, h.grade, h.overdue)
-    d.majors_supervised = len(supervised_major_hazards(conn, jurisdiction))
-    d.penalty_steps = {s.step: s.cases for s in cases_by_step(conn, jurisdiction)}
+        _bump(hazards_open, h.grade, h.open)
+        _bump(hazards_overdue, h.grade, h.overdue)
+    overdue: dict[str, int] = {}
+    due_soon: dict[str, int] = {}
     for c in clocks(conn, jurisdiction, at, soon_days):
-        _bump(d.clocks_overdue if c.overdue else d.clocks_due_soon, c.clock)
+        _bump(overdue if c.overdue else due_soon, c.clock)
+    expiring_kinds: dict[str, int] = {}
     for r in expiring(conn, jurisdiction, at):
-        _bump(d.licences_expiring, r.kind)
+        _bump(expiring_kinds, r.kind)
+    lapsed_kinds: dict[str, int] = {}
     for r in lapsed(conn, jurisdiction, at):
-        _bump(d.licences_lapsed, r.kind)
-    for a in active_by_level(conn, jurisdiction):
-        d.alarms_active[a.level_zh] = a.active
-        d.alarms_unacknowledged += a.unacknowledged
+        _bump(lapsed_kinds, r.kind)
+    alarms = active_by_level(conn, jurisdiction)
     since = utc_naive((at - timedelta(days=365)).isoformat())
     q2 = (
         select(accidents.c.grade, func.count(), func.sum(accidents.c.deaths))
@@ -92,12 +96,36 @@ def summarise(
         )
         .group_by(accidents.c.grade)
     )
-    for grade, n, deaths in conn.execute(q2):
-        d.accidents_12m[grade] = int(n)
-        d.deaths_12m += int(deaths or 0)
-    d.rulebook = book.version
+    accidents_12m: dict[str, int] = {}
+    deaths = 0
+    for grade, n, died in conn.execute(q2):
+        accidents_12m[grade] = int(n)
+        deaths += int(died or 0)
+    grades: dict[str, int] = {}
+    candidates: list[str] = []
     for rated in ratings(conn, book, jurisdiction, at):
-        _bump(d.credit_grades, rated.grade)
+        _bump(grades, rated.grade)
         if rated.candidate:
-            d.dishonesty_candidates.append(rated.uscc)
-    return d
+            candidates.append(rated.uscc)
+    return Dashboard(
+        jurisdiction,
+        region_name(jurisdiction),
+        local_date(at).isoformat(),
+        enterprises=ents,
+        industries=industries,
+        hazards_open=hazards_open,
+        hazards_overdue=hazards_overdue,
+        majors_supervised=len(supervised_major_hazards(conn, jurisdiction)),
+        penalty_steps={s.step: s.cases for s in cases_by_step(conn, jurisdiction)},
+        clocks_overdue=overdue,
+        clocks_due_soon=due_soon,
+        licences_expiring=expiring_kinds,
+        licences_lapsed=lapsed_kinds,
+        alarms_active={a.level_zh: a.active for a in alarms},
+        alarms_unacknowledged=sum(a.unacknowledged for a in alarms),
+        accidents_12m=accidents_12m,
+        deaths_12m=deaths,
+        rulebook=book.version,
+        credit_grades=grades,
+        dishonesty_candidates=candidates,
+    )

@@ -9,7 +9,7 @@ may be back-dated).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -88,6 +88,16 @@ class EnterpriseRow:
     status: str
     registered_at: datetime
     subject: str  # the enterprise aggregate's uuid
+
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
+        return {
+            "uscc": self.uscc,
+            "name": self.name,
+            "industry": self.industry,
+            "region": self.region,
+            "status": self.status,
+            "id": self.subject,
+        }
 
 
 def list_enterprises(

@@ -2,7 +2,7 @@
 
 ProjectionError
 ├── ProjectionFailed     a projection raised while applying a batch; nothing of it was kept
-├── ConcurrentFollower   another follower moved a tracking position first
+├── ConcurrentFollower   another follower moved a tracking position first (PositionMoved)
 ├── UnknownProjection    no projection (or analysis) of that name
 ├── UndecodableEvent     a stored event is not a signed-envelope event (cipher? compressor?)
 │   └── Quarantined      a signed event holds an instant no read model can represent
@@ -10,6 +10,8 @@ ProjectionError
 """
 
 from __future__ import annotations
+
+from domain.following import PositionMoved
 
 
 class ProjectionError(Exception):
@@ -30,7 +32,7 @@ class ProjectionFailed(ProjectionError):
         self.cause = cause
 
 
-class ConcurrentFollower(ProjectionError):
+class ConcurrentFollower(ProjectionError, PositionMoved):
     """The tracking position moved under us: two followers run the same projection."""
 
 

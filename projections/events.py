@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from domain import aggregates as _aggregates  # noqa: F401  (fills the catalog)
 from domain.catalog import CATALOG
 from domain.clocks import judged_at
 from domain.envelope import parse_instant
 from domain.errors import DomainError
 from domain.instants import check_instants
+from domain.log_reader import Raw
 from projections.errors import Quarantined, UndecodableEvent
-from projections.log import Raw
 
 
 @dataclass(slots=True)  # not frozen: frozen slots construct ~2x slower, and it is read-only

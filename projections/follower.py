@@ -1,16 +1,13 @@
-"""The follower: the one mechanism that keeps every read model up to date with the log.
+"""The read models' follower: every projection kept up to date with the log, as one follower
+of the notification log (domain.following) driven by the one Runner.
 
-It reads the notification log in batches (projections.log: raw rows), decodes each
-stored event once (projections.events), and in ONE transaction of the read-model store applies
-the batch to every projection that is behind and moves each one's tracking position to the
-batch's last notification id. A crash at any point (kill -9 included) loses the whole
-transaction or none of it, so on restart each projection resumes exactly after the last
-notification it applied: nothing is applied twice, nothing is skipped.
-
-Notification ids can have gaps (a rolled-back insert uses up ids), so positions are the last
-id *seen*, never a count, and reading starts after a position rather than at position + 1 of a
-dense sequence. Where a gap may still be an insert in flight (PostgreSQL), the log holds the
-batch back at the gap for a grace period (projections.log).
+The runner reads the log in batches (domain.log_reader: raw rows, never past a gap that may
+still be filled); this follower decodes each stored event once (projections.events) and, in
+ONE transaction of the read-model store, applies the batch to every projection that is behind
+and moves each one's tracking position to the batch's last notification id. A crash at any
+point (kill -9 included) loses the whole transaction or none of it, so on restart each
+projection resumes exactly after the last notification it applied: nothing is applied twice,
+nothing is skipped. Positions are ids, never counts: ids have gaps.
 
 An event whose dates or instants lie beyond the platform's bounds cannot be represented by any
 read model: it is set aside (projections.quarantine), listed with its reason in the batch's
@@ -18,7 +15,8 @@ transaction, and the follower goes on.
 
 Several followers may run against one store: each tracking update is conditional on the
 position it read (`WHERE position = old`), so a second follower racing the first rolls back
-with ConcurrentFollower instead of applying a batch twice.
+with ConcurrentFollower (a PositionMoved: the runner re-reads the positions and goes on)
+instead of applying a batch twice.
 """
 
 from __future__ import annotations
@@ -26,14 +24,15 @@ from __future__ import annotations
 import logging
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import ClassVar
+from datetime import UTC, datetime, tzinfo
+from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
+from domain.following import Batch, Lag, Progress, Runner
+from domain.log_reader import LogReader, Raw, Recorder
 from projections.errors import (
     ConcurrentFollower,
     ProjectionFailed,
@@ -41,7 +40,6 @@ from projections.errors import (
     UnknownProjection,
 )
 from projections.events import Event, decode
-from projections.log import Log, Recorder
 from projections.quarantine import quarantine, set_aside
 from projections.store import tracking
 
@@ -88,41 +86,42 @@ class Projection(ABC):
 
 
 @dataclass(frozen=True)
-class Status:
-    name: str
-    position: int
-    head: int
+class Status(Lag):
+    """One projection's lag, and whether its rows were made by this version of its logic."""
+
     stored_version: str
     version: str
-
-    @property
-    def lag(self) -> int:
-        """Notifications still to apply: head id − position (an upper bound, ids have gaps)."""
-        return max(0, self.head - self.position)
 
     @property
     def stale(self) -> bool:
         """The rows were made by another version of the projection: it must be rebuilt."""
         return self.stored_version != self.version
 
-
-Progress = Callable[[int, int], None]  # (position reached, head)
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "position": self.position,
+            "head": self.head,
+            "lag": self.lag,
+            "version": self.version,
+            "stored_version": self.stored_version,
+            "stale": self.stale,
+        }
 
 
 @dataclass
-class Batch:
-    """Notifications first..last as read (`read` of them): the decoded events, and those set
-    aside because an instant of theirs is beyond what a read model can represent."""
+class Decoded:
+    """A batch's events, and those set aside because an instant of theirs is beyond what a
+    read model can represent."""
 
-    first: int
-    last: int
-    read: int
     events: list[Event] = field(default_factory=list)
     quarantined: list[Quarantined] = field(default_factory=list)
 
 
-class Follower:
+class ReadModelFollower:
     """Feeds `projections` from `recorder`'s notification log into `engine`'s tables."""
+
+    name = "read-models"
 
     def __init__(
         self,
@@ -136,7 +135,8 @@ class Follower:
         if len(set(names)) != len(names) or not all(names):
             raise ValueError(f"projection names must be unique and non-empty: {names}")
         self.recorder = recorder
-        self.log = Log(recorder, gap_grace)
+        self.reader = LogReader(recorder, gap_grace)
+        self.runner = Runner(self.reader, self, batch_size)
         self.engine = engine
         self.projections = list(projections)
         self.batch_size = batch_size
@@ -193,9 +193,13 @@ class Follower:
                 self._positions = self._load_positions(conn)
         return dict(self._positions)
 
+    def position(self) -> int:
+        """The position of the furthest-behind projection (the runner reads after it)."""
+        return min(self.positions().values(), default=0)
+
     def head(self) -> int:
         """The highest notification id in the log (0 when empty)."""
-        return self.log.head()
+        return self.reader.head()
 
     def status(self) -> list[Status]:
         with self.engine.connect() as conn:
@@ -218,27 +222,24 @@ class Follower:
 
     # -- running -----------------------------------------------------------------------------
 
-    def _read(self, after: int) -> Batch:
-        raws = self.log.after(after, self.batch_size)
-        batch = Batch(raws[0][0] if raws else 0, raws[-1][0] if raws else 0, len(raws))
-        for raw in raws:
+    def decode(self, rows: Sequence[Raw]) -> Decoded:
+        decoded = Decoded()
+        for raw in rows:
             try:
-                batch.events.append(decode(raw))
+                decoded.events.append(decode(raw))
             except Quarantined as exc:
-                batch.quarantined.append(exc)
-        return batch
+                decoded.quarantined.append(exc)
+        return decoded
 
     def step(self) -> int:
         """Apply one batch; return how many notifications were read (0 = caught up)."""
-        positions = self.positions()
-        return self._apply(positions, self._read(min(positions.values(), default=0)))
+        return self.runner.step()
 
-    def _apply(self, positions: dict[str, int], batch: Batch) -> int:
+    def handle(self, batch: Batch[Decoded]) -> None:
         """Apply one decoded batch to every projection behind it, with the tracking moves;
         set its quarantined events aside in the same transaction."""
-        if not batch.read:
-            return 0
-        first, last, events = batch.first, batch.last, batch.events
+        positions = self.positions()
+        first, last, events = batch.first, batch.last, batch.items.events
         now = _now()
         current = ""
         try:
@@ -264,9 +265,9 @@ class Follower:
                     )
                     if mine:
                         p.apply(conn, mine)
-                if batch.quarantined:  # after the tracking moves, which refuse a racing follower
+                if batch.items.quarantined:  # after the tracking moves, which refuse a racer
                     current = "quarantine"
-                    for q in set_aside(conn, batch.quarantined, now):
+                    for q in set_aside(conn, batch.items.quarantined, now):
                         log.warning("set aside, unreadable by the read models: %s", q)
         except BaseException as exc:
             self._positions = None
@@ -275,45 +276,13 @@ class Follower:
             if isinstance(exc, ConcurrentFollower | KeyboardInterrupt | SystemExit):
                 raise
             raise ProjectionFailed(current, first, last, exc) from exc
-        for name, old in positions.items():
-            positions[name] = max(old, last)
-        self._positions = positions
+        self._positions = {name: max(old, last) for name, old in positions.items()}
         log.debug("batch applied: notifications %d..%d (%d)", first, last, batch.read)
-        return batch.read
 
     def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply batches until every projection has reached the head; return notifications read.
-
-        The next batch is read and decoded on a second thread while this one is applied (the
-        SQLite drivers release the GIL while they work), so reading and writing overlap.
-        """
-        total = 0
-        head = self.head()
-        with ThreadPoolExecutor(1, "anjian-follower-read") as reader:
-            positions = self.positions()
-            ahead: Future[Batch] = reader.submit(self._read, min(positions.values(), default=0))
-            while True:
-                batch = ahead.result()
-                if batch.read:
-                    # After this batch every projection stands at its last id (or beyond).
-                    ahead = reader.submit(self._read, batch.last)
-                try:
-                    n = self._apply(positions, batch)
-                except ConcurrentFollower as exc:
-                    # Nothing of the batch was kept; re-read the positions and go on from there.
-                    log.warning("%s; continuing from the stored positions", exc)
-                    ahead.cancel()
-                    positions = self.positions()
-                    ahead = reader.submit(self._read, min(positions.values(), default=0))
-                    continue
-                except BaseException:
-                    ahead.cancel()
-                    raise
-                total += n
-                if progress is not None:
-                    progress(min(positions.values(), default=0), max(head, self.head()))
-                if n == 0:
-                    return total
+        """Apply batches until every projection has reached the head; return notifications read
+        (the runner decodes the next batch while this one is applied)."""
+        return self.runner.catch_up(progress)
 
     def rebuild(self, names: Iterable[str] | None = None, progress: Progress | None = None) -> int:
         """Delete the named projections' rows (all when None) and re-apply the whole log."""
@@ -334,10 +303,13 @@ class Follower:
         return self.catch_up(progress)
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = 0.5) -> None:
-        """Follow the log until `stop` is set. SQLite cannot push, so an idle follower polls."""
-        while not stop.is_set():
-            if self.step() == 0:
-                stop.wait(poll_seconds)
+        """Follow the log until `stop` is set (domain.following.Runner.run): an idle follower
+        waits up to `poll_seconds`, or until `wake` (a commit in this process)."""
+        self.runner.run(stop, poll_seconds)
+
+    def wake(self, *_: object) -> None:
+        """End an idle wait now (Records.add_commit_listener takes this)."""
+        self.runner.wake()
 
 
 def _now() -> datetime:

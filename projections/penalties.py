@@ -27,13 +27,14 @@ from sqlalchemy import (
     select,
 )
 
+from domain.catalog import CATALOG
 from domain.clocks import last_day, local_date
 from domain.penalty import (
     DECISION_DAYS,
-    LATE_FEE_PERCENT,
     PAYMENT_DAYS,
     SERVICE_DAYS,
     WITHDRAWAL_DAYS,
+    late_fee_fen,
 )
 from domain.sanction import TO_EXECUTE
 from projections.events import Event
@@ -85,12 +86,15 @@ STEPS = {
     "revoked": "撤销",
     "closed": "结案",
 }
+# Each statutory clock a case runs, and the command that stops it (§60, §61, §67, §48).
 CLOCKS = {
-    "decision": "作出处罚决定 (§60, 90日)",
-    "service": "送达决定书 (§61, 7个工作日)",
-    "payment": "缴纳罚款 (§67, 15日)",
-    "withdrawal": "撤回公开 (§48, 3个工作日)",
+    "decision": "penalty.decide",
+    "service": "penalty.serve",
+    "payment": "penalty.pay",
+    "withdrawal": "penalty.withdraw_publication",
 }
+# A clock is named after the step it waits for: that command's name in the catalog.
+CLOCK_NAMES = {clock: CATALOG[command].zh for clock, command in CLOCKS.items()}
 SIMPLE_STATUS = {
     "investigate": "investigating",
     "notify": "noticed",
@@ -102,12 +106,6 @@ SIMPLE_STATUS = {
 
 def _split(text: str) -> set[str]:
     return {t for t in text.split(",") if t}
-
-
-def late_fee_fen(fine_fen: int, due: date, day: date) -> int:
-    """§72: 3% of the fine per day past the payment deadline, at most the fine."""
-    per_day = fine_fen * LATE_FEE_PERCENT // 100
-    return min(fine_fen, per_day * max(0, (day - due).days))
 
 
 class Penalties(RowProjection):

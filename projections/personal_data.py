@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Column, Connection, DateTime, String, Table, delete, select
 
-import domain.aggregates  # noqa: F401  (registers every command in the catalog)
 from domain.catalog import CATALOG, sealed_fields
 from projections.bulk import insert_rows
 from projections.events import Event
 from projections.follower import Projection
+from projections.results import instant
 from projections.store import metadata, within
 from projections.subjects import _chunks
 
@@ -131,10 +131,10 @@ class SubjectRow:
     erasure_event_id: str | None
     reason: str | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
         return {
             **{k: v for k, v in vars(self).items() if k != "erased_at"},
-            "erased_at": None if self.erased_at is None else self.erased_at.isoformat() + "Z",
+            "erased_at": instant(self.erased_at, zone),
         }
 
 

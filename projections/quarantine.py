@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -55,6 +56,14 @@ class SetAside:
     type: str
     reason: str
     set_aside_at: datetime
+
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
+        return {
+            "notification_id": self.notification_id,
+            "event_id": self.event_id,
+            "type": self.type,
+            "reason": self.reason,
+        }
 
 
 def set_aside(conn: Connection, found: Sequence[Quarantined], now: datetime) -> list[Quarantined]:

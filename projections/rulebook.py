@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -102,13 +102,22 @@ class Applied:
     events: tuple[str, ...]
     until: str | None = None  # ISO instant when its effect changes by itself (window ends)
 
-    def as_json(self) -> dict[str, Any]:
+    def stored_json(self) -> dict[str, Any]:
+        """As the credit read model stores it in a rating's explanation."""
         return {
             "rule": self.rule,
             "name": self.name,
             "effect": self.effect,
             "events": list(self.events),
             "until": self.until,
+        }
+
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "name": self.name,
+            "effect": self.effect,
+            "events": list(self.events),
         }
 
 

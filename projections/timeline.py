@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -32,6 +33,7 @@ from projections.bulk import insert_tuples
 from projections.catalog_view import STAGES, event_name_of, stage_of
 from projections.events import Event, utc_naive
 from projections.follower import Projection
+from projections.results import instant
 from projections.store import metadata, within
 from projections.subjects import SubjectIndex
 
@@ -132,8 +134,24 @@ class Entry:
         """Declared and recorded time lie further apart than a signer's clock may drift."""
         return abs(self.recorded_at - self.occurred_at) > CLOCK_SKEW
 
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
+        return {
+            "notification_id": self.notification_id,
+            "event_id": self.event_id,
+            "type": self.type,
+            "event": self.event,
+            "stage": self.stage,
+            "actor": self.actor,
+            "role": self.role,
+            "region": self.region,
+            "occurred_at": instant(self.occurred_at, zone),
+            "recorded_at": instant(self.recorded_at, zone),
+            "channel": self.channel,
+            "migrated": self.migrated,
+        }
 
-@dataclass
+
+@dataclass(frozen=True)
 class Lifecycle:
     """One enterprise's records, in log order, and the event ids behind each stage."""
 
@@ -155,6 +173,14 @@ class Lifecycle:
         done = [s for s in STAGES if stages[s]]
         return done[-1] if done else ""
 
+    def to_json(self, zone: tzinfo) -> dict[str, Any]:
+        return {
+            "uscc": self.uscc,
+            "reached": self.reached,
+            "stages": self.stages,
+            "entries": [e.to_json(zone) for e in self.entries],
+        }
+
 
 def lifecycle(
     conn: Connection, uscc: str, jurisdiction: str, limit: int | None = None
@@ -167,7 +193,7 @@ def lifecycle(
     )
     if limit is not None:
         q = q.limit(limit)
-    out = Lifecycle(uscc)
+    out = Lifecycle(uscc, [])
     for r in conn.execute(q):
         out.entries.append(
             Entry(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from projections.follower import Follower
+from projections.follower import ReadModelFollower
 
 __all__ = ["ReadModels"]
 
@@ -20,4 +20,4 @@ __all__ = ["ReadModels"]
 @dataclass(frozen=True)
 class ReadModels:
     engine: Engine  # the read-model store (owned by the composition root)
-    follower: Follower  # of every projection, over the event store's notification log
+    follower: ReadModelFollower  # of every projection, over the event store's notification log

@@ -46,7 +46,7 @@ from __future__ import annotations
 from domain.penalty.case import OPEN, STEP
 from domain.penalty.closing import WITHDRAWAL_DAYS, Closing
 from domain.penalty.decision import SERVICE, SERVICE_DAYS, Decision
-from domain.penalty.enforcement import LATE_FEE_PERCENT, PAYMENT_DAYS, Enforcement
+from domain.penalty.enforcement import LATE_FEE_PERCENT, PAYMENT_DAYS, Enforcement, late_fee_fen
 from domain.penalty.filing import (
     BAR_YEARS,
     BAR_YEARS_HARM,
@@ -77,6 +77,7 @@ __all__ = [
     "STEP",
     "WITHDRAWAL_DAYS",
     "PenaltyCase",
+    "late_fee_fen",
 ]
 
 

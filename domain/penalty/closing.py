@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.catalog import REGULATOR, command, enum, text
 from domain.clocks import last_day
+from domain.commands import REGULATOR, command, enum, text
 from domain.context import Context
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import AlreadyExists, InvalidTransition

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.catalog import REF, REGULATOR, command, enum, text
 from domain.clocks import TooEarly, TooLate, last_day, local_date, within
+from domain.commands import REF, REGULATOR, command, enum, text
 from domain.context import Context
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import InvalidTransition, InvalidValue

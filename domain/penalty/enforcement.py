@@ -1,7 +1,8 @@
 """Enforcement (执行): what is owed, payments, the late fee, and other penalties carried out.
 
 The fine is paid within 15 days of service (§67), then a late fee of 3% of the fine a day
-accrues, capped at the fine (§72): derived by `late_fee_fen` / `owed_fen`, never an event.
+accrues, capped at the fine (§72): derived by `late_fee_fen` / `owed_fen`, never an event. The
+read models and the demo count it with the same `late_fee_fen` function.
 Decisions state whole yuan and what is owed is counted in fen, so the late fee is exact. A case
 is executed once the fine with its late fee is paid and every other penalty carried out.
 """
@@ -11,8 +12,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from domain.catalog import REF, REGULATOR, array, command, enum, integer, text
 from domain.clocks import last_day, local_date
+from domain.commands import REF, REGULATOR, array, command, enum, integer, text
 from domain.context import Context
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import InvalidTransition, InvalidValue
@@ -21,6 +22,13 @@ from domain.sanction import LAW, MAX_YUAN, TO_EXECUTE
 
 PAYMENT_DAYS = 15  # §67
 LATE_FEE_PERCENT = 3  # §72
+
+
+def late_fee_fen(fine_fen: int, due: date, day: date) -> int:
+    """§72: 3% of the fine for each day from `due` (the last day to pay, §67) to `day`, at
+    most the fine. Exact in fen: the fine is whole yuan, so 3% of it is whole fen."""
+    per_day = fine_fen * LATE_FEE_PERCENT // 100
+    return min(fine_fen, per_day * max(0, (day - due).days))
 
 
 class Enforcement(CaseState):
@@ -46,9 +54,7 @@ class Enforcement(CaseState):
         day = local_date(at) if isinstance(at, datetime) else at
         if self.settled_on is not None:
             day = min(day, self.settled_on)
-        days_late = max(0, (day - due).days)
-        per_day = self.fine_fen * LATE_FEE_PERCENT // 100  # exact: whole yuan × 3 fen
-        return min(self.fine_fen, per_day * days_late)
+        return late_fee_fen(self.fine_fen, due, day)
 
     def owed_fen(self, at: date | datetime) -> int:
         """Fine plus late fee minus payments, in fen, on the day of `at`."""

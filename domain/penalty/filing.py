@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any, Self
 from uuid import UUID
 
-from domain.catalog import DATE, REF, REGULATOR, USCC, UUID_, boolean, command, integer, text
 from domain.clocks import TooLate, last_day, local_date, parse_date, within
+from domain.commands import DATE, REF, REGULATOR, USCC, UUID_, boolean, command, integer, text
 from domain.context import Context
 from domain.enterprise import enterprise_of
 from domain.envelope import Envelope, SignedCommand

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from domain.catalog import ENTERPRISE, INSTANT, REGULATOR, array, boolean, command, enum, text
 from domain.clocks import (
     TooEarly,
     TooLate,
@@ -23,6 +22,7 @@ from domain.clocks import (
     local_date,
     within,
 )
+from domain.commands import ENTERPRISE, INSTANT, REGULATOR, array, boolean, command, enum, text
 from domain.context import Context
 from domain.envelope import Envelope, SignedCommand, parse_instant
 from domain.errors import InvalidTransition, InvalidValue

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.catalog import REF, REGULATOR, array, command, enum, text
 from domain.clocks import last_day
+from domain.commands import REF, REGULATOR, array, command, enum, text
 from domain.context import Context
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import AlreadyExists, InvalidTransition, NotFound

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.catalog import REGULATOR, command, enum, text
+from domain.commands import REGULATOR, command, enum, text
 from domain.context import Context
 from domain.envelope import Envelope, SignedCommand
 from domain.errors import InvalidTransition, InvalidValue

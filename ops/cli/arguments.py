@@ -15,7 +15,8 @@ from domain.errors import DomainError
 from domain.instants import bound_instant
 from domain.regions import validate_region
 from domain.uscc import validate_uscc
-from ops.cli.output import SHANGHAI, fail
+from ops.cli.output import fail
+from ops.settings import load_settings
 from projections.errors import ProjectionError
 from projections.rulebook import Rulebook, available, current
 
@@ -64,14 +65,15 @@ def uscc(code: str) -> str:
 
 
 def instant(text: str) -> datetime:
-    """`--at`: an ISO 8601 instant within the platform's bounds (naive: Asia/Shanghai), or
-    now when empty."""
+    """`--at`: an ISO 8601 instant within the platform's bounds, or now when empty; in the
+    platform's time zone (ANJIAN_TIMEZONE), which also reads one written without an offset."""
+    zone = load_settings().zone
     if not text:
-        return datetime.now(SHANGHAI)
+        return datetime.now(zone)
     try:
         t = datetime.fromisoformat(text)
-        t = t if t.tzinfo is not None else t.replace(tzinfo=SHANGHAI)
-        return bound_instant(t, "--at")
+        t = t if t.tzinfo is not None else t.replace(tzinfo=zone)
+        return bound_instant(t, "--at").astimezone(zone)
     except ValueError:
         fail("UsageError", f"--at must be an ISO 8601 instant, got {text!r}", 2)
     except DomainError as exc:

@@ -3,8 +3,8 @@ behind every point and every move."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import datetime, tzinfo
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -43,16 +43,20 @@ def credit(
     if enterprise is not None:
         arguments.uscc(enterprise)
     with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
+        zone = p.settings.zone
         if compare is not None:
-            _compare(conn, [book, arguments.rulebook(when, compare)], jurisdiction, when, as_json)
+            _compare(
+                conn,
+                [book, arguments.rulebook(when, compare)],
+                jurisdiction,
+                when,
+                as_json=as_json,
+                zone=zone,
+            )
         elif enterprise is not None:
-            _one_rating(conn, book, enterprise, jurisdiction, when=when, as_json=as_json)
+            _one_rating(conn, book, enterprise, jurisdiction, when=when, as_json=as_json, zone=zone)
         else:
-            _all_ratings(conn, book, jurisdiction, when, as_json)
-
-
-def _applied_json(a: Any) -> dict[str, Any]:
-    return {"rule": a.rule, "name": a.name, "effect": a.effect, "events": list(a.events)}
+            _all_ratings(conn, book, jurisdiction, when, as_json=as_json, zone=zone)
 
 
 def _one_rating(
@@ -63,36 +67,14 @@ def _one_rating(
     *,
     when: datetime,
     as_json: bool,
+    zone: tzinfo,
 ) -> None:
     r = credit_views.rating(conn, book, uscc, jurisdiction, when)
     if r is None:
         fail("NotFound", f"no rating of {uscc} in {jurisdiction} ({region_name(jurisdiction)})")
     moves = credit_views.history(conn, book, uscc, jurisdiction)
     if as_json:
-        emit_json(
-            {
-                "uscc": r.uscc,
-                "name": r.name,
-                "region": r.region,
-                "rulebook": book.version,
-                "at": when.isoformat(),
-                "score": r.score,
-                "grade": r.grade,
-                "applied": [_applied_json(a) for a in r.applied],
-                "dishonesty_candidate": [_applied_json(c) for c in r.candidate],
-                "history": [
-                    {
-                        "at": m.at.isoformat() + "Z",
-                        "cause": m.cause,
-                        "rules": list(m.rules),
-                        "events": list(m.events),
-                        "score": [m.score_before, m.score_after],
-                        "grade": [m.grade_before, m.grade_after],
-                    }
-                    for m in moves
-                ],
-            }
-        )
+        emit_json({**r.to_json(zone), "history": [m.to_json(zone) for m in moves]})
         return
     out.print(f"[bold]{escape(r.name)}[/] {r.uscc}  {r.region} {region_name(r.region)}")
     out.print(
@@ -132,24 +114,17 @@ def _one_rating(
 
 
 def _all_ratings(
-    conn: Connection, book: Rulebook, jurisdiction: str, when: datetime, as_json: bool
+    conn: Connection,
+    book: Rulebook,
+    jurisdiction: str,
+    when: datetime,
+    *,
+    as_json: bool,
+    zone: tzinfo,
 ) -> None:
     rs = credit_views.ratings(conn, book, jurisdiction, when)
     if as_json:
-        emit_json(
-            [
-                {
-                    "uscc": r.uscc,
-                    "name": r.name,
-                    "region": r.region,
-                    "score": r.score,
-                    "grade": r.grade,
-                    "rules": [a.rule for a in r.applied],
-                    "dishonesty_candidate": [c.rule for c in r.candidate],
-                }
-                for r in rs
-            ]
-        )
+        emit_json([r.brief_json(zone) for r in rs])
         return
     out.print(
         text_table(
@@ -172,22 +147,17 @@ def _all_ratings(
 
 
 def _compare(
-    conn: Connection, books: list[Rulebook], jurisdiction: str, when: datetime, as_json: bool
+    conn: Connection,
+    books: list[Rulebook],
+    jurisdiction: str,
+    when: datetime,
+    *,
+    as_json: bool,
+    zone: tzinfo,
 ) -> None:
     diff = credit_views.compare(conn, books, jurisdiction, when)
     if as_json:
-        emit_json(
-            [
-                {
-                    "uscc": c.uscc,
-                    "name": c.name,
-                    "region": c.region,
-                    "grades": c.grades,
-                    "scores": c.scores,
-                }
-                for c in diff
-            ]
-        )
+        emit_json([c.to_json(zone) for c in diff])
         return
     versions = [b.version for b in books]
     out.print(

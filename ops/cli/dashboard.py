@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 import typer
 
+from domain.accident import GRADES as ACCIDENT_GRADES
+from domain.catalog import KIND_NAMES
+from domain.hazard import GRADES as HAZARD_GRADES
 from ops.cli import arguments
 from ops.cli.arguments import AtOpt, JsonOpt, RegionOpt, StaleOpt
 from ops.cli.context import fresh, platform
 from ops.cli.output import emit_json, out
 from projections.dashboard import Dashboard, summarise
+from projections.penalties import CLOCK_NAMES
 
 __all__ = ["dashboard", "render_dashboard"]
 
 
-GRADE_ZH = {"especially_major": "特别重大", "major": "重大", "larger": "较大", "general": "一般"}
-HAZARD_ZH = {"general": "一般隐患", "major": "重大隐患"}
-CLOCK_ZH = {
-    "decision": "处罚决定",
-    "service": "决定书送达",
-    "payment": "罚款缴纳",
-    "withdrawal": "撤回公开",
-}
-KIND_ZH = {"permit": "安全生产许可证", "certificate": "特种作业操作证"}
-
-
-def _counts(d: dict[str, int], names: dict[str, str] | None = None) -> str:
+def _counts(d: dict[str, int], names: Mapping[str, str] | None = None) -> str:
     if not d:
         return "无"
     return "，".join(f"{(names or {}).get(k, k)} {v}" for k, v in d.items())
@@ -44,17 +38,17 @@ def render_dashboard(d: Dashboard) -> list[str]:
             else ""
         )
         + (f"；行业分布：{_counts(d.industries)}" if d.industries else ""),
-        f"二、事故隐患：未销号 {_counts(d.hazards_open, HAZARD_ZH)}；"
-        f"逾期未整改 {_counts(d.hazards_overdue, HAZARD_ZH)}；"
+        f"二、事故隐患：未销号 {_counts(d.hazards_open, HAZARD_GRADES)}；"
+        f"逾期未整改 {_counts(d.hazards_overdue, HAZARD_GRADES)}；"
         f"挂牌督办重大隐患 {d.majors_supervised} 项",
         f"三、行政处罚：各环节案件 {_counts(d.penalty_steps)}；"
-        f"法定时限已逾期 {_counts(d.clocks_overdue, CLOCK_ZH)}；"
-        f"7日内到期 {_counts(d.clocks_due_soon, CLOCK_ZH)}",
-        f"四、许可与证书：90日内到期 {_counts(d.licences_expiring, KIND_ZH)}；"
-        f"已过期或逾期未复审 {_counts(d.licences_lapsed, KIND_ZH)}",
+        f"法定时限已逾期 {_counts(d.clocks_overdue, CLOCK_NAMES)}；"
+        f"7日内到期 {_counts(d.clocks_due_soon, CLOCK_NAMES)}",
+        f"四、许可与证书：90日内到期 {_counts(d.licences_expiring, KIND_NAMES)}；"
+        f"已过期或逾期未复审 {_counts(d.licences_lapsed, KIND_NAMES)}",
         f"五、在线监测：未消除报警 {_counts(d.alarms_active)}（其中未确认 "
         f"{d.alarms_unacknowledged} 起）",
-        f"六、生产安全事故（近12个月）：{_counts(d.accidents_12m, GRADE_ZH)}；"
+        f"六、生产安全事故（近12个月）：{_counts(d.accidents_12m, ACCIDENT_GRADES)}；"
         f"死亡 {d.deaths_12m} 人",
         f"七、信用等级（规则 {d.rulebook}）：{_counts(dict(sorted(d.credit_grades.items())))}；"
         f"严重失信主体名单候选 {len(d.dishonesty_candidates)} 家"
@@ -78,8 +72,9 @@ def dashboard(
     with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
         d = summarise(conn, jurisdiction, when, book)
         lag = rm.follower.lag()
+        zone = p.settings.zone
     if as_json:
-        emit_json({**d.as_json(), "lag": lag})
+        emit_json({**d.to_json(zone), "lag": lag})
         return
     for line in render_dashboard(d):
         out.print(line, soft_wrap=True, markup=False)

@@ -1,4 +1,6 @@
-"""What the command line prints: errors, JSON and tables, Chinese first, times in Asia/Shanghai.
+"""What the command line prints: errors, JSON and tables, Chinese first, times in the
+platform's time zone (Settings.timezone, passed as `zone`; DEFAULT_ZONE where a caller has no
+settings).
 
 Errors: `ErrorName: message` as one line on stderr and a non-zero exit, whatever the command
 (exit 1, or 2 for a bad argument). click and typer show a usage error as a framed panel under
@@ -20,9 +22,8 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
 from typing import Any, NoReturn
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -35,8 +36,8 @@ from typer.core import TyperGroup
 from domain.catalog import CATALOG
 from domain.plain_text import escape
 from domain.stored import StoredRecord
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from ops.settings import DEFAULT_ZONE
+from projections.results import local
 
 
 class SafeConsole(Console):
@@ -93,15 +94,15 @@ def text_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]
     return table
 
 
-def local_time(iso: str) -> str:
-    """An ISO 8601 instant shown in Asia/Shanghai; as written when it has no such time.
+def local_time(iso: str, zone: tzinfo = DEFAULT_ZONE) -> str:
+    """An ISO 8601 instant shown in `zone`; as written when it has no such time.
 
     A stored event may hold an instant that no calendar conversion survives (written before
     intake bounded instants: 9999-12-31T23:59:00-01:00 is year 10000 in Shanghai too); it is
     still shown, as the signer wrote it.
     """
     try:
-        return datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
     except (ValueError, OverflowError):
         return iso
 
@@ -121,21 +122,28 @@ def record_json(rec: StoredRecord) -> dict[str, Any]:
     }
 
 
-def utc_local_time(naive_utc: datetime) -> str:
-    """A read model's instant (naive UTC) shown in Asia/Shanghai."""
-    return local_time(naive_utc.replace(tzinfo=UTC).isoformat())
+def utc_local_time(naive_utc: datetime, zone: tzinfo = DEFAULT_ZONE) -> str:
+    """A read model's instant (naive UTC) shown in `zone`."""
+    return local(naive_utc, zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def timeline_when(occurred: datetime, recorded: datetime, *, differ: bool, migrated: bool) -> str:
-    """A timeline entry's time (naive UTC in, Asia/Shanghai out): the declared time, the
-    recorded time beside it where the two differ, and, for history entered through the
-    migration path (judged on the declared time), "迁移 migrated" with the migration's date:
-    every migrated entry differs, and its recorded second says nothing more."""
-    text = utc_local_time(occurred)
+def timeline_when(
+    occurred: datetime,
+    recorded: datetime,
+    *,
+    differ: bool,
+    migrated: bool,
+    zone: tzinfo = DEFAULT_ZONE,
+) -> str:
+    """A timeline entry's time (naive UTC in, `zone` out): the declared time, the recorded
+    time beside it where the two differ, and, for history entered through the migration path
+    (judged on the declared time), "迁移 migrated" with the migration's date: every migrated
+    entry differs, and its recorded second says nothing more."""
+    text = utc_local_time(occurred, zone)
     if migrated:
-        return f"{text} (迁移 migrated {utc_local_time(recorded)[:10]})"
+        return f"{text} (迁移 migrated {utc_local_time(recorded, zone)[:10]})"
     if differ:
-        text += f" (记录 recorded {utc_local_time(recorded)})"
+        text += f" (记录 recorded {utc_local_time(recorded, zone)})"
     return text
 
 

@@ -62,6 +62,7 @@ def erase_command(
         except VaultError as exc:
             fail(type(exc).__name__, str(exc))
         rm.follower.catch_up()
+        zone = p.settings.zone
         try:
             synced = sync_ledger(p.ledger) if sync and done.recorded_now else None
         except LedgerServiceError as exc:
@@ -73,7 +74,7 @@ def erase_command(
     out.print(done.event_id, soft_wrap=True)
     err.print(
         f"erased: subject {ref} of record {done.record}, key destroyed at "
-        f"{local_time(done.shredded_at.isoformat())}{note}",
+        f"{local_time(done.shredded_at.isoformat(), zone)}{note}",
         soft_wrap=True,
     )
     if synced is not None:
@@ -87,8 +88,9 @@ def subjects_command(region: RegionOpt = "420000", as_json: JsonOpt = False) -> 
     jurisdiction = arguments.region(region)
     with platform() as p, fresh(p) as rm, rm.engine.connect() as conn:
         rows = subjects(conn, jurisdiction)
+        zone = p.settings.zone
     if as_json:
-        emit_json([r.to_json() for r in rows])
+        emit_json([r.to_json(zone) for r in rows])
         return
     out.print(
         text_table(

@@ -31,20 +31,10 @@ projections_app = typer.Typer(
 def status(as_json: JsonOpt = False) -> None:
     """Each projection's position in the log, its lag and whether it must be rebuilt."""
     with platform() as p, fresh(p, catch_up=False) as rm:
-        rows = [
-            {
-                "name": s.name,
-                "position": s.position,
-                "head": s.head,
-                "lag": s.lag,
-                "version": s.version,
-                "stored_version": s.stored_version,
-                "stale": s.stale,
-            }
-            for s in rm.follower.status()
-        ]
+        rows = rm.follower.status()
+        zone = p.settings.zone
     if as_json:
-        emit_json(rows)
+        emit_json([s.to_json(zone) for s in rows])
         return
     out.print(
         text_table(
@@ -52,15 +42,11 @@ def status(as_json: JsonOpt = False) -> None:
             ("名称 name", "位置 position", "日志头 head", "滞后 lag", "版本 version"),
             (
                 (
-                    str(r["name"]),
-                    str(r["position"]),
-                    str(r["head"]),
-                    str(r["lag"]),
-                    str(
-                        r["version"]
-                        if not r["stale"]
-                        else f"{r['stored_version']} → {r['version']}"
-                    ),
+                    r.name,
+                    str(r.position),
+                    str(r.head),
+                    str(r.lag),
+                    r.version if not r.stale else f"{r.stored_version} → {r.version}",
                 )
                 for r in rows
             ),
@@ -122,18 +108,9 @@ def quarantine_list(as_json: JsonOpt = False) -> None:
     every view leaves them out. They stay in the log and its proofs (anjian show EVENT_ID)."""
     with platform() as p, fresh(p) as rm, rm.engine.connect() as conn:
         rows = quarantine.quarantined(conn)
+        zone = p.settings.zone
     if as_json:
-        emit_json(
-            [
-                {
-                    "notification_id": r.notification_id,
-                    "event_id": r.event_id,
-                    "type": r.type,
-                    "reason": r.reason,
-                }
-                for r in rows
-            ]
-        )
+        emit_json([r.to_json(zone) for r in rows])
         return
     out.print(
         text_table(

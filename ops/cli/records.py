@@ -128,8 +128,8 @@ def show(event_id: str, as_json: JsonOpt = False) -> None:
         out.print(f"[bold]{escape(event_name_of(rec.type))}[/] ({escape(rec.type)})")
         for label, value in [
             ("事件 event", rec.event_id),
-            ("发生 occurred", local_time(env["occurred_at"])),
-            ("记录 recorded", local_time(rec.recorded_at)),
+            ("发生 occurred", local_time(env["occurred_at"], p.settings.zone)),
+            ("记录 recorded", local_time(rec.recorded_at, p.settings.zone)),
             ("主体 actor", f"{env['actor']} ({env['role']})"),
             ("地区 region", f"{env['region']} {region_name(env['region'])}"),
             ("渠道 channel", env.get("channel") or "-"),
@@ -160,28 +160,11 @@ def history(
     arguments.region(region)
     with platform() as p, fresh(p) as rm, rm.engine.connect() as conn:
         life = lifecycle(conn, enterprise, region)
+        zone = p.settings.zone
     if not life.entries:
         fail("NotFound", f"enterprise {enterprise} has no records in jurisdiction {region}")
     if as_json:
-        emit_json(
-            [
-                {
-                    "notification_id": e.notification_id,
-                    "event_id": e.event_id,
-                    "type": e.type,
-                    "event": e.event,
-                    "stage": e.stage,
-                    "actor": e.actor,
-                    "role": e.role,
-                    "region": e.region,
-                    "occurred_at": e.occurred_at.isoformat(),
-                    "recorded_at": e.recorded_at.isoformat(),
-                    "channel": e.channel,
-                    "migrated": e.migrated,
-                }
-                for e in life.entries
-            ]
-        )
+        emit_json([e.to_json(zone) for e in life.entries])
         return
     out.print(
         text_table(
@@ -191,7 +174,11 @@ def history(
                 (
                     str(e.notification_id),
                     timeline_when(
-                        e.occurred_at, e.recorded_at, differ=e.times_differ, migrated=e.migrated
+                        e.occurred_at,
+                        e.recorded_at,
+                        differ=e.times_differ,
+                        migrated=e.migrated,
+                        zone=zone,
                     ),
                     e.stage,
                     f"{e.event} {e.type}",
@@ -219,32 +206,17 @@ def enterprises(
 
     arguments.region(region)
     with platform() as p, fresh(p) as rm, rm.engine.connect() as conn:
-        rows = [
-            {
-                "uscc": e.uscc,
-                "name": e.name,
-                "industry": e.industry,
-                "region": e.region,
-                "status": e.status,
-                "id": e.subject,
-            }
-            for e in in_registration_order(conn, region)
-        ]
+        rows = in_registration_order(conn, region)
+        zone = p.settings.zone
     if as_json:
-        emit_json(rows)
+        emit_json([r.to_json(zone) for r in rows])
         return
     out.print(
         text_table(
             f"{region_name(region)} 生产经营单位 ({len(rows)})",
             ("统一社会信用代码", "名称", "行业", "地区", "状态"),
             (
-                (
-                    r["uscc"],
-                    r["name"],
-                    r["industry"],
-                    f"{r['region']} {region_name(r['region'])}",
-                    r["status"],
-                )
+                (r.uscc, r.name, r.industry, f"{r.region} {region_name(r.region)}", r.status)
                 for r in rows
             ),
         )

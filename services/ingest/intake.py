@@ -31,13 +31,13 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import Any
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.actor import PLATFORM_ACCOUNT, Actor
 from domain.application import Records
 from domain.catalog import CATALOG
+from domain.clocks import CST
 from domain.envelope import FIELDS, SignedCommand
 from domain.errors import (
     InvalidEnvelope,
@@ -56,7 +56,6 @@ from services.ingest.custody import Custody
 from services.ingest.principal import Principal
 from services.ingest.resubmitted_lines import SamePerson, as_recorded
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 UNSIGNED_FIELDS = frozenset(
     {"type", "actor", "region", "data", "subject", "id", "occurred_at", "role"}
 )
@@ -82,8 +81,9 @@ class Intake:
         principal: Principal | None = None,
         same_person: SamePerson | None = None,
         *,
-        zone: tzinfo = SHANGHAI,
+        zone: tzinfo = CST,
     ) -> None:
+        """`zone`: the time zone a filled-in occurred_at is written in."""
         self.records = records
         self.custody = custody
         self.zone = zone  # of the occurred_at filled in for a line that gives none

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.actor import PLATFORM_ACCOUNT
-from domain.catalog import PLATFORM, CommandSpec
+from domain.commands import PLATFORM, CommandSpec
 from domain.envelope import CHANNELS
 from domain.errors import InvalidValue, NotAuthorized
 

@@ -17,9 +17,10 @@ from collections.abc import Iterable, Iterator
 from datetime import tzinfo
 
 from domain.application import Records
+from domain.clocks import CST
 from services.ingest.batches import Committed, Line, record_batches
 from services.ingest.custody import Custody
-from services.ingest.intake import SHANGHAI, Intake, Sealer
+from services.ingest.intake import Intake, Sealer
 from services.ingest.principal import Principal
 from services.ingest.resubmitted_lines import SamePerson
 
@@ -36,7 +37,7 @@ class Ingest:
         *,
         sealer: Sealer | None = None,
         same_person: SamePerson | None = None,
-        zone: tzinfo = SHANGHAI,
+        zone: tzinfo = CST,
     ) -> None:
         self.records = records
         self.custody = custody

@@ -14,7 +14,7 @@ from domain.actor import Actor
 from domain.ids import actor_id
 from domain.stored import parse_event_id
 from ledger.errors import UnknownLeafError
-from ledger.record import leaf_bytes
+from ledger.leaf import leaf_bytes
 from ledger.rfc6962 import leaf_hash
 from services.ledger.errors import LedgerHalted, ProofUnavailable
 from services.ledger.stores import Ledger, audit_anchor

@@ -8,7 +8,6 @@ from functools import cache
 from types import MappingProxyType
 
 from audit.catalog import EventCatalog, catalog_from_json
-from domain import aggregates  # noqa: F401  (importing them registers their commands)
 from domain.catalog import CATALOG
 
 __all__ = ["event_catalog"]

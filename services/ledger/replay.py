@@ -36,7 +36,7 @@ from domain.application import Records
 from domain.envelope import SignedCommand
 from domain.errors import DomainError
 from domain.stored import decode_stored
-from ledger.record import StoredNotification
+from ledger.leaf import StoredNotification
 from services.ledger.stores import ReplayStore
 
 __all__ = ["RecordedClock", "ReplayReport", "replay_log"]

@@ -22,9 +22,9 @@ from audit.verify import ContractRef
 from domain.application import Records
 from ledger.anchors import AnchorRow, AnchorStore
 from ledger.checkpoints import CheckpointStore, StoredCheckpoint
+from ledger.leaf import StoredNotification
 from ledger.log import Leaf, MerkleLog
 from ledger.note import Signer
-from ledger.record import StoredNotification
 from services.ledger.chain import Chain
 
 __all__ = ["Cadence", "Ledger", "ReplayStore", "SqlEvidence", "audit_anchor"]

@@ -9,9 +9,10 @@
    signer's registered role may issue it; key registry rebuilt from the log, Ed25519
    signature). Any failure raises LedgerHalted naming each failing event and why: nothing is
    appended, signed or anchored.
-2. appending: exactly the events the guard checked, in batches cut at the checkpoint cadence
-   (every `cadence.leaves` leaves or `cadence.seconds`), plus one checkpoint at the end
-   whenever the tree grew.
+2. appending: exactly the events the guard checked, the Merkle log following the notification
+   log up to the last of them (ledger.log_follower, domain.following), in batches cut at the
+   checkpoint cadence (every `cadence.leaves` leaves or `cadence.seconds`), plus one
+   checkpoint at the end whenever the tree grew.
 3. anchoring (unless `anchor=False`, see services/ledger/anchoring.py): lost anchors
    submitted again, then the newest checkpoint. While the chain is unreachable checkpoints
    stay queued and the report says why; a chain that contradicts the log raises ChainConflict.
@@ -26,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 from audit.events import CheckedEvent
 from audit.findings import Failure
 from audit.verify import GUARD, verify_store
+from domain.following import Runner
+from domain.log_reader import LogReader
 from ledger.checkpoints import Checkpointer
-from ledger.record import leaf_bytes
+from ledger.log_follower import LeafFollower
 from ledger.rfc6962 import leaf_hash
 from services.ledger.anchoring import anchor_newest
 from services.ledger.catalog import event_catalog
@@ -134,43 +137,41 @@ def _guard(ledger: Ledger, report: SyncReport) -> list[tuple[int, bytes]]:
 def _append(
     ledger: Ledger, pending: list[tuple[int, bytes]], report: SyncReport, now: float | None
 ) -> None:
-    """Log exactly the guarded events, each rebuilt leaf matching the hash the guard checked,
-    cutting checkpoints at the cadence and one at the end if the tree grew."""
-    every = ledger.cadence.leaves
+    """Log exactly the guarded events, each rebuilt leaf matching the hash the guard checked:
+    the Merkle log follows the notification log up to the last guarded event (ledger.
+    log_follower), cutting checkpoints at the cadence, then one at the end if the tree grew."""
+    if not pending:
+        return
     checkpointer = Checkpointer(
         ledger.log,
         ledger.signer,
         ledger.origin,
-        every_leaves=every,
+        every_leaves=ledger.cadence.leaves,
         every_seconds=ledger.cadence.seconds,
         store=ledger.checkpoints,
     )
+    guarded = dict(pending)
+
+    def check(nid: int, leaf: bytes) -> None:
+        if nid not in guarded:
+            raise LedgerHalted(
+                [Failure("leaf", "events changed during the sync", tree_size=ledger.log.size())]
+            )
+        if leaf_hash(leaf) != guarded[nid]:
+            raise LedgerHalted(
+                [Failure("leaf", "the event changed during the sync", notification_id=nid)]
+            )
+
+    follower = LeafFollower(ledger.log, check=check, checkpointer=checkpointer, now=now)
     start = ledger.log.size()
-    i = 0
-    while i < len(pending):
-        latest = ledger.checkpoints.latest()
-        size = ledger.log.size()
-        room = every - (size - latest.size) if latest is not None else every
-        chunk = pending[i : i + max(1, min(APPEND_BATCH, room))]
-        first, last = chunk[0][0], chunk[-1][0]
-        notifications = ledger.recorder.select_notifications(first, len(chunk), stop=last)
-        if [n.id for n in notifications] != [nid for nid, _ in chunk]:
-            raise LedgerHalted([Failure("leaf", "events changed during the sync", tree_size=size)])
-        entries = []
-        for n, (nid, checked) in zip(notifications, chunk, strict=True):
-            leaf = leaf_bytes(n)
-            if leaf_hash(leaf) != checked:
-                raise LedgerHalted(
-                    [Failure("leaf", "the event changed during the sync", notification_id=nid)]
-                )
-            entries.append((nid, leaf))
-        ledger.log.append(entries)
-        cut = checkpointer.maybe_checkpoint(now)
-        if cut is not None:
-            report.checkpoints.append(cut.size)
-        i += len(chunk)
+    runner = Runner(LogReader(ledger.recorder), follower, APPEND_BATCH, read_ahead=False)
+    runner.catch_up(until=pending[-1][0])
+    report.checkpoints.extend(follower.checkpoints)
     report.appended = ledger.log.size() - start
-    if report.appended:
-        cut = checkpointer.checkpoint(now)
-        if not report.checkpoints or report.checkpoints[-1] != cut.size:
-            report.checkpoints.append(cut.size)
+    if report.appended != len(pending):  # a guarded event is gone from the store
+        raise LedgerHalted(
+            [Failure("leaf", "events changed during the sync", tree_size=ledger.log.size())]
+        )
+    cut = checkpointer.checkpoint(now)
+    if not report.checkpoints or report.checkpoints[-1] != cut.size:
+        report.checkpoints.append(cut.size)

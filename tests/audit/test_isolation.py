@@ -28,7 +28,7 @@ def test_the_audit_package_imports_only_ledger_primitives_and_the_standard_libra
         "ledger.canonical",
         "ledger.errors",
         "ledger.keys",
+        "ledger.leaf",
         "ledger.note",
-        "ledger.record",
         "ledger.rfc6962",
     ]

@@ -9,7 +9,6 @@ from uuid import UUID, uuid4
 
 import pytest
 
-import domain.credit_listing  # noqa: F401  (registers credit.* until domain.aggregates does)
 from domain.credit_listing import CreditListing
 from domain.errors import InvalidTransition, InvalidValue, NotAuthorized
 from tests.support import SHANGHAI, Harness

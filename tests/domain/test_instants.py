@@ -11,7 +11,8 @@ from uuid import uuid4
 
 import pytest
 
-from domain.catalog import CATALOG, DATE, INSTANT, obj
+from domain.catalog import CATALOG
+from domain.commands import DATE, INSTANT, obj
 from domain.envelope import parse_instant
 from domain.errors import InstantOutOfRange
 from domain.instants import check_instants, instant_paths

@@ -9,8 +9,8 @@ from pathlib import Path
 from ledger import rfc6962
 from ledger.canonical import canonical_text, is_canonical
 from ledger.keys import verify_signature
+from ledger.leaf import leaf_bytes
 from ledger.log import MerkleLog
-from ledger.record import leaf_bytes
 from ops.bootstrap import sqlite_env
 from tests.support import Harness
 

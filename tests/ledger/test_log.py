@@ -18,15 +18,15 @@ from sqlalchemy import create_engine, text
 
 from ledger import rfc6962
 from ledger.errors import (
+    LeafError,
     LogConflictError,
     LogError,
     ProofInputError,
-    RecordError,
     UnknownLeafError,
 )
 from ledger.keys import KeyPair
+from ledger.leaf import leaf_bytes
 from ledger.log import MerkleLog
-from ledger.record import leaf_bytes
 from tests.ledger.toyapp import Toy, ToyApp, new_app, populate, postgres_env, signed, sqlite_env
 from tests.throwaway import Postgres
 
@@ -154,12 +154,12 @@ class LogContract:
         populate(app, key, 5)  # notifications 1..10
         app.save(Toy("not an envelope", "sig", "kid"))  # the 11th
         populate(app, key, 5)
-        with pytest.raises(RecordError) as caught:
+        with pytest.raises(LeafError) as caught:
             log.catch_up(app.recorder, batch=4)
         bad = app.recorder.select_notifications(None, 100)[10].id
         assert caught.value.notification_id == bad
         assert log.size() == 8  # the batches before; nothing of the failing batch
-        with pytest.raises(RecordError):  # and it keeps stopping there, never skipping it
+        with pytest.raises(LeafError):  # and it keeps stopping there, never skipping it
             log.catch_up(app.recorder, batch=4)
         assert log.size() == 8
 

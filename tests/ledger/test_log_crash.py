@@ -16,8 +16,8 @@ import pytest
 
 from ledger import rfc6962
 from ledger.keys import KeyPair
+from ledger.leaf import leaf_bytes
 from ledger.log import MerkleLog
-from ledger.record import leaf_bytes
 from tests.ledger.toyapp import new_app, populate, postgres_env, sqlite_env
 from tests.throwaway import Postgres
 

@@ -15,7 +15,7 @@ def test_proof_note_and_leaf_modules_need_only_stdlib_and_pynacl() -> None:
         "import sys\n"
         "blocked = ('sqlalchemy', 'eventsourcing', 'web3', 'psycopg', 'domain')\n"
         "for name in blocked: sys.modules[name] = None  # any import of them now fails\n"
-        "import ledger.errors, ledger.rfc6962, ledger.note, ledger.record, ledger.tree\n"
+        "import ledger.errors, ledger.rfc6962, ledger.note, ledger.leaf, ledger.tree\n"
         "print('ok')\n"
     )
     done = subprocess.run(

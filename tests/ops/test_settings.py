@@ -126,6 +126,17 @@ def test_an_unknown_database_scheme_names_its_variable_and_is_not_echoed(
     assert "s3cret" not in str(caught.value)
 
 
+def test_the_time_zone_is_read_from_its_variable_and_an_unknown_one_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert str(load_settings().zone) == "Asia/Shanghai"
+    monkeypatch.setenv("ANJIAN_TIMEZONE", "Asia/Urumqi")
+    assert str(load_settings().zone) == "Asia/Urumqi"
+    monkeypatch.setenv("ANJIAN_TIMEZONE", "Asia/Atlantis")
+    with pytest.raises(ValidationError, match="ANJIAN_TIMEZONE must name an IANA time zone"):
+        load_settings()
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "named"),
     [

@@ -20,7 +20,7 @@ from ops.bootstrap import sqlite_env
 from ops.schemas import CatalogSchemas
 from projections.enterprises import EnterpriseDirectory
 from projections.events import Event
-from projections.follower import Follower
+from projections.follower import ReadModelFollower
 from projections.store import open_store
 from projections.timeline import Timeline
 from tests.projections.counting import Counting, create_tables
@@ -41,7 +41,7 @@ def main(argv: list[str]) -> None:
     records = Records(Ed25519Notary(), CatalogSchemas(), env=sqlite_env(path))
     engine = open_store(url)
     create_tables(engine)
-    follower = Follower(
+    follower = ReadModelFollower(
         records.recorder, engine, [SlowCounting(pause), Timeline(), EnterpriseDirectory()], batch
     )
     print("ready", flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from uuid import uuid4
 
@@ -81,6 +82,19 @@ def test_accident_trend_counts_months_in_china_standard_time(world: World) -> No
         ("2024-04", "420100", "metallurgy", "general", 1, 1),
         ("2024-04", "420500", "construction", "major", 1, 10),
     ]
+
+
+def test_months_are_counted_in_the_time_zone_the_instant_asked_about_is_written_in(
+    world: World,
+) -> None:
+    site = Site(world, WUHAN, "420102", industry="metallurgy")
+    site.accident(deaths=1, when=at("2024-04-01", 8))  # 07:30 CST on 1 April: 31 March in UTC
+    world.follower(all_projections()).catch_up()
+    with world.engine.connect() as conn:
+        china = analytics.run("accident_trend", conn, "420000", LATER)
+        utc = analytics.run("accident_trend", conn, "420000", LATER.astimezone(UTC))
+    assert china["month"].to_list() == ["2024-04"]
+    assert utc["month"].to_list() == ["2024-03"]
 
 
 def test_risk_heat_takes_an_open_major_hazard_as_red(world: World) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -143,3 +144,18 @@ def test_a_bad_region_is_a_usage_error(home: tuple[Path, Site, Site]) -> None:
     code, output = run("dashboard", "--region", "110000")
     assert code == 2
     assert "InvalidValue" in output
+
+
+def test_times_in_json_carry_the_offset_of_the_platforms_time_zone(
+    home: tuple[Path, Site, Site], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, wh, _ = home
+    args = ("credit", "--enterprise", wh.uscc, "--at", "2024-03-05T12:00:00+08:00", "--json")
+    china = json.loads(run(*args)[1])
+    monkeypatch.setenv("ANJIAN_TIMEZONE", "UTC")
+    utc = json.loads(run(*args)[1])
+    assert (china["at"], utc["at"]) == ("2024-03-05T12:00:00+08:00", "2024-03-05T04:00:00+00:00")
+    moves = [datetime.fromisoformat(m["at"]) for m in china["history"]]
+    assert moves
+    assert {t.utcoffset() for t in moves} == {timedelta(hours=8)}
+    assert moves == [datetime.fromisoformat(m["at"]) for m in utc["history"]]  # same instants

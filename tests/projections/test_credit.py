@@ -259,7 +259,6 @@ def test_grades_move_only_with_events_or_windows(world: World) -> None:
 
 
 def test_a_listing_on_the_dishonesty_list_gives_d_until_removed(world: World) -> None:
-    import domain.credit_listing  # noqa: F401  (registers credit.* until domain.aggregates does)
 
     site = Site(world, WUHAN, "420102", standardisation="level1")
     acc = site.accident(deaths=1, when=at("2024-03-01"))

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, insert, inspect, select, text
 from domain.enterprise import Enterprise
 from domain.ids import enterprise_id
 from projections.enterprises import EnterpriseDirectory, enterprises, in_registration_order
-from projections.follower import Follower
+from projections.follower import ReadModelFollower
 from projections.store import MIGRATIONS, create_store_engine, migrate, tracking
 from tests.projections.scenes import Site, at
 from tests.projections.world import WUHAN, YICHANG, World, dump
@@ -137,7 +137,7 @@ def test_a_directory_built_before_revision_0004_is_rebuilt_from_the_log(
     with engine.connect() as conn:
         assert conn.execute(select(enterprises)).all() == []
         assert conn.execute(select(tracking)).all() == []
-    Follower(world.h.records.recorder, engine, [EnterpriseDirectory()]).catch_up()
+    ReadModelFollower(world.h.records.recorder, engine, [EnterpriseDirectory()]).catch_up()
     with engine.connect() as conn:
         assert [r.uscc for r in in_registration_order(conn, "420100")] == [site.uscc]
     engine.dispose()

@@ -11,12 +11,12 @@ from eventsourcing.persistence import ApplicationRecorder, Notification
 from sqlalchemy import func, select
 
 from domain.ids import enterprise_id
+from domain.log_reader import LogReader
 from ops.bootstrap import store_env
 from ops.settings import Settings
 from projections.enterprises import EnterpriseDirectory, enterprises
 from projections.errors import ConcurrentFollower, ProjectionFailed, UnknownProjection
-from projections.follower import Follower
-from projections.log import Log
+from projections.follower import ReadModelFollower
 from projections.store import readmodels_url, tracking
 from projections.timeline import Timeline, timeline
 from tests.projections.counting import Counting, create_tables, totals
@@ -104,7 +104,7 @@ class FollowerContract:
         register(world, 8)
         head = world.follower([Counting()]).head()
         missing = {2, head - 3, head - 2}
-        f = Follower(
+        f = ReadModelFollower(
             GappyLog(world.h.records.recorder, missing),
             world.engine,
             [Counting()],
@@ -124,7 +124,7 @@ class FollowerContract:
         register(world, 6)  # notifications 1..10
         gappy = GappyLog(world.h.records.recorder, {3})
         now = [100.0]
-        log = Log(gappy, gap_grace=5.0, clock=lambda: now[0])
+        log = LogReader(gappy, gap_grace=5.0, clock=lambda: now[0])
         assert [r[0] for r in log.after(0, 4)] == [1, 2]
         now[0] += 4.9
         assert [r[0] for r in log.after(2, 4)] == []

@@ -25,7 +25,7 @@ from domain.permit import Permit
 from domain.sensor import SensorAlarm
 from projections.accidents import accidents
 from projections.alarms import alarms
-from projections.follower import Follower
+from projections.follower import ReadModelFollower
 from projections.hazards import hazards
 from projections.licences import licences
 from projections.penalties import penalties
@@ -101,7 +101,7 @@ class Story:
             self.follower.batch_size = a
             self.follower.step()
         elif kind == "restart":
-            self.follower = Follower(
+            self.follower = ReadModelFollower(
                 h.records.recorder, self.w.engine, all_projections(), self.follower.batch_size
             )
         elif kind == "register":
@@ -242,7 +242,9 @@ def test_rebuild_from_scratch_equals_the_incremental_state(
             incremental = state(w.engine)
 
             fresh = open_store(f"sqlite:///{Path(tmp) / 'fresh.sqlite'}")
-            Follower(w.h.records.recorder, fresh, all_projections(), rebuild_batch).catch_up()
+            ReadModelFollower(
+                w.h.records.recorder, fresh, all_projections(), rebuild_batch
+            ).catch_up()
             assert state(fresh) == incremental
             fresh.dispose()
 

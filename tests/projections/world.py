@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, MetaData, select
 
-from projections.follower import Follower, Projection
+from projections.follower import Projection, ReadModelFollower
 from projections.store import open_store, tracking
 from tests.support import Harness
 
@@ -26,8 +26,10 @@ class World:
         self.h.actor(PROVINCE, "regulator", "420000")
         self.engine: Engine = open_store(store_url)
 
-    def follower(self, projections: Sequence[Projection], batch_size: int = 1000) -> Follower:
-        return Follower(self.h.records.recorder, self.engine, projections, batch_size)
+    def follower(
+        self, projections: Sequence[Projection], batch_size: int = 1000
+    ) -> ReadModelFollower:
+        return ReadModelFollower(self.h.records.recorder, self.engine, projections, batch_size)
 
     def close(self) -> None:
         self.h.close()

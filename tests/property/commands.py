@@ -16,7 +16,8 @@ from uuid import UUID, uuid4
 
 from hypothesis import strategies as st
 
-from domain.catalog import CATALOG, REF
+from domain.catalog import CATALOG
+from domain.commands import REF
 from domain.ids import enterprise_id
 from domain.instants import FIRST_YEAR, LAST_YEAR, Path
 from ledger.keys import KeyPair

@@ -269,9 +269,9 @@ class StoreContract(StoreFixtures):
             subject=enterprise_id(uscc),
         )
         # Both writers load version 1 before either saves.
-        from domain.unit_of_work import UnitOfWork
+        from domain.changeset import Changeset
 
-        uow_a, uow_b = UnitOfWork(h.records), UnitOfWork(h.records)
+        uow_a, uow_b = Changeset(h.records), Changeset(h.records)
         h.records._handle(first, uow_a, h.records.notary.batch(0))
         h.records._handle(second, uow_b, h.records.notary.batch(0))
         h.records._store(uow_a, lambda: None)

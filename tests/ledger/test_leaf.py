@@ -1,4 +1,4 @@
-"""The Merkle leaf of a stored notification (ledger.record)."""
+"""The Merkle leaf of a stored notification (ledger.leaf)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.canonical import canonical_bytes, canonical_text
-from ledger.errors import RecordError
+from ledger.errors import LeafError
 from ledger.keys import KeyPair
-from ledger.record import leaf_bytes, leaf_from_parts
+from ledger.leaf import leaf_bytes, leaf_from_parts
 from tests.ledger.toyapp import new_app, populate, sqlite_env
 
 
@@ -155,6 +155,6 @@ def test_a_state_that_cannot_become_a_leaf_is_a_record_error_naming_the_notifica
     state_bytes: bytes, reason: str
 ) -> None:
     n = FakeNotification(99, uuid4(), 1, "t", state_bytes)
-    with pytest.raises(RecordError, match=reason) as caught:
+    with pytest.raises(LeafError, match=reason) as caught:
         leaf_bytes(n)
     assert caught.value.notification_id == 99

@@ -1,4 +1,9 @@
-"""UnitOfWork: the records one command or batch touches, and its events in command order."""
+"""Changeset: the records one command or batch loads and changes, and the events it produced.
+
+It commits nothing: Records stores a changeset's events in one transaction, or none of them
+(domain.application). Command handlers see it as their Context (domain.context), to look up
+the other records a command needs.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +20,9 @@ from domain.record import Record
 R = TypeVar("R", bound=Record)
 
 
-class UnitOfWork:
-    """The aggregates one command or batch touches, and its events in command order."""
+class Changeset:
+    """The aggregates one command or batch touches, and its events in command order, not
+    stored yet."""
 
     def __init__(self, app: Application[UUID], *, optimistic_creates: bool = False) -> None:
         self._app = app
@@ -43,7 +49,7 @@ class UnitOfWork:
         return _as(self._loaded[id], kind)
 
     def peek(self, id: UUID, kind: type[R]) -> R | None:
-        """Like find, to read only: a record this unit of work has not loaded to change is
+        """Like find, to read only: a record this changeset has not loaded to change is
         shared with the store's cache, not copied. Callers must not change it."""
         if id in self._loaded:
             return self.find(id, kind)

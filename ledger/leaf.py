@@ -30,7 +30,7 @@ from json.encoder import encode_basestring as _str
 from typing import Protocol
 from uuid import UUID
 
-from ledger.errors import RecordError
+from ledger.errors import LeafError
 
 __all__ = ["StoredNotification", "leaf_bytes", "leaf_from_parts"]
 
@@ -77,13 +77,13 @@ def leaf_from_parts(
 
 
 def leaf_bytes(notification: StoredNotification) -> bytes:
-    """The Merkle leaf of a stored notification; RecordError if its state is not as expected."""
+    """The Merkle leaf of a stored notification; LeafError if its state is not as expected."""
     nid = notification.id
     try:
         # Decoding to str first avoids json.loads' slower bytes path (encoding detection).
         state = _decode(notification.state.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise RecordError(nid, f"state is not JSON (compressed or encrypted?): {exc}") from None
+        raise LeafError(nid, f"state is not JSON (compressed or encrypted?): {exc}") from None
     try:
         envelope = state["envelope"]
         signature = state["signature"]
@@ -92,14 +92,14 @@ def leaf_bytes(notification: StoredNotification) -> bytes:
         recorded_at = timestamp["_data_"]
         transcoding = timestamp["_type_"]
     except (KeyError, TypeError) as exc:
-        raise RecordError(nid, f"state lacks {exc}") from None
+        raise LeafError(nid, f"state lacks {exc}") from None
     if transcoding != "datetime_iso" or type(recorded_at) is not str:
-        raise RecordError(nid, "timestamp is not stored as a datetime_iso transcoding")
+        raise LeafError(nid, "timestamp is not stored as a datetime_iso transcoding")
     if type(envelope) is not str or type(signature) is not str or type(key_id) is not str:
-        raise RecordError(nid, "envelope, signature and key_id must be strings")
+        raise LeafError(nid, "envelope, signature and key_id must be strings")
     # A cheap shape check only: the envelope is spliced in verbatim as a JSON object.
     if envelope[:1] != "{" or envelope[-1:] != "}":
-        raise RecordError(nid, "envelope is not JSON object text")
+        raise LeafError(nid, "envelope is not JSON object text")
     try:
         return leaf_from_parts(
             envelope=envelope,
@@ -112,4 +112,4 @@ def leaf_bytes(notification: StoredNotification) -> bytes:
             signature=signature,
         )
     except UnicodeEncodeError:
-        raise RecordError(nid, "state holds a lone surrogate") from None
+        raise LeafError(nid, "state holds a lone surrogate") from None
