@@ -54,6 +54,7 @@ __all__ = [
     "open_note",
     "sign_checkpoint",
     "sign_note",
+    "valid_key_name",
 ]
 
 ALG_ED25519 = 0x01
@@ -64,7 +65,9 @@ MAX_SIGNATURES = 100
 """Like the Go reference: more signature lines than this make the note malformed."""
 
 
-def _valid_name(name: str) -> bool:
+def valid_key_name(name: str) -> bool:
+    """A key name (and so a log origin) as c2sp.org/signed-note allows: non-empty, no Unicode
+    spaces, no plus sign."""
     return bool(name) and "+" not in name and not any(c.isspace() for c in name)
 
 
@@ -86,7 +89,7 @@ def _b64(raw: bytes) -> str:
 
 def _parse_key(name: str, hex_id: str, b64: str) -> tuple[int, bytes]:
     """(claimed key id, 32 key bytes) of the last three `+`-separated fields of a key."""
-    if not _valid_name(name):
+    if not valid_key_name(name):
         raise KeyFormatError("malformed key: bad key name")
     # Exactly eight hex digits: int() alone would also take "0x", "_" and spaces.
     if len(hex_id) != 8 or any(c not in string.hexdigits for c in hex_id):
@@ -108,7 +111,7 @@ class Verifier:
     public_key: bytes
 
     def __post_init__(self) -> None:
-        if not _valid_name(self.name):
+        if not valid_key_name(self.name):
             raise KeyFormatError(f"invalid key name {self.name!r}")
         if len(self.public_key) != 32:
             raise KeyFormatError("an Ed25519 public key has 32 bytes")
@@ -151,7 +154,7 @@ class Signer:
     seed: bytes = field(repr=False)
 
     def __post_init__(self) -> None:
-        if not _valid_name(self.name):
+        if not valid_key_name(self.name):
             raise KeyFormatError(f"invalid key name {self.name!r}")
         if len(self.seed) != 32:
             raise KeyFormatError("an Ed25519 seed has 32 bytes")
@@ -279,7 +282,7 @@ def open_note(message: str | bytes, verifiers: Iterable[Verifier]) -> Note:
             raw = _b64decode(b64)
         except (UnicodeEncodeError, binascii.Error):
             raise MalformedNoteError("signature is not base64") from None
-        if not _valid_name(name) or not b64 or len(raw) < 5:
+        if not valid_key_name(name) or not b64 or len(raw) < 5:
             raise MalformedNoteError("malformed signature line")
         sig = Signature(name, int.from_bytes(raw[:4], "big"), raw[4:])
         candidates = known.get((sig.name, sig.key_id))

@@ -11,12 +11,14 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.clocks import CLOCK_SKEW
+from ledger.note import valid_key_name
 
 # The order n of secp256k1's base point (SEC 2, 2.4.1): a private key is an integer in [1, n).
 SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -28,6 +30,16 @@ TIMEZONE = "Asia/Shanghai"
 DEFAULT_ZONE = ZoneInfo(TIMEZONE)
 # A skew beyond this stops bounding anything: a signer could date a step a day ahead.
 MAX_CLOCK_SKEW = timedelta(hours=1)
+
+
+def http_url(value: str) -> bool:
+    """Whether `value` is an http(s) URL naming a host (a JSON-RPC endpoint)."""
+    try:
+        parts = urlparse(value)
+        parts.port  # noqa: B018  (raises ValueError on a port out of range)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 class Settings(BaseSettings):
@@ -102,6 +114,25 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{_variable(info)} must name an IANA time zone such as Asia/Shanghai"
             ) from None
+        return value
+
+    @field_validator("log_origin")
+    @classmethod
+    def _origin(cls, value: str, info: ValidationInfo) -> str:
+        if not valid_key_name(value):
+            raise ValueError(
+                f"{_variable(info)} must be a C2SP log origin: non-empty, no spaces, no '+' "
+                "(such as anjian.hubei.gov.cn/log)"
+            )
+        return value
+
+    @field_validator("chain_rpc_url")
+    @classmethod
+    def _rpc(cls, value: str, info: ValidationInfo) -> str:
+        if value and not http_url(value):
+            raise ValueError(
+                f"{_variable(info)} must be empty (the embedded node) or an http(s) JSON-RPC URL"
+            )
         return value
 
     @field_validator("database_url", "vault_url")

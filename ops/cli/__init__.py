@@ -32,6 +32,7 @@ import typer
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from rich.markup import escape
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ops.cli.analytics import analytics, export
 from ops.cli.audit import audit_app
@@ -76,8 +77,16 @@ def _setting_problem(error: ErrorDetails) -> str:
 
 def main() -> None:
     try:
-        app()
+        app(prog_name="anjian")
     except ValidationError as exc:  # settings from the environment, read at start-up
         problems = "; ".join(map(_setting_problem, exc.errors(include_input=False)))
         err.print(f"[bold red]SettingsError[/]: {escape(problems)}", markup=True, soft_wrap=True)
         sys.exit(2)
+    except (OperationalError, InterfaceError) as exc:  # a database that cannot be reached
+        reason = str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0]
+        err.print(
+            f"[bold red]StoreUnavailable[/]: cannot open the database: {escape(reason)}",
+            markup=True,
+            soft_wrap=True,
+        )
+        sys.exit(1)

@@ -16,7 +16,7 @@ from domain.instants import bound_instant
 from domain.regions import validate_region
 from domain.uscc import validate_uscc
 from ops.cli.output import fail
-from ops.settings import load_settings
+from ops.settings import http_url, load_settings
 from projections.errors import ProjectionError
 from projections.rulebook import Rulebook, available, current
 
@@ -45,7 +45,19 @@ LogKeyOpt = Annotated[
     list[str] | None,
     typer.Option("--log-key", help="trusted C2SP verifier key of the log (name+keyid+base64)"),
 ]
-RpcOpt = Annotated[str | None, typer.Option("--rpc", help="JSON-RPC URL of the chain")]
+
+
+def _rpc_url(value: str | None) -> str | None:
+    """`--rpc`: an http(s) URL with a host, checked before anything is opened."""
+    if value is not None and not http_url(value):
+        raise typer.BadParameter(f"must be an http(s) JSON-RPC URL, got {value!r}")
+    return value
+
+
+RpcOpt = Annotated[
+    str | None,
+    typer.Option("--rpc", help="JSON-RPC URL of the chain", callback=_rpc_url),
+]
 
 
 def region(code: str) -> str:
