@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.clocks import CLOCK_SKEW
@@ -28,6 +35,31 @@ TIMEZONE = "Asia/Shanghai"
 DEFAULT_ZONE = ZoneInfo(TIMEZONE)
 # A skew beyond this stops bounding anything: a signer could date a step a day ahead.
 MAX_CLOCK_SKEW = timedelta(hours=1)
+
+
+class WitnessSetting(BaseModel):
+    """One witness the platform submits checkpoints to: its URL and C2SP vkey (type 0x04)."""
+
+    url: str
+    vkey: str
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("ANJIAN_WITNESSES: a witness URL starts with http:// or https://")
+        return value
+
+    @field_validator("vkey")
+    @classmethod
+    def _cosigner_key(cls, value: str) -> str:
+        from audit.cosignature import WitnessKey
+
+        try:
+            WitnessKey.from_vkey(value)
+        except ValueError as exc:
+            raise ValueError(f"ANJIAN_WITNESSES: a witness vkey: {exc}") from None
+        return value
 
 
 class Settings(BaseSettings):
@@ -74,6 +106,12 @@ class Settings(BaseSettings):
         default=CLOCK_SKEW,
         description="how far a declared occurred_at may run ahead of the platform's recorded "
         "time: seconds (300) or an ISO 8601 duration (PT5M); 0 to 1 hour",
+    )
+
+    witnesses: list[WitnessSetting] = Field(
+        default_factory=list,
+        description='JSON list of {"url": ..., "vkey": ...}: the tlog witnesses that cosign '
+        "each new checkpoint (anjian witness serve); empty = none",
     )
 
     @field_validator("clock_skew", mode="before")
