@@ -28,7 +28,7 @@ STATE_FILE = "witness.sqlite"
 
 
 def _private_dir(home: Path) -> None:
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    home.mkdir(exist_ok=True, mode=0o700)  # its parent must exist: no mistyped trees
     os.chmod(home, 0o700)
 
 
