@@ -127,6 +127,13 @@ def test_each_sync_is_cosigned_and_the_bundle_carries_the_cosignature(
                "--quorum", "1")  # fmt: skip
     assert done.exit_code == 0, done.output
     assert "1 valid cosignature(s)" in done.stdout
+    auditor = subprocess.run(
+        [sys.executable, "-m", "audit", "check", str(tmp_path / "b.json"),
+         "--witness", witness.vkey, "--quorum", "1"],
+        cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert auditor.returncode == 0, auditor.stdout + auditor.stderr
+    assert "ok   witnesses" in auditor.stdout
 
 
 def test_the_platform_s_cosigned_checkpoint_verifies_with_the_javascript_verifier(
