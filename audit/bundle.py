@@ -16,12 +16,21 @@ A bundle is one JSON object with exactly these fields:
     consistency_proof  [str] base64 32-byte hashes from tree_size to anchor.tree_size, RFC 9162
                              §2.1.4.1 order; empty when the two sizes are equal
 
+The checkpoint note carries the log's signature and, once witnesses cosigned it, their
+C2SP tlog-cosignature lines (audit/cosignature.py).
+
 `check_bundle` verifies, in order: the event is canonical envelope JSON; the signature verifies
 with actor_key; the leaf is canonical JSON holding exactly that envelope, signature and key id,
 for the envelope's record; the checkpoint note is signed by the log key (or by the auditor's
-pinned key, which must then be the bundle's); the leaf is included at leaf_index in the
-checkpoint's tree; that tree is consistent with the anchored (size, root); and, given a chain
-RPC, the anchor transaction is on chain carrying that size and root from that contract.
+pinned key, which must then be the bundle's); with witness keys, at least `quorum` of them
+cosigned that checkpoint; the leaf is included at leaf_index in the checkpoint's tree; that
+tree is consistent with the anchored (size, root); and, given a chain RPC, the anchor
+transaction is on chain carrying that size and root from that contract.
+
+Fail closed: everything in a bundle can be forged by whoever makes it, its log key included.
+Without a trust root from outside the bundle (a pinned log key, or a quorum of pinned
+witnesses) the `trust` step fails with "UNVERIFIED: no trusted log key", whatever else holds.
+A skipped step (the chain not looked up) is listed as not checked, never as held.
 Only the standard library and ledger primitives: an auditor runs it anywhere.
 """
 
@@ -30,10 +39,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from audit.cosignature import WitnessKey, cosignatures
 from audit.errors import BundleFormatError, RpcError
 from audit.events import is_envelope_shape
 from audit.rpc import Anchor, RpcClient, anchor_problems
@@ -43,7 +53,9 @@ from ledger.keys import key_id, verify_signature
 from ledger.note import Checkpoint, Verifier, open_checkpoint
 from ledger.rfc6962 import leaf_hash, verify_consistency, verify_inclusion
 
-__all__ = ["BUNDLE_FIELDS", "Bundle", "BundleCheck", "check_bundle"]
+__all__ = ["BUNDLE_FIELDS", "UNVERIFIED", "Bundle", "BundleCheck", "check_bundle"]
+
+UNVERIFIED = "UNVERIFIED: no trusted log key"
 
 BUNDLE_FIELDS = (
     "event",
@@ -172,8 +184,25 @@ class BundleCheck:
     def failed(self) -> list[Step]:
         return [s for s in self.steps if s.ok is False]
 
+    @property
+    def skipped(self) -> list[Step]:
+        return [s for s in self.steps if s.ok is None]
+
+    @property
+    def unverified(self) -> bool:
+        """No trust root outside the bundle was given: nothing it says is proven."""
+        return any(
+            s.name == "trust" and s.ok is False and s.detail.startswith(UNVERIFIED)
+            for s in self.steps
+        )
+
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checks": [s.to_json() for s in self.steps]}
+        return {
+            "ok": self.ok,
+            "unverified": self.unverified,
+            "not_checked": [s.name for s in self.skipped],
+            "checks": [s.to_json() for s in self.steps],
+        }
 
     def run(self, name: str, check: Callable[[], str]) -> bool:
         """Run one check; it returns what it established or raises with what failed."""
@@ -205,6 +234,7 @@ class _Checks:
         self.b = b
         self.log_key = log_key
         self.checkpoint: Checkpoint | None = None
+        self.witnessed = False
 
     def event(self) -> str:
         _require(is_canonical(self.b.event), "the event is not RFC 8785 canonical JSON")
@@ -254,8 +284,26 @@ class _Checks:
             _require(self.log_key == self.b.log_key, "the bundle's log_key is not the trusted key")
         checkpoint, _ = open_checkpoint(self.b.checkpoint, [Verifier.from_vkey(self.b.log_key)])
         self.checkpoint = checkpoint
-        how = "the pinned" if self.log_key is not None else "the bundle's (pin it: --log-key)"
+        how = "the pinned" if self.log_key is not None else "the bundle's own (unpinned)"
         return f"{checkpoint.origin} size {checkpoint.size}, signed by {how} log key"
+
+    def witnesses(self, keys: Sequence[WitnessKey], quorum: int) -> str:
+        _require(self.checkpoint is not None, "no verified checkpoint")
+        found = cosignatures(self.b.checkpoint, keys)
+        valid = sorted(c.witness.name for c in found if c.valid)
+        bad = sorted(c.witness.name for c in found if not c.valid)
+        detail = f"{len(valid)} valid cosignature(s) of {len(keys)} pinned witness(es)"
+        if bad:
+            detail += f"; invalid: {', '.join(bad)}"
+        _require(len(valid) >= quorum, f"{detail}, fewer than the quorum {quorum}")
+        self.witnessed = True
+        return f"{detail} ({', '.join(valid)}), quorum {quorum}"
+
+    def trust(self) -> str:
+        if self.log_key is not None:
+            return "the checkpoint is signed by the pinned log key"
+        _require(self.witnessed, "the checkpoint lacks a quorum of pinned witnesses")
+        return "the checkpoint is cosigned by a quorum of pinned witnesses"
 
     def inclusion(self) -> str:
         b, cp = self.b, self.checkpoint
@@ -288,13 +336,20 @@ def check_bundle(
     log_key: str | None = None,
     rpc: RpcClient | None = None,
     contract: str | None = None,
+    witnesses: Sequence[WitnessKey] = (),
+    quorum: int | None = None,
 ) -> BundleCheck:
     """Verify a bundle document (parsed JSON). See the module docstring for the checks.
 
     `log_key`: the verifier key the auditor trusts; the bundle's log_key must be it.
+    `witnesses`, `quorum`: witness keys the auditor trusts, and how many of them must have
+    cosigned the checkpoint (default: all of them). Without `log_key` and `witnesses` the
+    result is UNVERIFIED (the `trust` step fails).
     `contract`: the Anchor contract address the auditor trusts; the anchor must name it.
     `rpc`: a chain node to look the anchor transaction up on; without it that step is skipped.
     """
+    if quorum is not None and not 1 <= quorum <= len(witnesses):
+        raise ValueError(f"the quorum must be between 1 and the {len(witnesses)} witness key(s)")
     result = BundleCheck()
     try:
         bundle = Bundle.from_json(doc)
@@ -307,6 +362,20 @@ def check_bundle(
     result.run("signature", checks.signature)
     result.run("leaf", checks.leaf)
     result.run("checkpoint", checks.note)
+    if witnesses:
+        need = len(witnesses) if quorum is None else quorum
+        result.run("witnesses", lambda: checks.witnesses(witnesses, need))
+    if log_key is None and not witnesses:
+        result.steps.append(
+            Step(
+                "trust",
+                False,
+                f"{UNVERIFIED}: the bundle's own log key proves nothing (anyone can make one); "
+                "pin the log's key (--log-key) or witnesses (--witness VKEY --quorum K)",
+            )
+        )
+    else:
+        result.run("trust", checks.trust)
     result.run("inclusion", checks.inclusion)
     result.run("consistency", checks.consistency)
     if contract is not None:

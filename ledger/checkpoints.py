@@ -6,6 +6,12 @@ signed note by the log key (ledger/note.py). Table `ledger_checkpoints`, beside 
     seq (PK, increasing) | tree_size | root (32 B) | origin | note (signed note text)
     | vkey (verifier key of the signer, name+keyid+base64) | created_at (UTC)
 
+Table `ledger_cosignatures` holds what each witness answered for a checkpoint (C2SP
+tlog-witness; the lines are C2SP tlog-cosignatures, verified before they are stored):
+
+    checkpoint_seq | witness (its verifier key) (PK together) | line (the cosignature line, or
+    NULL) | error (why the witness did not cosign, or NULL) | at (UTC)
+
 Every row keeps the verifier key that signed it, so after a key rotation the old checkpoints
 still verify with the old public key (an auditor decides which keys to trust; the stored vkey
 only says which one to ask for).
@@ -37,6 +43,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    delete,
     insert,
     select,
 )
@@ -47,7 +54,14 @@ from ledger.log import MerkleLog
 from ledger.note import Checkpoint, Signer, Verifier, open_checkpoint, sign_checkpoint
 from ledger.rfc6962 import HASH_SIZE, verify_consistency
 
-__all__ = ["CheckpointStore", "Checkpointer", "StoredCheckpoint", "checkpoints_table"]
+__all__ = [
+    "CheckpointStore",
+    "Checkpointer",
+    "StoredCheckpoint",
+    "WitnessAnswer",
+    "checkpoints_table",
+    "cosignatures_table",
+]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +81,27 @@ checkpoints_table = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("tree_size", "vkey"),
 )
+
+cosignatures_table = Table(
+    "ledger_cosignatures",
+    metadata,
+    Column("checkpoint_seq", _BigInt, primary_key=True),
+    Column("witness", Text, primary_key=True),
+    Column("line", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class WitnessAnswer:
+    """What one witness answered for one checkpoint: a cosignature line, or why not."""
+
+    checkpoint_seq: int
+    witness: str
+    line: str | None
+    error: str | None
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -100,6 +135,11 @@ def _row(row: Sequence[Any]) -> StoredCheckpoint:
     return StoredCheckpoint(
         int(row[0]), int(row[1]), bytes(row[2]), row[3], row[4], row[5], created
     )
+
+
+def _answer(row: Sequence[Any]) -> WitnessAnswer:
+    at = row[4] if row[4].tzinfo is not None else row[4].replace(tzinfo=UTC)
+    return WitnessAnswer(int(row[0]), row[1], row[2], row[3], at)
 
 
 _columns = (
@@ -172,6 +212,52 @@ class CheckpointStore:
                 .limit(1)
             ).first()
         return None if row is None else _row(row)
+
+    def record_answer(self, answer: WitnessAnswer) -> None:
+        """Store a witness's answer for a checkpoint, replacing an earlier one."""
+        c = cosignatures_table.c
+        with self._engine.begin() as conn:
+            conn.execute(
+                delete(cosignatures_table).where(
+                    c.checkpoint_seq == answer.checkpoint_seq, c.witness == answer.witness
+                )
+            )
+            conn.execute(
+                insert(cosignatures_table).values(
+                    checkpoint_seq=answer.checkpoint_seq,
+                    witness=answer.witness,
+                    line=answer.line,
+                    error=answer.error,
+                    at=answer.at,
+                )
+            )
+
+    def answers(self, seq: int) -> list[WitnessAnswer]:
+        """Every witness's stored answer for checkpoint `seq`."""
+        c = cosignatures_table.c
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(c.checkpoint_seq, c.witness, c.line, c.error, c.at)
+                .where(c.checkpoint_seq == seq)
+                .order_by(c.witness)
+            ).all()
+        return [_answer(r) for r in rows]
+
+    def cosigned(self, witness: str) -> list[int]:
+        """The seqs of the checkpoints `witness` cosigned, oldest first."""
+        c = cosignatures_table.c
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(c.checkpoint_seq)
+                .where(c.witness == witness, c.line.is_not(None))
+                .order_by(c.checkpoint_seq)
+            ).all()
+        return [int(r[0]) for r in rows]
+
+    def cosigned_note(self, checkpoint: StoredCheckpoint) -> str:
+        """The checkpoint's note with every stored cosignature line appended."""
+        lines = [a.line for a in self.answers(checkpoint.seq) if a.line is not None]
+        return checkpoint.note + "".join(lines)
 
     def since(self, seq: int = 0, limit: int = 1000) -> list[StoredCheckpoint]:
         """Checkpoints with seq > `seq`, oldest first (for anchoring and audits)."""

@@ -15,7 +15,8 @@ assembling the application by hand.
     ├── readmodels   services.readmodels.ReadModels: the read-model store and its follower
     │                (opened on first use: a command that reads no read model never migrates it)
     └── ledger       services.ledger.stores.Ledger: log, checkpoints and anchors, the log's
-                     signer, the chain (ops/chain.py), the sync lock (opened on first use)
+                     signer, the chain (ops/chain.py), the witnesses of ANJIAN_WITNESSES
+                     (ops/witness_client.py), the sync lock (opened on first use)
 
 One SQLAlchemy engine per database (`engines`): the event store's database holds the ledger's
 tables (and, on PostgreSQL, the read models); the embedded SQLite read models live in a file of
@@ -55,6 +56,7 @@ from ops.keystore import Keystore
 from ops.recorders import GatedSQLiteRecorder, PostgresRecordsRecorder
 from ops.schemas import CatalogSchemas
 from ops.settings import Settings
+from ops.witness_client import HttpWitness
 from projections.follower import Projection, ReadModelFollower
 from projections.registry import all_projections
 from projections.store import create_store_engine, migrate, readmodels_url
@@ -222,6 +224,7 @@ class Platform:
             cadence=Cadence(s.checkpoint_every_leaves, s.checkpoint_every_seconds),
             lock=lock,
             replay_store=replay_records,
+            witnesses=[HttpWitness(w.url, w.vkey) for w in s.witnesses],
         )
 
     def close(self) -> None:

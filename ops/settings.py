@@ -14,7 +14,14 @@ from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.clocks import CLOCK_SKEW
@@ -40,6 +47,31 @@ def http_url(value: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+class WitnessSetting(BaseModel):
+    """One witness the platform submits checkpoints to: its URL and C2SP vkey (type 0x04)."""
+
+    url: str
+    vkey: str
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not http_url(value):
+            raise ValueError("ANJIAN_WITNESSES: a witness URL must be an http(s) URL with a host")
+        return value
+
+    @field_validator("vkey")
+    @classmethod
+    def _cosigner_key(cls, value: str) -> str:
+        from audit.cosignature import WitnessKey
+
+        try:
+            WitnessKey.from_vkey(value)
+        except ValueError as exc:
+            raise ValueError(f"ANJIAN_WITNESSES: a witness vkey: {exc}") from None
+        return value
 
 
 class Settings(BaseSettings):
@@ -86,6 +118,12 @@ class Settings(BaseSettings):
         default=CLOCK_SKEW,
         description="how far a declared occurred_at may run ahead of the platform's recorded "
         "time: seconds (300) or an ISO 8601 duration (PT5M); 0 to 1 hour",
+    )
+
+    witnesses: list[WitnessSetting] = Field(
+        default_factory=list,
+        description='JSON list of {"url": ..., "vkey": ...}: the tlog witnesses that cosign '
+        "each new checkpoint (anjian witness serve); empty = none",
     )
 
     @field_validator("clock_skew", mode="before")

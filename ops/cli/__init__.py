@@ -17,6 +17,7 @@ One module per command group:
     analytics.py    analytics, export
     dashboard.py    dashboard
     audit.py        audit verify | proof | check
+    witness.py      witness key | serve
     privacy.py      privacy erase | subjects
     arguments.py    the options several commands share, and their checks
     context.py      the platform of one run, the read models brought up to date
@@ -44,6 +45,7 @@ from ops.cli.output import OneLineErrors, err, out
 from ops.cli.privacy import privacy_app
 from ops.cli.projections import projections_app
 from ops.cli.records import catalog, enterprises, history, record, show
+from ops.cli.witness import witness_app
 
 __all__ = ["app", "main", "out"]
 
@@ -65,6 +67,7 @@ for _command in _VIEWS:
     app.command()(_command)
 app.add_typer(audit_app, name="audit")
 app.add_typer(privacy_app, name="privacy")
+app.add_typer(witness_app, name="witness")
 
 
 def _setting_problem(error: ErrorDetails) -> str:

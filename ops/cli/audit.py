@@ -110,7 +110,7 @@ def audit_proof(
 
 
 @audit_app.command("check")
-def audit_check(
+def audit_check(  # noqa: PLR0917 (typer passes each option by position)
     file: Annotated[str, typer.Argument(help="a bundle from `audit proof`, or - for stdin")],
     rpc: RpcOpt = None,
     log_key: Annotated[
@@ -119,12 +119,22 @@ def audit_check(
     contract: Annotated[
         str | None, typer.Option("--contract", help="the Anchor contract address you trust")
     ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option("--witness", help="a witness's verifier key you trust (repeatable)"),
+    ] = None,
+    quorum: Annotated[
+        int | None, typer.Option("--quorum", help="how many witnesses must cosign (default all)")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Verify a bundle with no database: signature, leaf, inclusion, signed checkpoint,
-    consistency to the anchor and, with --rpc, the anchor transaction on chain. Exit 1 naming
-    what failed. Needs nothing of the platform: `python -m audit check` does the same."""
-    from audit.bundle import check_bundle
+    """Verify a bundle with no database: signature, leaf, signed checkpoint, witness
+    cosignatures, inclusion, consistency to the anchor and, with --rpc, the anchor transaction
+    on chain. Fails closed: without --log-key or --witness, "UNVERIFIED: no trusted log key".
+    Exit 1 naming what failed. Needs nothing of the platform: `python -m audit check` does
+    the same."""
+    from audit.bundle import UNVERIFIED, check_bundle
+    from audit.cosignature import WitnessKey
     from audit.errors import RpcError
     from audit.rpc import RpcClient
 
@@ -139,13 +149,24 @@ def audit_check(
         client = RpcClient(rpc) if rpc else None
     except RpcError as exc:
         fail("RpcError", str(exc), 2)
-    result = check_bundle(doc, log_key=log_key, rpc=client, contract=contract)
+    try:
+        keys = [WitnessKey.from_vkey(v) for v in witness or ()]
+        result = check_bundle(
+            doc, log_key=log_key, rpc=client, contract=contract, witnesses=keys, quorum=quorum
+        )
+    except ValueError as exc:
+        fail("BadParameter", f"--witness/--quorum: {exc}", 2)
     if as_json:
         emit_json(result.to_json())
     else:
         for step in result.steps:
             mark = {True: "[green]ok[/]  ", False: "[bold red]FAIL[/]", None: "[yellow]skip[/]"}
             out.print(f"{mark[step.ok]} {step.name:<12} {escape(step.detail)}", soft_wrap=True)
+    if result.unverified:
+        name, _, message = UNVERIFIED.partition(": ")
+        fail(name, f"{message} (pin --log-key, or --witness and --quorum)")
     if not result.ok:
         names = ", ".join(s.name for s in result.failed)
         fail("BundleInvalid", f"failed: {names}")
+    if result.skipped and not as_json:
+        out.print(f"not checked: {', '.join(s.name for s in result.skipped)}", soft_wrap=True)

@@ -60,6 +60,9 @@ def ledger_sync(
         out.print(escape(report.summary()), soft_wrap=True)
     if report.chain_error:
         err.print(f"[yellow]ChainUnavailable[/]: {escape(report.chain_error)}", soft_wrap=True)
+    for w in report.witnesses:
+        if not w.cosigned:
+            err.print(f"[yellow]NotCosigned[/]: {escape(str(w))}", soft_wrap=True)
 
 
 @ledger_app.command("status")
@@ -85,6 +88,9 @@ def ledger_status(as_json: JsonOpt = False) -> None:
         ("丢失 lost", f"{st.lost_anchors} anchor(s) lost by the chain and submitted again"),
         ("链 chain", st.chain),
         ("日志密钥 log key", st.log_key),
+        *(("见证 witness", f"{w['witness']} ({w['url']}): " + (f"cosigned size {w['tree_size']}"
+            f" at {w['at']}" if w["cosigned"] else f"NOT cosigned: {w['error']}"))
+          for w in st.witnesses),
     ]  # fmt: skip
     width = max(cell_len(label) for label, _ in rows) + 2
     for label, value in rows:  # padded by display width: CJK labels take two cells a character

@@ -13,6 +13,7 @@ from audit.findings import Failure
 from domain.actor import Actor
 from domain.ids import actor_id
 from domain.stored import parse_event_id
+from ledger.checkpoints import StoredCheckpoint
 from ledger.errors import UnknownLeafError
 from ledger.leaf import leaf_bytes
 from ledger.rfc6962 import leaf_hash
@@ -36,12 +37,26 @@ def _notification_id(ledger: Ledger, subject: UUID, version: int) -> int | None:
     return None if row is None else int(row[0])
 
 
+def _cosigned_covering(ledger: Ledger, size: int) -> StoredCheckpoint | None:
+    """The first checkpoint of at least `size` leaves that a witness cosigned and an anchor
+    covers, if any."""
+    seqs = sorted({seq for w in ledger.witnesses for seq in ledger.checkpoints.cosigned(w.vkey)})
+    for seq in seqs:
+        checkpoint = ledger.checkpoints.get(seq)
+        if checkpoint.size >= size and ledger.anchors.covering(checkpoint.size) is not None:
+            return checkpoint
+    return None
+
+
 def make_bundle(ledger: Ledger, event_id: str) -> dict[str, Any]:
     """`anjian audit proof`: the offline bundle of one event (audit/bundle.py layout).
 
-    The checkpoint is the first one whose tree holds the event (the earliest signed statement
-    that it existed); the anchor the first live anchor of a tree at least that large, with
-    the consistency proof between the two (empty when the checkpoint is the anchored one).
+    The checkpoint is the first one whose tree holds the event and that witnesses cosigned
+    and an anchor covers, carried with every stored cosignature line (one note, the log's
+    signature and the witnesses'); without such a checkpoint, the first one whose tree holds
+    the event (the earliest signed statement that it existed). The anchor is the first live
+    anchor of a tree at least that large, with the consistency proof between the two (empty
+    when the checkpoint is the anchored one).
     """
     subject, version = parse_event_id(event_id)
     nid = _notification_id(ledger, subject, version)
@@ -57,7 +72,7 @@ def make_bundle(ledger: Ledger, event_id: str) -> dict[str, Any]:
         raise LedgerHalted(
             [Failure("leaf", "changed since it was logged", event_id=event_id, leaf_index=index)]
         )
-    checkpoint = ledger.checkpoints.covering(index + 1)
+    checkpoint = _cosigned_covering(ledger, index + 1) or ledger.checkpoints.covering(index + 1)
     if checkpoint is None:
         raise ProofUnavailable(f"no checkpoint covers leaf {index} yet: anjian ledger sync")
     row = ledger.anchors.covering(checkpoint.size)
@@ -84,7 +99,7 @@ def make_bundle(ledger: Ledger, event_id: str) -> dict[str, Any]:
         leaf_index=index,
         tree_size=checkpoint.size,
         inclusion_proof=ledger.log.inclusion(index, checkpoint.size),
-        checkpoint=checkpoint.note,
+        checkpoint=ledger.checkpoints.cosigned_note(checkpoint),
         log_key=checkpoint.vkey,
         anchor=anchor,
         consistency_proof=consistency,

@@ -4,7 +4,10 @@ LedgerServiceError
 ├── LedgerHalted     the stored history fails the guard (carries the failures)
 ├── ChainConflict    the chain holds anchors the log contradicts, or refuses ours
 ├── ChainUnreachable the chain cannot be had, e.g. its node did not start (anchoring waits)
-└── ProofUnavailable no bundle can be made yet (event unknown, not logged, not anchored)
+├── ProofUnavailable no bundle can be made yet (event unknown, not logged, not anchored)
+└── WitnessError     a witness did not cosign (never raised out of a sync: reported)
+    ├── WitnessRefused      it answered with a refusal (HTTP status; its size on 409)
+    └── WitnessUnreachable  it could not be asked, or its answer was not a cosignature
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ __all__ = [
     "LedgerHalted",
     "LedgerServiceError",
     "ProofUnavailable",
+    "WitnessError",
+    "WitnessRefused",
+    "WitnessUnreachable",
 ]
 
 
@@ -49,3 +55,21 @@ class ChainConflict(LedgerServiceError):
 
 class ProofUnavailable(LedgerServiceError):
     """No bundle can be made for the event (yet)."""
+
+
+class WitnessError(LedgerServiceError):
+    """A witness did not cosign a checkpoint."""
+
+
+class WitnessRefused(WitnessError):
+    """The witness refused the checkpoint with an HTTP status (c2sp.org/tlog-witness); on 409
+    `size` is the size of the latest checkpoint it cosigned."""
+
+    def __init__(self, status: int, message: str, size: int | None = None) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+        self.size = size
+
+
+class WitnessUnreachable(WitnessError):
+    """The witness could not be asked, or did not answer with a valid cosignature."""

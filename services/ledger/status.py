@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ledger.checkpoints import StoredCheckpoint
 from services.ledger.stores import Ledger, audit_anchor
 
 __all__ = ["LedgerStatus", "status"]
@@ -28,6 +29,7 @@ class LedgerStatus:
     deployments: list[dict[str, Any]]
     chain: str
     log_key: str
+    witnesses: list[dict[str, Any]]  # per configured witness: the newest checkpoint's answer
 
     @property
     def unlogged(self) -> int:
@@ -72,4 +74,27 @@ def status(ledger: Ledger) -> LedgerStatus:
         ],
         chain=ledger.chain.describe(),
         log_key=ledger.signer.vkey,
+        witnesses=_witnesses(ledger, latest),
     )
+
+
+def _witnesses(ledger: Ledger, latest: StoredCheckpoint | None) -> list[dict[str, Any]]:
+    """Whether each configured witness cosigned the newest checkpoint, and if not why."""
+    answers = (
+        {} if latest is None else {a.witness: a for a in ledger.checkpoints.answers(latest.seq)}
+    )
+    out = []
+    for w in ledger.witnesses:
+        a = answers.get(w.vkey)
+        out.append(
+            {
+                "witness": w.vkey.split("+", 1)[0],
+                "url": w.url,
+                "vkey": w.vkey,
+                "tree_size": None if latest is None else latest.size,
+                "cosigned": a is not None and a.line is not None,
+                "error": "not submitted yet (anjian ledger sync)" if a is None else a.error,
+                "at": None if a is None else a.at.isoformat(),
+            }
+        )
+    return out

@@ -4,7 +4,8 @@
 its anchors (ledger/log.py, ledger/checkpoints.py, ledger/anchors.py, all on the event store's
 database through the one engine the composition root opened for it), the log's signer, the
 write path whose notification log it follows, and the ports the composition root wires: the
-chain (services/ledger/chain.py), the lock that keeps one sync per data directory, and a fresh
+chain (services/ledger/chain.py), the witnesses that cosign checkpoints
+(services/ledger/witnesses.py), the lock that keeps one sync per data directory, and a fresh
 write path for the replay. `SqlEvidence` is audit.verify's Evidence port over the same tables
 and the event store.
 """
@@ -26,6 +27,7 @@ from ledger.leaf import StoredNotification
 from ledger.log import Leaf, MerkleLog
 from ledger.note import Signer
 from services.ledger.chain import Chain
+from services.ledger.witnesses import Witness
 
 __all__ = ["Cadence", "Ledger", "ReplayStore", "SqlEvidence", "audit_anchor"]
 
@@ -58,6 +60,7 @@ class Ledger:
         cadence: Cadence,
         lock: Callable[[], AbstractContextManager[object]],
         replay_store: ReplayStore,
+        witnesses: Sequence[Witness] = (),
     ) -> None:
         self.records = records
         self.log = log
@@ -68,6 +71,7 @@ class Ledger:
         self.cadence = cadence
         self.lock = lock  # held for a whole sync: one writer of the log at a time
         self.replay_store = replay_store
+        self.witnesses = list(witnesses)
 
     @property
     def origin(self) -> str:

@@ -13,7 +13,10 @@
    log up to the last of them (ledger.log_follower, domain.following), in batches cut at the
    checkpoint cadence (every `cadence.leaves` leaves or `cadence.seconds`), plus one
    checkpoint at the end whenever the tree grew.
-3. anchoring (unless `anchor=False`, see services/ledger/anchoring.py): lost anchors
+3. cosigning: the newest checkpoint submitted to each configured witness not holding its
+   cosignature yet (services/ledger/witnesses.py); a witness that refuses or is down is
+   reported, never an error of the sync, and is asked again by the next sync.
+4. anchoring (unless `anchor=False`, see services/ledger/anchoring.py): lost anchors
    submitted again, then the newest checkpoint. While the chain is unreachable checkpoints
    stay queued and the report says why; a chain that contradicts the log raises ChainConflict.
 """
@@ -36,6 +39,7 @@ from services.ledger.anchoring import anchor_newest
 from services.ledger.catalog import event_catalog
 from services.ledger.errors import LedgerHalted
 from services.ledger.stores import Ledger, SqlEvidence
+from services.ledger.witnesses import WitnessOutcome, cosign_newest
 
 if TYPE_CHECKING:
     from ledger.chain import AnchorReceipt
@@ -58,6 +62,7 @@ class SyncReport:
     queued: int = 0  # signed checkpoints newer than the newest anchor
     chain_error: str | None = None
     guarded: int = 0  # events the guard checked
+    witnesses: list[WitnessOutcome] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -71,6 +76,7 @@ class SyncReport:
             "queued": self.queued,
             "chain_error": self.chain_error,
             "guarded": self.guarded,
+            "witnesses": [w.to_json() for w in self.witnesses],
             "seconds": round(self.seconds, 3),
         }
 
@@ -88,6 +94,9 @@ class SyncReport:
             parts.append(f"{self.reanchored} lost anchor(s) submitted again")
         if self.chain_error:
             parts.append(f"{self.queued} checkpoint(s) queued: {self.chain_error}")
+        if self.witnesses:
+            ok = sum(1 for w in self.witnesses if w.cosigned)
+            parts.append(f"cosigned by {ok} of {len(self.witnesses)} witness(es)")
         return "; ".join(parts)
 
 
@@ -101,6 +110,7 @@ def sync(ledger: Ledger, *, anchor: bool = True, now: float | None = None) -> Sy
         _append(ledger, pending, report, now)
         report.tree_size = ledger.log.size()
         report.root = ledger.log.root(report.tree_size)
+        report.witnesses = cosign_newest(ledger)
         if anchor:
             outcome = anchor_newest(ledger)
             report.anchor = outcome.anchor

@@ -20,7 +20,9 @@ from audit.rpc import ANCHOR_FIELDS, RpcClient
 from ledger import rfc6962
 from ledger.canonical import canonical_text
 from ledger.errors import ProofLengthError
-from ledger.note import Signer
+from ledger.keys import KeyPair
+from ledger.note import Checkpoint, Signer, sign_checkpoint
+from ledger.rfc6962 import leaf_hash
 from ops.chain_node import AnvilNode
 from tests.audit.conftest import cli
 from tests.audit.history import History, record_more
@@ -57,12 +59,12 @@ def test_a_bundle_passes_audit_check_in_a_fresh_process_without_the_database(
     history: History, chain: str, tmp_path: Path
 ) -> None:
     bundle = tmp_path / "bundle.json"
-    proof(history.hazard_report, bundle)
+    key = proof(history.hazard_report, bundle)["log_key"]
     auditor = tmp_path / "auditor"
     auditor.mkdir()
     for argv in (
-        [str(BIN / "anjian"), "audit", "check", str(bundle), "--rpc", chain],
-        [sys.executable, "-m", "audit", "check", str(bundle), "--rpc", chain],
+        [str(BIN / "anjian"), "audit", "check", str(bundle), "--rpc", chain, "--log-key", key],
+        [sys.executable, "-m", "audit", "check", str(bundle), "--rpc", chain, "--log-key", key],
     ):
         done = run_auditor(auditor, *argv)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -78,11 +80,14 @@ def test_a_changed_bundle_fails_in_a_fresh_process_naming_the_check(
     doc["leaf_index"] += 1
     changed = tmp_path / "changed.json"
     changed.write_text(json.dumps(doc), encoding="utf-8")
-    done = run_auditor(tmp_path, sys.executable, "-m", "audit", "check", str(changed))
+    key = doc["log_key"]
+    done = run_auditor(
+        tmp_path, sys.executable, "-m", "audit", "check", str(changed), "--log-key", key
+    )
     assert done.returncode == 1
     assert "FAIL inclusion" in done.stdout
     assert "BundleInvalid: failed: inclusion" in done.stderr
-    cli_done = cli("audit", "check", str(changed), "--rpc", chain)
+    cli_done = cli("audit", "check", str(changed), "--rpc", chain, "--log-key", key)
     assert cli_done.exit_code == 1
     assert "inclusion" in cli_done.stderr
 
@@ -105,7 +110,7 @@ def test_the_newest_event_is_proved_by_the_anchored_checkpoint_itself(
     doc = proof(history.last, tmp_path / "bundle.json")
     assert doc["tree_size"] == doc["anchor"]["tree_size"] == len(history.events)
     assert doc["consistency_proof"] == []
-    assert check_bundle(doc, rpc=RpcClient(chain)).ok
+    assert check_bundle(doc, rpc=RpcClient(chain), log_key=doc["log_key"]).ok
 
 
 def test_a_bundle_pins_the_log_key_and_the_contract(
@@ -121,16 +126,18 @@ def test_a_bundle_pins_the_log_key_and_the_contract(
         "consistency",
     ]
     other_contract = "0x" + "11" * 20
-    assert [s.name for s in check_bundle(doc, contract=other_contract).failed] == ["contract"]
+    pinned = check_bundle(doc, contract=other_contract, log_key=doc["log_key"])
+    assert [s.name for s in pinned.failed] == ["contract"]
 
 
 def test_a_bundle_checked_offline_says_the_anchor_was_not_looked_up(
     history: History, tmp_path: Path
 ) -> None:
     doc = proof(history.hazard_report, tmp_path / "bundle.json")
-    result = check_bundle(doc)
+    result = check_bundle(doc, log_key=doc["log_key"])
     assert result.ok
     assert [s.name for s in result.steps if s.ok is None] == ["anchor"]
+    assert result.to_json()["not_checked"] == ["anchor"]
 
 
 def test_no_bundle_for_an_event_the_log_has_not_reached(history: History, tmp_path: Path) -> None:
@@ -234,12 +241,13 @@ def test_paths_cover_the_bundle(bundle: dict[str, Any]) -> None:
 def test_audit_check_fails_after_any_change_to_any_field(
     bundle: dict[str, Any], chain: str, path: str
 ) -> None:
-    assert check_bundle(bundle, rpc=RpcClient(chain)).ok
+    key = bundle["log_key"]
+    assert check_bundle(bundle, rpc=RpcClient(chain), log_key=key).ok
     tampered = changed(bundle, path)
-    result = check_bundle(tampered, rpc=RpcClient(chain))
+    result = check_bundle(tampered, rpc=RpcClient(chain), log_key=key)
     assert not result.ok, path
     if path not in SHAPE_ONLY:
-        assert check_bundle(tampered).ok is (path in CHAIN_ONLY)
+        assert check_bundle(tampered, log_key=key).ok is (path in CHAIN_ONLY)
 
 
 def test_offline_the_anchored_size_is_pinned_only_by_the_proof_shape(
@@ -268,3 +276,65 @@ def test_the_inclusion_proof_in_a_bundle_is_the_rfc9162_one(bundle: dict[str, An
         [base64.b64decode(h) for h in bundle["inclusion_proof"]],
         root,
     )
+
+
+# -- fail closed --------------------------------------------------------------------------------
+
+
+def forged_bundle(doc: dict[str, Any]) -> dict[str, Any]:
+    """A fully forged bundle: the forger's own actor key, event, leaf, one-leaf tree and log
+    key under the real origin name, the real anchor object copied (checked offline)."""
+    origin = doc["log_key"].split("+")[0]
+    actor, log = KeyPair.generate(), Signer.generate(origin)
+    envelope = json.loads(doc["event"])
+    envelope["data"]["description"] = "forged: no hazard was ever reported"
+    event = canonical_text(envelope)
+    signature = actor.sign_b64(event.encode())
+    record = json.loads(base64.b64decode(doc["leaf"]))
+    record.update(envelope=envelope, signature=signature, key_id=actor.key_id)
+    leaf = canonical_text(record).encode()
+    checkpoint = Checkpoint(origin, 1, leaf_hash(leaf))
+    anchor = {**doc["anchor"], "tree_size": 1, "root": "0x" + leaf_hash(leaf).hex()}
+    return {
+        **doc,
+        "event": event,
+        "signature": signature,
+        "actor_key": base64.b64encode(actor.public_key).decode(),
+        "leaf": base64.b64encode(leaf).decode(),
+        "leaf_index": 0,
+        "tree_size": 1,
+        "inclusion_proof": [],
+        "checkpoint": sign_checkpoint(checkpoint, log),
+        "log_key": log.vkey,
+        "anchor": anchor,
+        "consistency_proof": [],
+    }
+
+
+def test_a_forged_bundle_fails_audit_check_unless_the_forger_s_key_is_pinned(
+    history: History, tmp_path: Path
+) -> None:
+    doc = proof(history.hazard_report, tmp_path / "bundle.json")
+    forged = forged_bundle(doc)
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(forged), encoding="utf-8")
+    # Unpinned, every check of the forged bundle holds, yet nothing is trusted: UNVERIFIED.
+    result = check_bundle(forged)
+    assert [s.name for s in result.failed] == ["trust"]
+    assert result.unverified
+    done = cli("audit", "check", str(path))
+    assert done.exit_code == 1
+    assert done.stderr.startswith("UNVERIFIED: no trusted log key")
+    auditor = run_auditor(tmp_path, sys.executable, "-m", "audit", "check", str(path))
+    assert auditor.returncode == 1
+    assert auditor.stderr.startswith("UNVERIFIED: no trusted log key")
+    # Pinned to the platform's log key, it fails; pinned to the forger's, it passes.
+    assert cli("audit", "check", str(path), "--log-key", doc["log_key"]).exit_code == 1
+    assert cli("audit", "check", str(path), "--log-key", forged["log_key"]).exit_code == 0
+
+
+def test_a_skipped_check_is_listed_as_not_checked(history: History, tmp_path: Path) -> None:
+    doc = proof(history.hazard_report, tmp_path / "bundle.json")
+    done = cli("audit", "check", str(tmp_path / "bundle.json"), "--log-key", doc["log_key"])
+    assert done.exit_code == 0
+    assert done.stdout.splitlines()[-1] == "not checked: anchor"

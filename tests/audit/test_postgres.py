@@ -28,7 +28,8 @@ def test_a_postgres_store_syncs_verifies_and_proves(pg_history: History, tmp_pat
     assert report["anchors"] == 2
     out = tmp_path / "bundle.json"
     assert cli("audit", "proof", pg_history.hazard_report, "-o", str(out)).exit_code == 0
-    assert check_bundle(json.loads(out.read_text(encoding="utf-8"))).ok
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert check_bundle(doc, log_key=doc["log_key"]).ok
 
 
 def test_on_postgres_an_insiders_event_the_catalog_refuses_halts_the_ledger_and_is_named(
@@ -46,3 +47,32 @@ def test_on_postgres_an_insiders_event_the_catalog_refuses_halts_the_ledger_and_
     (replayed,) = failures(report, check="rules")
     assert replayed["event_id"] == event
     assert replayed["message"].startswith("NotAuthorized: role enterprise may not issue")
+
+
+def test_witness_answers_are_stored_beside_the_checkpoints_on_postgres(postgres_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from ledger.checkpoints import CheckpointStore, WitnessAnswer
+    from ledger.log import log_engine
+    from ledger.note import Checkpoint, Signer, sign_checkpoint
+
+    engine = log_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        store = CheckpointStore(engine)
+        log = Signer.generate("anjian.example/log")
+        checkpoint = Checkpoint(log.name, 3, b"\x05" * 32)
+        stored = store.add(
+            checkpoint, sign_checkpoint(checkpoint, log), log.vkey, datetime.now(UTC)
+        )
+        now = datetime.now(UTC)
+        store.record_answer(WitnessAnswer(stored.seq, "w+1", None, "HTTP 409: 5", now))
+        store.record_answer(WitnessAnswer(stored.seq, "w+1", "\u2014 w AAAA\n", None, now))
+        store.record_answer(WitnessAnswer(stored.seq, "v+2", None, "unreachable", now))
+        answers = {a.witness: a for a in store.answers(stored.seq)}
+        assert (answers["w+1"].line, answers["w+1"].error) == ("\u2014 w AAAA\n", None)
+        assert answers["v+2"].error == "unreachable"
+        assert stored.seq in store.cosigned("w+1")
+        assert stored.seq not in store.cosigned("v+2")
+        assert store.cosigned_note(stored).endswith("\n\u2014 w AAAA\n")
+    finally:
+        engine.dispose()

@@ -162,7 +162,8 @@ def test_a_proof_bundle_of_an_accepted_event_verifies(
     bundle = tmp_path / "bundle.json"
     assert runner.invoke(app, ["audit", "proof", event_id, "-o", str(bundle)]).exit_code == 0
     assert f'"id":"{ID}"' in json.loads(bundle.read_text("utf-8"))["event"]
-    checked = runner.invoke(app, ["audit", "check", str(bundle)])
+    key = json.loads(bundle.read_text("utf-8"))["log_key"]
+    checked = runner.invoke(app, ["audit", "check", str(bundle), "--log-key", key])
     assert checked.exit_code == 0, checked.output
     assert "FAIL" not in checked.stdout
 

@@ -45,6 +45,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "var"
 
 
+def log_key(bundle: Path) -> str:
+    """The log key of the platform that made `bundle`, which the auditor pins."""
+    return str(json.loads(bundle.read_text(encoding="utf-8"))["log_key"])
+
+
 def cli(*args: str) -> Result:
     return CliRunner().invoke(app, list(args))
 
@@ -266,7 +271,7 @@ def test_erasure_is_recorded_then_no_file_can_recover_the_person_and_every_proof
     assert cli("audit", "proof", certificate, "-o", str(bundle)).exit_code == 0
     auditor = {k: v for k, v in os.environ.items() if not k.startswith("ANJIAN_")}
     done = subprocess.run(
-        [sys.executable, "-m", "audit", "check", str(bundle)],
+        [sys.executable, "-m", "audit", "check", str(bundle), "--log-key", log_key(bundle)],
         cwd=tmp_path,
         env=auditor,
         capture_output=True,
