@@ -149,3 +149,53 @@ def audit_check(
     if not result.ok:
         names = ", ".join(s.name for s in result.failed)
         fail("BundleInvalid", f"failed: {names}")
+
+
+@audit_app.command("receipt")
+def audit_receipt(
+    file: Annotated[str, typer.Argument(help="a receipt from `record --receipts`, or - for stdin")],
+    log_key: Annotated[
+        str | None,
+        typer.Option(
+            "--log-key", help="the log's verifier key you trust (default: this data directory's)"
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check that the log kept a receipt's promise: the receipt is signed by the log key, its
+    notification id maps to a leaf of the log, that leaf hashes to the promised hash, and an
+    inclusion proof verifies against the latest signed checkpoint. Exit 0 when included;
+    otherwise exit 1 saying it is not logged yet, or that the log contradicts the receipt
+    (the event was deleted or altered: the receipt proves it)."""
+    from ledger.errors import NoteError
+    from services.ledger.receipts import check
+
+    try:
+        raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        fail(type(exc).__name__, f"cannot read {file}: {exc.strerror or exc}", 2)
+    with platform() as p:
+        try:
+            result = check(p.ledger, raw, [log_key] if log_key else ())
+        except NoteError as exc:
+            fail("ReceiptRefused", f"not a receipt signed by a trusted log key: {exc}")
+    verdict = result.verdict
+    if as_json:
+        emit_json(
+            {
+                **verdict.to_json(),
+                "trust": {"log_keys": list(result.log_keys), "pinned": result.pinned},
+            }
+        )
+    else:
+        mark = {"included": "[bold green]INCLUDED[/]", "pending": "[yellow]NOT YET LOGGED[/]"}
+        out.print(
+            f"{mark.get(verdict.status, '[bold red]CONTRADICTED[/]')} "
+            f"{escape(verdict.receipt.event_id)}: {escape(verdict.message)}",
+            soft_wrap=True,
+        )
+        out.print(f"trust: {escape(result.trust)}", soft_wrap=True)
+    if verdict.status == "pending":
+        fail("ReceiptPending", verdict.message)
+    if not verdict.ok:
+        fail("ReceiptContradicted", verdict.message)

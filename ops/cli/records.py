@@ -33,6 +33,7 @@ from ops.cli.output import (
     text_table,
     timeline_when,
 )
+from ops.cli.receipt_files import ReceiptFileConflict, ReceiptFiles
 from projections.catalog_view import event_name_of
 from services.ingest.batches import Committed, LineRefused
 from services.ingest.principal import Principal
@@ -65,6 +66,15 @@ def record(
             "each envelope marked with the migration channel",
         ),
     ] = False,
+    receipts: Annotated[
+        Path | None,
+        typer.Option(
+            "--receipts",
+            metavar="DIR",
+            help="write each event's receipt signed by the log key to DIR (check it later: "
+            "anjian audit receipt)",
+        ),
+    ] = None,
 ) -> None:
     """Record JSON Lines of commands; print each batch's event ids as soon as it commits.
 
@@ -80,6 +90,12 @@ def record(
     after an interruption. On the first invalid line, exit non-zero naming the line and the
     reason: nothing from that line (nor from the rest of its batch) is stored. Then the ledger
     syncs (one line on stderr).
+
+    With `--receipts DIR`, each event's receipt, signed by the log key (its event id,
+    notification id, leaf hash and recorded time: a promise that the log will include that
+    leaf), is written to DIR as `<uuid>_<version>.receipt` before its id is printed, and
+    --json lines carry it as "receipt". A different receipt already stored under that name is
+    never overwritten.
     """
     if batch < 1:
         fail("UsageError", "--batch must be at least 1", 2)
@@ -94,16 +110,36 @@ def record(
         stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
     except OSError as exc:
         fail(type(exc).__name__, f"cannot read {file}: {exc.strerror or exc}")
+    try:
+        files = ReceiptFiles(receipts) if receipts is not None else None
+    except OSError as exc:
+        fail(type(exc).__name__, f"cannot use {receipts} for receipts: {exc.strerror or exc}")
     with platform(genesis=True) as p, stream:
         printed = 0
         try:
-            for committed in p.ingest.record(stream, principal, batch=batch):
+            for committed in p.ingest.record(
+                stream, principal, batch=batch, signed=files is not None
+            ):
+                _keep(committed, files)
                 _receipts(committed, as_json)
                 printed += len(committed.recorded)
         except LineRefused as exc:  # nothing of its batch is stored
             fail(type(exc.cause).__name__, f"{exc.where}: {exc.cause}")
         if sync and printed:
             sync_after(p, what="recorded")
+
+
+def _keep(committed: Committed, files: ReceiptFiles | None) -> None:
+    """Write a committed batch's signed receipts to the receipts directory."""
+    if files is None:
+        return
+    for recorded, note in zip(committed.recorded, committed.signed, strict=True):
+        try:
+            files.write(recorded.event_id, note)
+        except ReceiptFileConflict as exc:
+            fail("ReceiptFileConflict", f"event {recorded.event_id} is stored; {exc}")
+        except OSError as exc:
+            fail(type(exc).__name__, f"event {recorded.event_id} is stored; {exc}")
 
 
 def _receipts(committed: Committed, as_json: bool) -> None:
