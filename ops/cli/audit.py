@@ -40,11 +40,13 @@ def audit_verify(
     """Recheck everything from the stored bytes: events, signatures, keys, catalog, leaves,
     checkpoints, consistency, anchors and the chain. Exit 0 only when everything holds;
     otherwise list every failing record (event id, leaf index, what failed) and exit 1.
+    States the trust roots it used: the log key (pinned with --log-key, or taken from the data
+    directory), the chain asked, and the contracts (read from the platform's database).
     --replay also names every event the write path refuses when the log is replayed through
     it, with the error and the rule (one line each)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from services.ledger.verify import verify
+    from services.ledger.verify import trust_lines, verify
 
     bar = Progress(
         "[progress.description]{task.description}",
@@ -76,6 +78,8 @@ def audit_verify(
             f"{report.seconds:.2f} s",
             soft_wrap=True,
         )
+        for line in trust_lines(report.trust):
+            out.print(f"trust: {escape(line)}", soft_wrap=True)
         for note in report.notes:
             err.print(f"[yellow]note[/]: {escape(note)}", soft_wrap=True)
         for f in report.failures:
