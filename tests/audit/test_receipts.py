@@ -9,7 +9,7 @@ import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -21,7 +21,7 @@ from ops.cli.receipt_files import receipt_file_name
 from ops.keystore import Keystore
 from tests.audit.conftest import cli
 from tests.audit.tamper import forget_ledger, rewrite
-from tests.ops.test_cli_record import enterprise_line, register_regulator, write
+from tests.ops.test_cli_record import enterprise_line, register_regulator, regulator_line, write
 from tests.support import new_uscc
 
 REGION = "420102"
@@ -35,20 +35,10 @@ def record(tmp_path: Path, lines: list[dict[str, Any]], *args: str) -> list[dict
 
 
 def enterprise_account(home: Path, uscc: str, account: str = "e-1") -> dict[str, Any]:
-    return {
-        "type": "actor.register",
-        "actor": "platform",
-        "region": "420000",
-        "data": {
-            "account": account,
-            "role": "enterprise",
-            "name": "企业账户",
-            "jurisdiction": REGION,
-            "enterprise": uscc,
-            "public_key": Keystore(home / "keys").custodial(account).public_key_b64,
-            "custody": "platform",
-        },
-    }
+    """The platform registers a custodial enterprise account bound to `uscc`."""
+    line = regulator_line(home, account)
+    data = {"role": "enterprise", "name": "企业账户", "jurisdiction": REGION, "enterprise": uscc}
+    return {**line, "data": {**cast(dict[str, Any], line["data"]), **data}}
 
 
 def accident(uscc: str, deaths: int) -> dict[str, Any]:
