@@ -327,6 +327,27 @@ class EventChecker:
 
         return wait
 
+    def check_alone(self, n: StoredNotification) -> CheckedEvent:
+        """One event checked on its own, against the key registry as fed so far (key events
+        checked before it, in notification order): canonical envelope of its record, its type
+        listed, stored under its type's topic and version rule, the key its actor held, the
+        role that may issue it, the Ed25519 signature. Its record's earlier versions are not
+        followed (for a reader showing one event; audit.verify follows them all)."""
+        checked = CheckedEvent(n.id, event_id_of(n), None)
+        try:
+            stored = _read(n)
+        except LeafError as exc:
+            checked.fail("state", f"cannot be read as a signed event: {exc.reason}")
+            return checked
+        checked.leaf_hash = _sha256(LEAF_PREFIX + stored.leaf).digest()
+        try:
+            type_ = _loads(stored.envelope).get("type")
+        except (ValueError, AttributeError):
+            type_ = None
+        rule = self.catalog.get(type_) if isinstance(type_, str) else None
+        self._check_content(n, stored, checked, rule.kind if rule else "", inline=True)
+        return checked
+
     def _check_content(
         self,
         n: StoredNotification,

@@ -81,6 +81,7 @@ class AuditReport:
     failures: list[Failure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    trust: dict[str, Any] = field(default_factory=dict)  # the trust roots the run relied on
 
     @property
     def ok(self) -> bool:
@@ -102,4 +103,5 @@ class AuditReport:
             "seconds": round(self.seconds, 3),
             "notes": list(self.notes),
             "failures": [f.to_json() for f in self.failures],
+            "trust": dict(self.trust),
         }

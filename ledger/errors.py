@@ -41,6 +41,7 @@ __all__ = [
     "ProofError",
     "ProofInputError",
     "ProofLengthError",
+    "ReceiptFormatError",
     "RootMismatchError",
     "UnknownLeafError",
     "UnverifiedNoteError",
@@ -110,6 +111,10 @@ class InvalidSignatureError(NoteError):
 
 class CheckpointFormatError(NoteError):
     """The note text is not a C2SP tlog-checkpoint body (origin, size, base64 root)."""
+
+
+class ReceiptFormatError(NoteError):
+    """The note text is not a receipt (ledger/receipt.py layout)."""
 
 
 class LeafError(LedgerError):

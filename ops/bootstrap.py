@@ -10,7 +10,8 @@ assembling the application by hand.
     │                file under ANJIAN_HOME, or PostgreSQL), with the recorders that keep
     │                command ids unique (ops/recorders.py)
     ├── ingest       services.ingest.service.Ingest: the keystore as its Custody port, the
-    │                vault's sealer and matcher, the time zone of the settings
+    │                vault's sealer and matcher, the time zone of the settings, the log key as
+    │                its ReceiptSigner port (ledger.receipt.ReceiptNotary)
     ├── vault        ledger.privacy.Vault on its own key store (never the event store's database)
     ├── readmodels   services.readmodels.ReadModels: the read-model store and its follower
     │                (opened on first use: a command that reads no read model never migrates it)
@@ -48,6 +49,7 @@ from ledger.log import MerkleLog, log_engine
 from ledger.notary import Ed25519Notary
 from ledger.note import Signer
 from ledger.privacy import Vault, key_store_engine
+from ledger.receipt import ReceiptNotary
 from ledger.vault_migration import move_keys
 from ops.chain import SettingsChain
 from ops.file_lock import locked
@@ -153,6 +155,7 @@ class Platform:
             sealer=catalog_sealer(self.vault),
             same_person=person_matcher(self.vault),
             zone=ZoneInfo(settings.timezone),
+            receipts=ReceiptNotary(lambda: self.log_signer),
         )
 
     # -- engines: one per database -------------------------------------------------------------
@@ -208,6 +211,11 @@ class Platform:
         return ReadModels(engine, follower)
 
     @cached_property
+    def log_signer(self) -> Signer:
+        """The log key, named by the log's origin: it signs checkpoints and receipts."""
+        return Signer(self.settings.log_origin, self.keystore.log_key().seed)
+
+    @cached_property
     def ledger(self) -> Ledger:
         """The ledger service's stores and ports (opened on first use)."""
         s = self.settings
@@ -219,7 +227,7 @@ class Platform:
         return Ledger(
             self.records,
             MerkleLog(self.event_store_engine),
-            Signer(s.log_origin, self.keystore.log_key().seed),
+            self.log_signer,
             self.chain,
             cadence=Cadence(s.checkpoint_every_leaves, s.checkpoint_every_seconds),
             lock=lock,

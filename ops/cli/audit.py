@@ -40,11 +40,13 @@ def audit_verify(
     """Recheck everything from the stored bytes: events, signatures, keys, catalog, leaves,
     checkpoints, consistency, anchors and the chain. Exit 0 only when everything holds;
     otherwise list every failing record (event id, leaf index, what failed) and exit 1.
+    States the trust roots it used: the log key (pinned with --log-key, or taken from the data
+    directory), the chain asked, and the contracts (read from the platform's database).
     --replay also names every event the write path refuses when the log is replayed through
     it, with the error and the rule (one line each)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from services.ledger.verify import verify
+    from services.ledger.verify import trust_lines, verify
 
     bar = Progress(
         "[progress.description]{task.description}",
@@ -76,6 +78,8 @@ def audit_verify(
             f"{report.seconds:.2f} s",
             soft_wrap=True,
         )
+        for line in trust_lines(report.trust):
+            out.print(f"trust: {escape(line)}", soft_wrap=True)
         for note in report.notes:
             err.print(f"[yellow]note[/]: {escape(note)}", soft_wrap=True)
         for f in report.failures:
@@ -170,3 +174,53 @@ def audit_check(  # noqa: PLR0917 (typer passes each option by position)
         fail("BundleInvalid", f"failed: {names}")
     if result.skipped and not as_json:
         out.print(f"not checked: {', '.join(s.name for s in result.skipped)}", soft_wrap=True)
+
+
+@audit_app.command("receipt")
+def audit_receipt(
+    file: Annotated[str, typer.Argument(help="a receipt from `record --receipts`, or - for stdin")],
+    log_key: Annotated[
+        str | None,
+        typer.Option(
+            "--log-key", help="the log's verifier key you trust (default: this data directory's)"
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check that the log kept a receipt's promise: the receipt is signed by the log key, its
+    notification id maps to a leaf of the log, that leaf hashes to the promised hash, and an
+    inclusion proof verifies against the latest signed checkpoint. Exit 0 when included;
+    otherwise exit 1 saying it is not logged yet, or that the log contradicts the receipt
+    (the event was deleted or altered: the receipt proves it)."""
+    from ledger.errors import NoteError
+    from services.ledger.receipts import check
+
+    try:
+        raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        fail(type(exc).__name__, f"cannot read {file}: {exc.strerror or exc}", 2)
+    with platform() as p:
+        try:
+            result = check(p.ledger, raw, [log_key] if log_key else ())
+        except NoteError as exc:
+            fail("ReceiptRefused", f"not a receipt signed by a trusted log key: {exc}")
+    verdict = result.verdict
+    if as_json:
+        emit_json(
+            {
+                **verdict.to_json(),
+                "trust": {"log_keys": list(result.log_keys), "pinned": result.pinned},
+            }
+        )
+    else:
+        mark = {"included": "[bold green]INCLUDED[/]", "pending": "[yellow]NOT YET LOGGED[/]"}
+        out.print(
+            f"{mark.get(verdict.status, '[bold red]CONTRADICTED[/]')} "
+            f"{escape(verdict.receipt.event_id)}: {escape(verdict.message)}",
+            soft_wrap=True,
+        )
+        out.print(f"trust: {escape(result.trust)}", soft_wrap=True)
+    if verdict.status == "pending":
+        fail("ReceiptPending", verdict.message)
+    if not verdict.ok:
+        fail("ReceiptContradicted", verdict.message)

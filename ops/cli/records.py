@@ -9,8 +9,9 @@ lifecycle, a jurisdiction's enterprises, or the catalog.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -33,9 +34,13 @@ from ops.cli.output import (
     text_table,
     timeline_when,
 )
+from ops.cli.receipt_files import ReceiptFileConflict, ReceiptFiles
 from projections.catalog_view import event_name_of
 from services.ingest.batches import Committed, LineRefused
 from services.ingest.principal import Principal
+
+if TYPE_CHECKING:
+    from services.ledger.displayed import Verified
 
 __all__ = ["catalog", "enterprises", "history", "record", "show"]
 
@@ -65,6 +70,15 @@ def record(
             "each envelope marked with the migration channel",
         ),
     ] = False,
+    receipts: Annotated[
+        Path | None,
+        typer.Option(
+            "--receipts",
+            metavar="DIR",
+            help="write each event's receipt signed by the log key to DIR (check it later: "
+            "anjian audit receipt)",
+        ),
+    ] = None,
 ) -> None:
     """Record JSON Lines of commands; print each batch's event ids as soon as it commits.
 
@@ -80,6 +94,12 @@ def record(
     after an interruption. On the first invalid line, exit non-zero naming the line and the
     reason: nothing from that line (nor from the rest of its batch) is stored. Then the ledger
     syncs (one line on stderr).
+
+    With `--receipts DIR`, each event's receipt, signed by the log key (its event id,
+    notification id, leaf hash and recorded time: a promise that the log will include that
+    leaf), is written to DIR as `<uuid>_<version>.receipt` before its id is printed, and
+    --json lines carry it as "receipt". A different receipt already stored under that name is
+    never overwritten.
     """
     if batch < 1:
         fail("UsageError", "--batch must be at least 1", 2)
@@ -94,16 +114,36 @@ def record(
         stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
     except OSError as exc:
         fail(type(exc).__name__, f"cannot read {file}: {exc.strerror or exc}")
+    try:
+        files = ReceiptFiles(receipts) if receipts is not None else None
+    except OSError as exc:
+        fail(type(exc).__name__, f"cannot use {receipts} for receipts: {exc.strerror or exc}")
     with platform(genesis=True) as p, stream:
         printed = 0
         try:
-            for committed in p.ingest.record(stream, principal, batch=batch):
+            for committed in p.ingest.record(
+                stream, principal, batch=batch, signed=files is not None
+            ):
+                _keep(committed, files)
                 _receipts(committed, as_json)
                 printed += len(committed.recorded)
         except LineRefused as exc:  # nothing of its batch is stored
             fail(type(exc.cause).__name__, f"{exc.where}: {exc.cause}")
         if sync and printed:
             sync_after(p, what="recorded")
+
+
+def _keep(committed: Committed, files: ReceiptFiles | None) -> None:
+    """Write a committed batch's signed receipts to the receipts directory."""
+    if files is None:
+        return
+    for recorded, note in zip(committed.recorded, committed.signed, strict=True):
+        try:
+            files.write(recorded.event_id, note)
+        except ReceiptFileConflict as exc:
+            fail("ReceiptFileConflict", f"event {recorded.event_id} is stored; {exc}")
+        except OSError as exc:
+            fail(type(exc).__name__, f"event {recorded.event_id} is stored; {exc}")
 
 
 def _receipts(committed: Committed, as_json: bool) -> None:
@@ -118,26 +158,53 @@ def _receipts(committed: Committed, as_json: bool) -> None:
 
 
 def show(event_id: str, as_json: JsonOpt = False) -> None:
-    """Show one stored event: envelope, signature, key and when it was recorded."""
+    """Show one stored event: envelope, signature, key and when it was recorded, verified
+    first: its signature against the key its actor held at that point of the log and, once
+    logged, the stored event against its leaf. A failed check is shown with the event
+    (--json: `verified.failed`) and the command exits 1 (EventTampered)."""
+    from services.ledger.bundle import notification_id_of
+    from services.ledger.displayed import verify_shown
+
     with platform(genesis=True) as p:
         rec = p.records.stored(event_id)
+        nid = notification_id_of(p.ledger, rec.subject, rec.version)
+        verified = verify_shown(p.ledger, [nid])[nid] if nid is not None else None
         if as_json:
-            emit_json(record_json(rec))
-            return
-        env = rec.envelope
-        out.print(f"[bold]{escape(event_name_of(rec.type))}[/] ({escape(rec.type)})")
-        for label, value in [
-            ("事件 event", rec.event_id),
-            ("发生 occurred", local_time(env["occurred_at"], p.settings.zone)),
-            ("记录 recorded", local_time(rec.recorded_at, p.settings.zone)),
-            ("主体 actor", f"{env['actor']} ({env['role']})"),
-            ("地区 region", f"{env['region']} {region_name(env['region'])}"),
-            ("渠道 channel", env.get("channel") or "-"),
-            ("密钥 key", rec.key_id),
-            ("签名 signature", rec.signature),
-        ]:
-            out.print(f"  {label:<16} {value}", markup=False)
-        out.print(highlighted_json(env["data"]))
+            shown = record_json(rec)
+            shown["verified"] = verified.to_json() if verified is not None else None
+            emit_json(shown)
+        else:
+            env = rec.envelope
+            out.print(f"[bold]{escape(event_name_of(rec.type))}[/] ({escape(rec.type)})")
+            for label, value in [
+                ("事件 event", rec.event_id),
+                ("发生 occurred", local_time(env["occurred_at"], p.settings.zone)),
+                ("记录 recorded", local_time(rec.recorded_at, p.settings.zone)),
+                ("主体 actor", f"{env['actor']} ({env['role']})"),
+                ("地区 region", f"{env['region']} {region_name(env['region'])}"),
+                ("渠道 channel", env.get("channel") or "-"),
+                ("密钥 key", rec.key_id),
+                ("签名 signature", rec.signature),
+            ]:
+                out.print(f"  {label:<16} {value}", markup=False)
+            _print_verified(verified)
+            out.print(highlighted_json(env["data"]))
+    _fail_if_tampered([verified] if verified is not None else [])
+
+
+def _print_verified(verified: Verified | None) -> None:
+    if verified is not None and verified.ok:
+        out.print(f"  {'核验 verified':<16} ok: {escape(verified.summary)}", soft_wrap=True)
+        return
+    why = verified.summary if verified is not None else "its notification is not in the store"
+    out.print(f"  [bold red]{'核验 TAMPERED':<16} {escape(why)}[/]", soft_wrap=True)
+
+
+def _fail_if_tampered(verdicts: Sequence[Verified | None]) -> None:
+    bad = [v for v in verdicts if v is None or not v.ok]
+    if bad:
+        named = ", ".join(v.event_id if v is not None else "?" for v in bad)
+        fail("EventTampered", f"{len(bad)} shown event(s) failed verification: {named}")
 
 
 def history(
@@ -153,23 +220,36 @@ def history(
     sees only enterprises it covers. Every entry names the event id behind it (`anjian show`,
     `anjian audit proof`); its time is the declared one, with the recorded time beside it where
     the two differ, and history entered through the migration path is marked migrated.
+
+    Each entry's event is verified before it is shown (as `anjian show` does): column 核验
+    says ok or which check failed (--json: `verified`), failed events are listed under the
+    table, and the command then exits 1 (EventTampered).
     """
     from projections.timeline import lifecycle
+    from services.ledger.displayed import verify_shown
 
     arguments.uscc(enterprise)
     arguments.region(region)
     with platform() as p, fresh(p) as rm, rm.engine.connect() as conn:
         life = lifecycle(conn, enterprise, region)
         zone = p.settings.zone
+        verdicts = verify_shown(p.ledger, [e.notification_id for e in life.entries])
     if not life.entries:
         fail("NotFound", f"enterprise {enterprise} has no records in jurisdiction {region}")
+    shown = [verdicts[e.notification_id] for e in life.entries]
     if as_json:
-        emit_json([e.to_json(zone) for e in life.entries])
+        emit_json(
+            [
+                {**e.to_json(zone), "verified": v.to_json()}
+                for e, v in zip(life.entries, shown, strict=True)
+            ]
+        )
+        _fail_if_tampered(shown)
         return
     out.print(
         text_table(
             f"{enterprise} 全生命周期记录 ({len(life.entries)})",
-            ("#", "发生时间", "阶段", "事件", "主体", "事件ID"),
+            ("#", "发生时间", "阶段", "事件", "主体", "事件ID", "核验"),
             (
                 (
                     str(e.notification_id),
@@ -184,13 +264,20 @@ def history(
                     f"{e.event} {e.type}",
                     e.actor,
                     e.event_id,
+                    "ok" if v.ok else "TAMPERED " + ", ".join(f.check for f in v.failures),
                 )
-                for e in life.entries
+                for e, v in zip(life.entries, shown, strict=True)
             ),
         )
     )
     reached = " → ".join(f"{s}({len(ids)})" for s, ids in life.stages.items() if ids)
     out.print(f"阶段 stages: {reached}", soft_wrap=True)
+    for v in shown:
+        if not v.ok:
+            out.print(
+                f"[bold red]TAMPERED[/] {escape(v.event_id)}: {escape(v.summary)}", soft_wrap=True
+            )
+    _fail_if_tampered(shown)
 
 
 def enterprises(

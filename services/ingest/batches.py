@@ -5,7 +5,8 @@ workers): lines are numbered from 1 in the order given, each is parsed by the in
 seals personal data and signs custodially for its principal), and every `batch` commands go to
 `Records` as one transaction (a batch of one as a single command). A `Committed` is yielded as
 soon as its batch is stored, so a caller that prints it has printed only what is stored,
-whenever the run stops.
+whenever the run stops. With `sign`, each Committed also carries the signed receipt of each
+of its events (services/ingest/receipts.py), issued once the batch is stored.
 
 The first line refused stops the run with `LineRefused`, naming the line (or the lines of a
 batch refused as a whole) and the domain error: nothing of that line's batch is stored, every
@@ -15,7 +16,7 @@ from a file); a blank text line is skipped but counted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = ["Committed", "Line", "LineRefused", "record_batches"]
 
 Line = bytes | str | Mapping[str, Any]  # JSON text of one command, or the parsed object
 Parse = Callable[[object], SignedCommand]  # the intake's: a JSON value to a signed command
+Sign = Callable[[Sequence[Recorded]], tuple[str, ...]]  # signed receipts of stored events
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,12 @@ class Committed:
     first_line: int
     last_line: int
     recorded: tuple[Recorded, ...]
+    signed: tuple[str, ...] = ()  # the signed receipt of each event, when asked for
 
     def receipts(self) -> list[dict[str, Any]]:
         """One receipt a command: its event, notification id, type and whether it was
-        recorded before."""
-        return [
+        recorded before; and its signed receipt (a signed note) when there is one."""
+        out = [
             {
                 "event_id": r.event_id,
                 "notification_id": r.notification_id,
@@ -52,6 +55,9 @@ class Committed:
             }
             for r in self.recorded
         ]
+        for receipt, note in zip(out, self.signed, strict=False):
+            receipt["receipt"] = note
+        return out
 
 
 class LineRefused(Exception):
@@ -73,7 +79,12 @@ class LineRefused(Exception):
 
 
 def record_batches(
-    records: Records, parse: Parse, lines: Iterable[Line], *, batch: int = 1
+    records: Records,
+    parse: Parse,
+    lines: Iterable[Line],
+    *,
+    batch: int = 1,
+    sign: Sign | None = None,
 ) -> Iterator[Committed]:
     """Record `lines` (see the module docstring); precondition: 1 <= batch <= MAX_BATCH."""
     if batch < 1:
@@ -92,13 +103,15 @@ def record_batches(
             raise LineRefused(number, number, exc, line) from exc
         pending.append((number, line, command))
         if len(pending) >= batch:
-            yield _commit(records, pending)
+            yield _commit(records, pending, sign)
             pending = []
     if pending:
-        yield _commit(records, pending)
+        yield _commit(records, pending, sign)
 
 
-def _commit(records: Records, pending: list[tuple[int, Line, SignedCommand]]) -> Committed:
+def _commit(
+    records: Records, pending: list[tuple[int, Line, SignedCommand]], sign: Sign | None
+) -> Committed:
     commands = [c for _, _, c in pending]
     first, last = pending[0][0], pending[-1][0]
     try:
@@ -111,4 +124,4 @@ def _commit(records: Records, pending: list[tuple[int, Line, SignedCommand]]) ->
         raise LineRefused(number, number, exc.cause, line) from exc
     except DomainError as exc:
         raise LineRefused(first, last, exc, pending[0][1]) from exc
-    return Committed(first, last, tuple(recorded))
+    return Committed(first, last, tuple(recorded), sign(recorded) if sign is not None else ())

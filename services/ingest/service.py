@@ -9,19 +9,22 @@ which signs custodially only for that principal.
     ops/bootstrap.py builds it  ─►  Ingest.record(lines, principal, batch=N)
         services/ingest/intake.py      parse, complete, seal, sign (for the principal only)
         services/ingest/batches.py     batches through Records, a receipt per commit
+        services/ingest/receipts.py    with `signed`, receipts signed by the log key
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import tzinfo
 
 from domain.application import Records
 from domain.clocks import CST
+from domain.stored import Recorded
 from services.ingest.batches import Committed, Line, record_batches
 from services.ingest.custody import Custody
 from services.ingest.intake import Intake, Sealer
 from services.ingest.principal import Principal
+from services.ingest.receipts import ReceiptSigner, issue_receipts
 from services.ingest.resubmitted_lines import SamePerson
 
 __all__ = ["Ingest"]
@@ -38,8 +41,10 @@ class Ingest:
         sealer: Sealer | None = None,
         same_person: SamePerson | None = None,
         zone: tzinfo = CST,
+        receipts: ReceiptSigner | None = None,
     ) -> None:
         self.records = records
+        self.receipts = receipts
         self.custody = custody
         self.sealer = sealer
         self.same_person = same_person
@@ -58,8 +63,26 @@ class Ingest:
         )
 
     def record(
-        self, lines: Iterable[Line], principal: Principal | None = None, *, batch: int = 1
+        self,
+        lines: Iterable[Line],
+        principal: Principal | None = None,
+        *,
+        batch: int = 1,
+        signed: bool = False,
     ) -> Iterator[Committed]:
         """Record `lines` as `principal`, `batch` commands a transaction, yielding each batch
-        as it commits; LineRefused names the first line refused (services.ingest.batches)."""
-        return record_batches(self.records, self.intake(principal).parse, lines, batch=batch)
+        as it commits; LineRefused names the first line refused (services.ingest.batches).
+        With `signed`, each batch carries the receipts the log key signed for its events
+        (ValueError if this Ingest has no ReceiptSigner)."""
+        sign = None
+        if signed:
+            signer = self.receipts
+            if signer is None:
+                raise ValueError("this ingest signs no receipts: it was given no ReceiptSigner")
+
+            def sign(recorded: Sequence[Recorded]) -> tuple[str, ...]:
+                return issue_receipts(self.records, signer, recorded)
+
+        return record_batches(
+            self.records, self.intake(principal).parse, lines, batch=batch, sign=sign
+        )

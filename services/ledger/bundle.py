@@ -20,10 +20,10 @@ from ledger.rfc6962 import leaf_hash
 from services.ledger.errors import LedgerHalted, ProofUnavailable
 from services.ledger.stores import Ledger, audit_anchor
 
-__all__ = ["make_bundle"]
+__all__ = ["make_bundle", "notification_id_of"]
 
 
-def _notification_id(ledger: Ledger, subject: UUID, version: int) -> int | None:
+def notification_id_of(ledger: Ledger, subject: UUID, version: int) -> int | None:
     """The notification id of the stored event (subject, version), from the event table."""
     table = ledger.recorder.events_table_name
     if ledger.log.engine.dialect.name == "postgresql":
@@ -59,7 +59,7 @@ def make_bundle(ledger: Ledger, event_id: str) -> dict[str, Any]:
     when the checkpoint is the anchored one).
     """
     subject, version = parse_event_id(event_id)
-    nid = _notification_id(ledger, subject, version)
+    nid = notification_id_of(ledger, subject, version)
     if nid is None:
         raise ProofUnavailable(f"no event {event_id} in the event store")
     try:

@@ -2,12 +2,16 @@
 
 `verify` runs audit.verify at FULL depth over the database (services.ledger.stores.SqlEvidence)
 and the chain, and with `replay` the log again through the write path
-(services/ledger/replay.py).
+(services/ledger/replay.py). The report names the trust roots the run relied on
+(`AuditReport.trust`): the log keys and whether they were pinned or taken from the data
+directory, the chain asked and where its address came from, and the Anchor contracts, which
+are read from the platform's own database (nothing pins them here).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from audit.findings import AuditReport
 from audit.rpc import RpcClient
@@ -17,7 +21,7 @@ from services.ledger.errors import ChainUnreachable
 from services.ledger.replay import replay_log
 from services.ledger.stores import Ledger, SqlEvidence
 
-__all__ = ["verify"]
+__all__ = ["trust_lines", "verify"]
 
 
 def verify(
@@ -67,8 +71,8 @@ def _audit(
         total(evidence.last_notification_id())
     keys = list(log_keys) or [ledger.signer.vkey]
 
-    def run(chain: RpcClient | None) -> AuditReport:
-        return verify_store(
+    def run(chain: RpcClient | None, rpc: dict[str, Any]) -> AuditReport:
+        report = verify_store(
             evidence,
             catalog=event_catalog(),
             trusted_log_keys=keys,
@@ -77,13 +81,53 @@ def _audit(
             depth=FULL,
             progress=progress,
         )
+        report.trust = _trust(evidence, keys, pinned=bool(log_keys), chain=rpc)
+        return report
 
     if offline:
-        return run(None)
+        return run(None, {"checked": False, "why": "--offline"})
+    source = "--rpc" if rpc_url else f"the platform's settings: {ledger.chain.describe()}"
     try:
         with ledger.chain.rpc(rpc_url) as url:
-            return run(RpcClient(url))
+            return run(RpcClient(url), {"checked": True, "rpc": url, "source": source})
     except ChainUnreachable as exc:
-        report = run(None)
+        report = run(None, {"checked": False, "why": f"unreachable ({source})"})
         report.fail("chain", f"anchors could not be checked: {exc}")
         return report
+
+
+def _trust(
+    evidence: SqlEvidence, keys: Sequence[str], *, pinned: bool, chain: dict[str, Any]
+) -> dict[str, Any]:
+    """The trust roots of one run, as the report states them."""
+    return {
+        "log_keys": list(keys),
+        "log_keys_source": "pinned (--log-key)" if pinned else "the data directory",
+        "chain": chain,
+        "contracts": [
+            {"chain_id": c.chain_id, "address": c.address, "from_block": c.from_block}
+            for c in evidence.contracts()
+        ],
+        "contracts_source": "the platform's database (not pinned)",
+    }
+
+
+def trust_lines(trust: dict[str, Any]) -> list[str]:
+    """The trust roots of a report, one line each, for a person."""
+    if not trust:
+        return []
+    chain = trust["chain"]
+    asked = (
+        f"chain {chain['rpc']} (from {chain['source']})"
+        if chain["checked"]
+        else f"chain not checked: {chain['why']}"
+    )
+    contracts = ", ".join(
+        f"{c['address']} on chain {c['chain_id']} from block {c['from_block']}"
+        for c in trust["contracts"]
+    )
+    return [
+        f"log key {', '.join(trust['log_keys'])} (from {trust['log_keys_source']})",
+        asked,
+        f"contracts {contracts or 'none'} (from {trust['contracts_source']})",
+    ]
