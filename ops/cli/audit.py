@@ -29,6 +29,7 @@ audit_app = typer.Typer(
 
 @audit_app.command("verify")
 def audit_verify(
+    *,
     as_json: JsonOpt = False,
     rpc: RpcOpt = None,
     log_key: LogKeyOpt = None,
@@ -36,14 +37,25 @@ def audit_verify(
     replay: Annotated[
         bool, typer.Option(help="also replay the log through the write path's rules")
     ] = False,
+    contract: Annotated[
+        str | None,
+        typer.Option(
+            "--contract",
+            help="the Anchor contract and a block of its chain you pinned, ADDRESS@0xBLOCKHASH "
+            "(best the block of an anchor you saw): flags a chain reset or replaced and a "
+            "rewritten log (a deployment block number, ADDRESS@BLOCK, binds nothing)",
+        ),
+    ] = None,
 ) -> None:
     """Recheck everything from the stored bytes: events, signatures, keys, catalog, leaves,
     checkpoints, consistency, anchors and the chain. Exit 0 only when everything holds;
     otherwise list every failing record (event id, leaf index, what failed) and exit 1.
     --replay also names every event the write path refuses when the log is replayed through
-    it, with the error and the rule (one line each)."""
+    it, with the error and the rule (one line each). `trust` failures and notes say what the
+    chain binds: a redeployed contract, resubmitted anchors, a dev chain, the pinned --contract."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from audit.chain_trust import ContractPin
     from services.ledger.verify import verify
 
     bar = Progress(
@@ -55,6 +67,10 @@ def audit_verify(
         transient=True,
         disable=as_json,
     )
+    try:
+        pin = ContractPin.parse(contract) if contract else None
+    except ValueError as exc:
+        fail("ContractPinError", str(exc), 2)
     task = bar.add_task("审计 verifying events", total=None)
     with platform() as p, bar:
         report = verify(
@@ -65,6 +81,7 @@ def audit_verify(
             replay=replay,
             progress=lambda n: bar.advance(task, n),
             total=lambda n: bar.update(task, total=n),
+            pin=pin,
         )
     if as_json:
         emit_json(report.to_json())

@@ -86,6 +86,9 @@ def ledger_status(as_json: JsonOpt = False) -> None:
         ("链 chain", st.chain),
         ("日志密钥 log key", st.log_key),
     ]  # fmt: skip
+    rows += [
+        ("链信任 chain trust", ("FLAG " if f["failure"] else "") + f["message"]) for f in st.trust
+    ]
     width = max(cell_len(label) for label, _ in rows) + 2
     for label, value in rows:  # padded by display width: CJK labels take two cells a character
         pad = " " * (width - cell_len(label))

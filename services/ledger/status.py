@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.ledger.chain_trust import trust_findings
 from services.ledger.stores import Ledger, audit_anchor
 
 __all__ = ["LedgerStatus", "status"]
@@ -28,6 +29,9 @@ class LedgerStatus:
     deployments: list[dict[str, Any]]
     chain: str
     log_key: str
+    # what the chain binds, from the records alone (services/ledger/chain_trust.py): each
+    # {"failure": bool, "message": str, ...}; `audit verify` flags the failures
+    trust: list[dict[str, Any]]
 
     @property
     def unlogged(self) -> int:
@@ -72,4 +76,5 @@ def status(ledger: Ledger) -> LedgerStatus:
         ],
         chain=ledger.chain.describe(),
         log_key=ledger.signer.vkey,
+        trust=[f.to_json() for f in trust_findings(ledger)],
     )
