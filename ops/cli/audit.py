@@ -56,6 +56,7 @@ def audit_verify(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from audit.chain_trust import ContractPin
+    from ops.key_directory import keys_statement
     from services.ledger.verify import verify
 
     bar = Progress(
@@ -83,6 +84,9 @@ def audit_verify(
             total=lambda n: bar.update(task, total=n),
             pin=pin,
         )
+        apart, keys = keys_statement(p.settings)
+        if not apart:
+            report.notes.append(keys)
     if as_json:
         emit_json(report.to_json())
     else:

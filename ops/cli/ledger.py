@@ -65,12 +65,14 @@ def ledger_sync(
 @ledger_app.command("status")
 def ledger_status(as_json: JsonOpt = False) -> None:
     """Tree size, unlogged events, the latest checkpoint and anchor, queued checkpoints."""
+    from ops.key_directory import keys_statement
     from services.ledger.status import status
 
     with platform() as p:
         st = status(p.ledger)
+        apart, keys = keys_statement(p.settings)
     if as_json:
-        emit_json(st.to_json())
+        emit_json({**st.to_json(), "keys": {"apart": apart, "statement": keys}})
         return
     cp, anchor = st.latest_checkpoint, st.latest_anchor
     rows = [
@@ -85,6 +87,7 @@ def ledger_status(as_json: JsonOpt = False) -> None:
         ("丢失 lost", f"{st.lost_anchors} anchor(s) lost by the chain and submitted again"),
         ("链 chain", st.chain),
         ("日志密钥 log key", st.log_key),
+        ("密钥 keys", keys),
     ]  # fmt: skip
     rows += [
         ("链信任 chain trust", ("FLAG " if f["failure"] else "") + f["message"]) for f in st.trust
