@@ -18,6 +18,9 @@ number and tree size, or the anchor's transaction. `check` says which layer fail
     consistency  two successive checkpoints are not consistent
     anchor       a recorded anchor does not match its checkpoint, the leaves, or the chain
     chain        the chain holds an anchor the log contradicts, or could not be checked
+    trust        the chain does not bind part of the history: a redeployed contract, anchors
+                 resubmitted after a chain reset, a contract deployed after the checkpoints it
+                 anchors, a pinned block the chain or the log contradicts (audit/chain_trust.py)
     rules        replayed through the write path's rules, the event is refused (ops, --replay)
 """
 

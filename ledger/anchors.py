@@ -182,6 +182,18 @@ class AnchorStore:
             )
             conn.execute(insert(anchors_table).values(**_values(receipt, lost.checkpoint_seq)))
 
+    def history(self) -> list[dict[str, Any]]:
+        """Every anchor row, live and lost, oldest first, times in UTC: a head anchored again
+        after the chain lost it has a `lost` row (with `lost_at`) and a later row of the same
+        checkpoint_seq (its `anchored_at` is when it was resubmitted)."""
+        t = anchors_table
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(t.c.id, t.c.checkpoint_seq, t.c.tree_size, t.c.tx_hash, t.c.anchored_at,
+                       t.c.status, t.c.lost_at).order_by(t.c.id)
+            ).mappings().all()  # fmt: skip
+        return [{k: _utc(v) if isinstance(v, datetime) else v for k, v in r.items()} for r in rows]
+
     def deployment(self, chain_id: int) -> Deployment | None:
         """The live deployment on `chain_id`, if any."""
         t = deployments_table

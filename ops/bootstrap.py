@@ -24,7 +24,8 @@ tables (and, on PostgreSQL, the read models); the embedded SQLite read models li
 their own beside it (projections.store); the vault's key store is another database.
 
 `build` first makes the data directory private (ops.home: umask 077, home 0700, looser modes
-tightened), then opens the vault's key store apart from the event store, moving keys kept in
+tightened), checks the signing keys' directory (ops.key_directory: ANJIAN_KEYS_DIR), then opens
+the vault's key store apart from the event store, moving keys kept in
 the event store's database by earlier versions (ledger.vault_migration), then the rest.
 
 The PostgreSQL recorder inserts through eventsourcing's plain path, not its DB functions
@@ -54,6 +55,7 @@ from ledger.vault_migration import move_keys
 from ops.chain import SettingsChain
 from ops.file_lock import locked
 from ops.home import secure_home
+from ops.key_directory import key_directory
 from ops.keystore import Keystore
 from ops.recorders import GatedSQLiteRecorder, PostgresRecordsRecorder
 from ops.schemas import CatalogSchemas
@@ -262,10 +264,12 @@ def build(
     projections: Sequence[Projection] | None = None,
 ) -> Platform:
     """The platform of `settings`. Overrides, for tests and tools: `keystore` (default: the
-    key files under ANJIAN_HOME/keys), `chain` (default: ops.chain.SettingsChain), `clock`
-    (the recorded time; default the system clock) and `projections` (default: every one)."""
+    key files in ANJIAN_KEYS_DIR or ANJIAN_HOME/keys, checked by ops.key_directory, which
+    raises KeysDirError before anything is opened), `chain` (default:
+    ops.chain.SettingsChain), `clock` (the recorded time; default the system clock) and
+    `projections` (default: every one)."""
     secure_home(settings)
-    keys = keystore if keystore is not None else Keystore(settings.keys_dir)
+    keys = keystore if keystore is not None else Keystore(key_directory(settings))
     return Platform(
         settings,
         keystore=keys,

@@ -17,7 +17,7 @@ Owner of the contract: the key in ANJIAN_CHAIN_OWNER_KEY; without it, the dev ch
 on the embedded node or on any chain with the dev chain id 31337; elsewhere none (then only a
 pinned contract can be used). The owner allow-lists the anchorer and, where gas costs
 something, keeps its balance topped up. The anchorer is the platform's own secp256k1 key
-(Keystore.anchorer_account, keys/anchorer.secp256k1).
+(Keystore.anchorer_account, anchorer.secp256k1 in the signing keys' directory).
 
 The chain stack (web3, eth-account) is imported only inside the functions, so that the
 commands that never anchor (status, proofs, offline audits) do not load it.

@@ -1,5 +1,6 @@
-"""The platform's own secrets in the data directory, each a file of 32 random bytes, created on
-first use (mode 0600, in a 0700 folder) and never rewritten:
+"""The platform's own secrets in the signing keys' directory (ANJIAN_KEYS_DIR, or keys/ in the
+data directory: ops/key_directory.py), each a file of 32 random bytes, created on first use
+(mode 0600, in a 0700 folder) and never rewritten:
 
     platform.ed25519     the platform (genesis) signing key, an Ed25519 seed
     custody.secret       the secret custodial account keys are derived from
@@ -18,6 +19,9 @@ from ledger.keys import KeyPair, custodial_keypair
 
 if TYPE_CHECKING:  # eth-account is imported only when anchoring
     from eth_account.signers.local import LocalAccount
+
+# Every secret file the keystore keeps (all 32 bytes).
+KEY_FILES = ("platform.ed25519", "custody.secret", "log.ed25519", "anchorer.secp256k1")
 
 
 class Keystore:
@@ -41,6 +45,10 @@ class Keystore:
             raise ValueError(f"{path} must hold {size} bytes, found {len(raw)}")
         self._secrets[name] = raw
         return raw
+
+    def create_all(self) -> dict[str, bytes]:
+        """Create every missing secret file now; each file's bytes by name."""
+        return {name: self._secret(name) for name in KEY_FILES}
 
     def platform_key(self) -> KeyPair:
         key = self._custodial.get("\x00platform")

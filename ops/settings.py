@@ -90,8 +90,14 @@ class Settings(BaseSettings):
     postgres_pool_size: int = 5
     vault_url: str = Field(
         default="",
-        description="the PIPL vault's key store: empty = SQLite file vault.sqlite in the keys "
-        "directory; postgresql://user@host:port/db for another database than the event store",
+        description="the PIPL vault's key store: empty = SQLite file keys/vault.sqlite in the "
+        "data directory; postgresql://user@host:port/db for another database than the event store",
+    )
+    keys_dir: Path | None = Field(
+        default=None,
+        description="the platform's signing keys (platform, custody secret, log, anchorer) apart "
+        "from the data directory: mode 0700, files 0600 (ops/key_directory.py); empty = "
+        "keys/ in the data directory",
     )
     chain_rpc_url: str = Field(default="", description="empty = launch a local EVM node")
     chain_owner_key: SecretStr = Field(
@@ -125,6 +131,11 @@ class Settings(BaseSettings):
         description='JSON list of {"url": ..., "vkey": ...}: the tlog witnesses that cosign '
         "each new checkpoint (anjian witness serve); empty = none",
     )
+
+    @field_validator("keys_dir", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("clock_skew", mode="before")
     @classmethod
@@ -234,8 +245,9 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
-    def keys_dir(self) -> Path:
-        return self.home / "keys"
+    def signing_keys_dir(self) -> Path:
+        """Where the platform's signing keys are: ANJIAN_KEYS_DIR, else keys/ in the home."""
+        return self.keys_dir if self.keys_dir is not None else self.home / "keys"
 
     @property
     def sqlite_path(self) -> Path:
@@ -247,7 +259,7 @@ class Settings(BaseSettings):
     def vault_sqlalchemy_url(self) -> str:
         """The vault's key store as a SQLAlchemy URL (see ledger.privacy)."""
         if not self.vault_url:
-            return f"sqlite:///{self.keys_dir / 'vault.sqlite'}"
+            return f"sqlite:///{self.home / 'keys' / 'vault.sqlite'}"
         return self.vault_url.replace("postgresql://", "postgresql+psycopg://", 1)
 
     @property

@@ -29,6 +29,7 @@ audit_app = typer.Typer(
 
 @audit_app.command("verify")
 def audit_verify(
+    *,
     as_json: JsonOpt = False,
     rpc: RpcOpt = None,
     log_key: LogKeyOpt = None,
@@ -36,6 +37,15 @@ def audit_verify(
     replay: Annotated[
         bool, typer.Option(help="also replay the log through the write path's rules")
     ] = False,
+    contract: Annotated[
+        str | None,
+        typer.Option(
+            "--contract",
+            help="the Anchor contract and a block of its chain you pinned, ADDRESS@0xBLOCKHASH "
+            "(best the block of an anchor you saw): flags a chain reset or replaced and a "
+            "rewritten log (a deployment block number, ADDRESS@BLOCK, binds nothing)",
+        ),
+    ] = None,
 ) -> None:
     """Recheck everything from the stored bytes: events, signatures, keys, catalog, leaves,
     checkpoints, consistency, anchors and the chain. Exit 0 only when everything holds;
@@ -43,9 +53,12 @@ def audit_verify(
     States the trust roots it used: the log key (pinned with --log-key, or taken from the data
     directory), the chain asked, and the contracts (read from the platform's database).
     --replay also names every event the write path refuses when the log is replayed through
-    it, with the error and the rule (one line each)."""
+    it, with the error and the rule (one line each). `trust` failures and notes say what the
+    chain binds: a redeployed contract, resubmitted anchors, a dev chain, the pinned --contract."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from audit.chain_trust import ContractPin
+    from ops.key_directory import keys_statement
     from services.ledger.verify import trust_lines, verify
 
     bar = Progress(
@@ -57,6 +70,10 @@ def audit_verify(
         transient=True,
         disable=as_json,
     )
+    try:
+        pin = ContractPin.parse(contract) if contract else None
+    except ValueError as exc:
+        fail("ContractPinError", str(exc), 2)
     task = bar.add_task("审计 verifying events", total=None)
     with platform() as p, bar:
         report = verify(
@@ -67,7 +84,11 @@ def audit_verify(
             replay=replay,
             progress=lambda n: bar.advance(task, n),
             total=lambda n: bar.update(task, total=n),
+            pin=pin,
         )
+        apart, keys = keys_statement(p.settings)
+        if not apart:
+            report.notes.append(keys)
     if as_json:
         emit_json(report.to_json())
     else:

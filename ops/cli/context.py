@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager, contextmanager
 from domain.errors import DomainError
 from ops.bootstrap import Platform, build
 from ops.cli.output import err, fail
+from ops.key_directory import KeysDirError
 from ops.settings import load_settings
 from projections import quarantine
 from projections.errors import ProjectionError
@@ -33,7 +34,11 @@ def open_platform() -> AbstractContextManager[Platform]:
 @contextmanager
 def platform(*, genesis: bool = False) -> Iterator[Platform]:
     """The run's platform; with `genesis`, the store holds the genesis event first."""
-    with open_platform() as p:
+    try:
+        opened = open_platform()
+    except KeysDirError as exc:  # before anything is opened: nothing written
+        fail(type(exc).__name__, str(exc))
+    with opened as p:
         try:
             if genesis:
                 ensure_genesis(p.ingest)

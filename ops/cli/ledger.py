@@ -68,12 +68,14 @@ def ledger_sync(
 @ledger_app.command("status")
 def ledger_status(as_json: JsonOpt = False) -> None:
     """Tree size, unlogged events, the latest checkpoint and anchor, queued checkpoints."""
+    from ops.key_directory import keys_statement
     from services.ledger.status import status
 
     with platform() as p:
         st = status(p.ledger)
+        apart, keys = keys_statement(p.settings)
     if as_json:
-        emit_json(st.to_json())
+        emit_json({**st.to_json(), "keys": {"apart": apart, "statement": keys}})
         return
     cp, anchor = st.latest_checkpoint, st.latest_anchor
     rows = [
@@ -91,7 +93,11 @@ def ledger_status(as_json: JsonOpt = False) -> None:
         *(("见证 witness", f"{w['witness']} ({w['url']}): " + (f"cosigned size {w['tree_size']}"
             f" at {w['at']}" if w["cosigned"] else f"NOT cosigned: {w['error']}"))
           for w in st.witnesses),
+        ("密钥 keys", keys),
     ]  # fmt: skip
+    rows += [
+        ("链信任 chain trust", ("FLAG " if f["failure"] else "") + f["message"]) for f in st.trust
+    ]
     width = max(cell_len(label) for label, _ in rows) + 2
     for label, value in rows:  # padded by display width: CJK labels take two cells a character
         pad = " " * (width - cell_len(label))

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger.checkpoints import StoredCheckpoint
+from services.ledger.chain_trust import trust_findings
 from services.ledger.stores import Ledger, audit_anchor
 
 __all__ = ["LedgerStatus", "status"]
@@ -30,6 +31,9 @@ class LedgerStatus:
     chain: str
     log_key: str
     witnesses: list[dict[str, Any]]  # per configured witness: the newest checkpoint's answer
+    # what the chain binds, from the records alone (services/ledger/chain_trust.py): each
+    # {"failure": bool, "message": str, ...}; `audit verify` flags the failures
+    trust: list[dict[str, Any]]
 
     @property
     def unlogged(self) -> int:
@@ -75,6 +79,7 @@ def status(ledger: Ledger) -> LedgerStatus:
         chain=ledger.chain.describe(),
         log_key=ledger.signer.vkey,
         witnesses=_witnesses(ledger, latest),
+        trust=[f.to_json() for f in trust_findings(ledger)],
     )
 
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from audit.chain_trust import ContractPin, apply
 from audit.findings import AuditReport
 from audit.rpc import RpcClient
 from audit.verify import FULL, Progress, verify_store
 from services.ledger.catalog import event_catalog
+from services.ledger.chain_trust import trust_findings
 from services.ledger.errors import ChainUnreachable
 from services.ledger.replay import replay_log
 from services.ledger.stores import Ledger, SqlEvidence
@@ -33,6 +35,7 @@ def verify(
     replay: bool = False,
     progress: Progress | None = None,
     total: Callable[[int], None] | None = None,
+    pin: ContractPin | None = None,
 ) -> AuditReport:
     """`anjian audit verify`: the full audit of this platform's store (audit.verify FULL).
 
@@ -40,7 +43,9 @@ def verify(
     configured RPC or the embedded node (started for the audit); `offline` skips it.
     `total` is told the number of events to expect before the run (for a progress bar).
     `replay` then adds a `rules` failure for every event the write path refuses when the log
-    is replayed through it.
+    is replayed through it. What the chain binds (services/ledger/chain_trust.py: redeployed
+    contracts, resubmitted anchors, a dev chain, the auditor's `pin` of the deployment) is added
+    as `trust` failures and notes.
     """
     report = _audit(
         ledger,
@@ -49,6 +54,7 @@ def verify(
         offline=offline,
         progress=progress,
         total=total,
+        pin=pin,
     )
     if replay:
         replayed = replay_log(ledger.recorder, ledger.replay_store)
@@ -65,6 +71,7 @@ def _audit(
     offline: bool,
     progress: Progress | None,
     total: Callable[[int], None] | None,
+    pin: ContractPin | None,
 ) -> AuditReport:
     evidence = SqlEvidence(ledger)
     if total is not None:
@@ -82,6 +89,7 @@ def _audit(
             progress=progress,
         )
         report.trust = _trust(evidence, keys, pinned=bool(log_keys), chain=rpc)
+        apply(report, trust_findings(ledger, chain, pin))
         return report
 
     if offline:
