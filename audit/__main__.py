@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from audit.bundle import check_bundle
 from audit.errors import RpcError
 from audit.rpc import RpcClient
+from audit.verdict import Trust, verdict
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,12 +40,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"BundleFormatError: cannot read {args.bundle}: {exc}", file=sys.stderr)
         return 2
     result = check_bundle(doc, log_key=args.log_key, rpc=client, contract=args.contract)
+    said = verdict(result.steps, Trust(args.log_key is not None, args.contract is not None))
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {**result.to_json(), "verdict": said.to_json()}, ensure_ascii=False, indent=2
+            )
+        )
     else:
         for step in result.steps:
             mark = {True: "ok  ", False: "FAIL", None: "skip"}[step.ok]
             print(f"{mark} {step.name:<12} {step.detail}")
+        print("\n".join(["", *said.lines()]))
     if not result.ok:
         names = ", ".join(s.name for s in result.failed)
         print(f"BundleInvalid: failed: {names}", file=sys.stderr)

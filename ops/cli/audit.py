@@ -127,6 +127,7 @@ def audit_check(
     from audit.bundle import check_bundle
     from audit.errors import RpcError
     from audit.rpc import RpcClient
+    from audit.verdict import Trust, verdict
 
     try:
         raw = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
@@ -140,12 +141,14 @@ def audit_check(
     except RpcError as exc:
         fail("RpcError", str(exc), 2)
     result = check_bundle(doc, log_key=log_key, rpc=client, contract=contract)
+    said = verdict(result.steps, Trust(log_key is not None, contract is not None))
     if as_json:
-        emit_json(result.to_json())
+        emit_json({**result.to_json(), "verdict": said.to_json()})
     else:
         for step in result.steps:
             mark = {True: "[green]ok[/]  ", False: "[bold red]FAIL[/]", None: "[yellow]skip[/]"}
             out.print(f"{mark[step.ok]} {step.name:<12} {escape(step.detail)}", soft_wrap=True)
+        out.print("\n".join(["", *said.lines()]), soft_wrap=True, markup=False)
     if not result.ok:
         names = ", ".join(s.name for s in result.failed)
         fail("BundleInvalid", f"failed: {names}")
