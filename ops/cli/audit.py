@@ -152,3 +152,37 @@ def audit_check(
     if not result.ok:
         names = ", ".join(s.name for s in result.failed)
         fail("BundleInvalid", f"failed: {names}")
+
+
+@audit_app.command("roots")
+def audit_roots(as_json: JsonOpt = False) -> None:
+    """What an auditor must obtain out of band: the log key, the witness keys, the chain id and
+    the Anchor contract (with its deployment block). Publish them where the operator cannot
+    change them; pin them in `audit check`."""
+    from services.ledger.trust_roots import trust_roots
+
+    with platform() as p:
+        roots = trust_roots(
+            p.ledger,
+            _witness_keys(getattr(p.settings, "witnesses", None)),
+            p.settings.chain_contract,
+        )
+    if as_json:
+        emit_json(roots.to_json())
+        return
+    for line in roots.lines():
+        out.print(line, soft_wrap=True, markup=False)
+
+
+def _witness_keys(configured: object) -> list[str]:
+    """The verifier keys of the configured witnesses (ANJIAN_WITNESSES, when the settings have
+    it): entries with a `vkey` (attribute or key), or "URL VKEY" / "VKEY" strings."""
+    if not configured:
+        return []
+    entries = configured.split(",") if isinstance(configured, str) else configured
+    keys: list[str] = []
+    for entry in entries if isinstance(entries, list | tuple) else [entries]:
+        vkey = entry.get("vkey") if isinstance(entry, dict) else getattr(entry, "vkey", entry)
+        if isinstance(vkey, str) and vkey.split():
+            keys.append(vkey.split()[-1])
+    return keys
