@@ -18,6 +18,7 @@ from audit.bundle import UNVERIFIED, check_bundle
 from audit.cosignature import WitnessKey
 from audit.errors import RpcError
 from audit.rpc import RpcClient
+from audit.verdict import bundle_verdict
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,12 +64,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"BadParameter: --witness/--quorum: {exc}", file=sys.stderr)
         return 2
+    said = bundle_verdict(
+        result,
+        log_key_pinned=args.log_key is not None,
+        contract_pinned=args.contract is not None,
+        witnesses=len(witnesses),
+        quorum=args.quorum,
+    )
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {**result.to_json(), "verdict": said.to_json()}, ensure_ascii=False, indent=2
+            )
+        )
     else:
         for step in result.steps:
             mark = {True: "ok  ", False: "FAIL", None: "skip"}[step.ok]
             print(f"{mark} {step.name:<12} {step.detail}")
+        print("\n".join(["", *said.lines()]))
     if result.unverified:
         print(f"{UNVERIFIED} (pin --log-key, or --witness and --quorum)", file=sys.stderr)
         return 1

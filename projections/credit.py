@@ -27,6 +27,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
     Connection,
     DateTime,
     Float,
@@ -138,9 +139,12 @@ class Credit(Projection):
         self.subjects.forget()
         self._rows.clear()
 
+    def rows_of(self, table: Table) -> ColumnElement[bool]:
+        return table.c.rulebook == self.book.version
+
     def reset(self, conn: Connection) -> None:
         for t in self.tables:
-            conn.execute(delete(t).where(t.c.rulebook == self.book.version))
+            conn.execute(delete(t).where(self.rows_of(t)))
         self.forget()
 
     def apply(self, conn: Connection, events: Sequence[Event]) -> None:

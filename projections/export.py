@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -56,10 +57,13 @@ def frame(conn: Connection, name: str, jurisdiction: str, at: datetime) -> pl.Da
     raise UnknownProjection(f"nothing to export named {name!r} (known: {', '.join(names())})")
 
 
-def write(df: pl.DataFrame, path: Path, fmt: str) -> Path:
-    """Write `df` as Parquet (zstd) or CSV (UTF-8 with header); return the path."""
+def write(
+    df: pl.DataFrame, path: Path, fmt: str, metadata: Mapping[str, str] | None = None
+) -> Path:
+    """Write `df` as Parquet (zstd, with `metadata` as the file's key-value metadata) or CSV
+    (UTF-8 with header, which has nowhere to keep metadata); return the path."""
     if fmt == "parquet":
-        df.write_parquet(path, compression="zstd")
+        df.write_parquet(path, compression="zstd", metadata=dict(metadata or {}))
     elif fmt == "csv":
         df.write_csv(path)
     else:

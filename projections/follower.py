@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Table, delete, insert, select, update
 
 from domain.following import Batch, Lag, Progress, Runner
 from domain.log_reader import LogReader, Raw, Recorder
@@ -80,6 +80,11 @@ class Projection(ABC):
         for table in reversed(self.tables):
             conn.execute(delete(table))
         self.forget()
+
+    def rows_of(self, table: Table) -> ColumnElement[bool] | None:
+        """The condition selecting this projection's rows of `table`, one of its tables (None:
+        every row; a projection sharing its tables with others narrows it)."""
+        return None
 
     def forget(self) -> None:  # noqa: B027  (optional hook, most projections cache nothing)
         """Drop in-memory caches (after a reset or a rolled-back batch)."""

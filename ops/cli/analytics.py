@@ -3,6 +3,7 @@ any read model or analysis written to Parquet or CSV for data sharing."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from ops.cli.context import fresh, platform
 from ops.cli.output import emit_json, fail, out, text_table
 from projections import analytics as analyses
 from projections import export as exports
+from services.provenance import provenance
 
 __all__ = ["analytics", "export"]
 
@@ -45,10 +47,12 @@ def analytics(
     jurisdiction, when = arguments.region(region), arguments.instant(at)
     with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
         df = analyses.run(name, conn, jurisdiction, when)
-    if as_json:
+        reflects = provenance(rm, p.ledger)
+    if as_json:  # the rows, as before (`export` of an analysis carries what it reflects)
         emit_json(df.to_dicts())
     else:
         out.print(_frame_table(df, f"{region_name(jurisdiction)} {analyses.ANALYSES[name].title}"))
+        out.print(reflects.line(), soft_wrap=True, markup=False)
 
 
 def export(
@@ -73,8 +77,9 @@ def export(
     jurisdiction, when = arguments.region(region), arguments.instant(at)
     with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
         df = exports.frame(conn, name, jurisdiction, when)
+        reflects = provenance(rm, p.ledger)
     try:
-        exports.write(df, output, fmt)
+        exports.write(df, output, fmt, {"anjian.reflects": json.dumps(reflects.to_json())})
     except OSError as exc:
         fail(type(exc).__name__, f"cannot write {output}: {exc.strerror or exc}")
     result = {
@@ -83,9 +88,11 @@ def export(
         "rows": df.height,
         "format": fmt,
         "path": str(output),
+        "reflects": reflects.to_json(),
     }
     if as_json:
         emit_json(result)
     else:
         where = escape(str(output))
         out.print(f"{name}: {df.height} rows of {region_name(jurisdiction)} → {where} ({fmt})")
+        out.print(reflects.line(), soft_wrap=True, markup=False)

@@ -162,6 +162,7 @@ def audit_check(  # noqa: PLR0917 (typer passes each option by position)
     from audit.cosignature import WitnessKey
     from audit.errors import RpcError
     from audit.rpc import RpcClient
+    from audit.verdict import bundle_verdict
 
     try:
         raw = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
@@ -181,12 +182,20 @@ def audit_check(  # noqa: PLR0917 (typer passes each option by position)
         )
     except ValueError as exc:
         fail("BadParameter", f"--witness/--quorum: {exc}", 2)
+    said = bundle_verdict(
+        result,
+        log_key_pinned=log_key is not None,
+        contract_pinned=contract is not None,
+        witnesses=len(keys),
+        quorum=quorum,
+    )
     if as_json:
-        emit_json(result.to_json())
+        emit_json({**result.to_json(), "verdict": said.to_json()})
     else:
         for step in result.steps:
             mark = {True: "[green]ok[/]  ", False: "[bold red]FAIL[/]", None: "[yellow]skip[/]"}
             out.print(f"{mark[step.ok]} {step.name:<12} {escape(step.detail)}", soft_wrap=True)
+        out.print("\n".join(["", *said.lines()]), soft_wrap=True, markup=False)
     if result.unverified:
         name, _, message = UNVERIFIED.partition(": ")
         fail(name, f"{message} (pin --log-key, or --witness and --quorum)")
@@ -195,6 +204,40 @@ def audit_check(  # noqa: PLR0917 (typer passes each option by position)
         fail("BundleInvalid", f"failed: {names}")
     if result.skipped and not as_json:
         out.print(f"not checked: {', '.join(s.name for s in result.skipped)}", soft_wrap=True)
+
+
+@audit_app.command("roots")
+def audit_roots(as_json: JsonOpt = False) -> None:
+    """What an auditor must obtain out of band: the log key, the witness keys, the chain id and
+    the Anchor contract (with its deployment block). Publish them where the operator cannot
+    change them; pin them in `audit check`."""
+    from services.ledger.trust_roots import trust_roots
+
+    with platform() as p:
+        roots = trust_roots(
+            p.ledger,
+            _witness_keys(getattr(p.settings, "witnesses", None)),
+            p.settings.chain_contract,
+        )
+    if as_json:
+        emit_json(roots.to_json())
+        return
+    for line in roots.lines():
+        out.print(line, soft_wrap=True, markup=False)
+
+
+def _witness_keys(configured: object) -> list[str]:
+    """The verifier keys of the configured witnesses (ANJIAN_WITNESSES, when the settings have
+    it): entries with a `vkey` (attribute or key), or "URL VKEY" / "VKEY" strings."""
+    if not configured:
+        return []
+    entries = configured.split(",") if isinstance(configured, str) else configured
+    keys: list[str] = []
+    for entry in entries if isinstance(entries, list | tuple) else [entries]:
+        vkey = entry.get("vkey") if isinstance(entry, dict) else getattr(entry, "vkey", entry)
+        if isinstance(vkey, str) and vkey.split():
+            keys.append(vkey.split()[-1])
+    return keys
 
 
 @audit_app.command("receipt")

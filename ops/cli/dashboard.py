@@ -16,6 +16,7 @@ from ops.cli.context import fresh, platform
 from ops.cli.output import emit_json, out
 from projections.dashboard import Dashboard, summarise
 from projections.penalties import CLOCK_NAMES
+from services.provenance import provenance
 
 __all__ = ["dashboard", "render_dashboard"]
 
@@ -73,10 +74,12 @@ def dashboard(
         d = summarise(conn, jurisdiction, when, book)
         lag = rm.follower.lag()
         zone = p.settings.zone
+        reflects = provenance(rm, p.ledger)
     if as_json:
-        emit_json({**d.to_json(zone), "lag": lag})
+        emit_json({**d.to_json(zone), "lag": lag, "reflects": reflects.to_json()})
         return
     for line in render_dashboard(d):
         out.print(line, soft_wrap=True, markup=False)
     if lag:
         out.print(f"（读模型滞后 {lag} 条记录）")
+    out.print(reflects.line(), soft_wrap=True, markup=False)

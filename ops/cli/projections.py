@@ -1,9 +1,10 @@
-"""`anjian projections status | rebuild | follow | quarantine`: the read models themselves.
+"""`anjian projections status | rebuild | follow | quarantine | verify`: the read models themselves.
 
 Each works on the run's read models (services.readmodels.ReadModels: the store and the
 follower of every projection) without bringing them up to date first: `status` shows how far
 behind they are, `rebuild` re-applies the whole log, `follow` keeps them current until
-interrupted, `quarantine` lists the stored events they set aside.
+interrupted, `quarantine` lists the stored events they set aside, `verify` rebuilds them into a
+scratch store and names every row that differs from the live ones.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ops.cli.arguments import JsonOpt
 from ops.cli.context import fresh, platform
 from ops.cli.output import emit_json, err, fail, out, text_table
 from projections import quarantine
+from projections.verify import verify as verify_read_models
 
 __all__ = ["projections_app"]
 
@@ -119,3 +121,32 @@ def quarantine_list(as_json: JsonOpt = False) -> None:
             ((str(r.notification_id), r.event_id, r.type, r.reason) for r in rows),
         )
     )
+
+
+@projections_app.command("verify")
+def verify(
+    name: Annotated[str | None, typer.Argument(help="one projection (default: all)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rebuild the read models (all, or NAME) from the log into a scratch store and compare
+    them with the live ones table by table; name every differing row, exit 1 if any differs."""
+    with platform() as p, fresh(p, catch_up=False) as rm:
+        result = verify_read_models(
+            rm.follower.recorder,
+            rm.engine,
+            rm.follower.projections,
+            None if name is None else [name],
+        )
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        for d in result.differences:
+            out.print(d.describe(), soft_wrap=True, markup=False)
+    if not result.ok:
+        fail(
+            "ReadModelsDiffer",
+            f"{len(result.differences)} difference(s) between the live read models and the log "
+            f"up to notification {result.position}",
+        )
+    if not as_json:
+        out.print(f"read models match the log up to notification {result.position}")
