@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.bundle import Step, check_bundle
-from audit.verdict import NEVER, PROVES, Trust, verdict
+from audit.verdict import NEVER, PROVES, Trust, bundle_verdict, verdict
 from tests.audit.conftest import cli
 from tests.audit.history import History
 
@@ -25,7 +25,9 @@ def test_a_bundle_checked_without_trust_roots_is_unverified(
 ) -> None:
     doc, _ = proof(history, tmp_path)
     result = check_bundle(doc)
-    said = verdict(result.steps, Trust())
+    said = bundle_verdict(
+        result, log_key_pinned=False, contract_pinned=False, witnesses=0, quorum=None
+    )
     assert said.status == "UNVERIFIED"
     assert said.headline.zh.startswith("未验证")
     assert said.headline.en.startswith("UNVERIFIED: no trusted log key")
