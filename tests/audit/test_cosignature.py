@@ -57,7 +57,7 @@ def test_a_cosignature_line_is_key_id_time_and_signature() -> None:
 def test_the_vkey_has_signature_type_4_and_round_trips() -> None:
     witness = Cosigner.generate("witness.example/w1")
     vkey = witness.key.vkey
-    assert base64.b64decode(vkey.split("+")[2])[0] == 0x04
+    assert base64.b64decode(vkey.split("+", 2)[2])[0] == 0x04
     assert WitnessKey.from_vkey(vkey) == witness.key
     assert Cosigner.from_skey(witness.skey) == witness
     with pytest.raises(KeyFormatError):
