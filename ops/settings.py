@@ -112,6 +112,11 @@ class Settings(BaseSettings):
         "allow-lists the platform's anchorer; empty = the platform deploys its own",
     )
     log_origin: str = "anjian.hubei.gov.cn/log"
+    public_url: str = Field(
+        default="https://anjian.hubei.gov.cn",
+        description="the platform's public base URL (ANJIAN_PUBLIC_URL): links the API gives "
+        "and the catalog URIs of CloudEvents (dataschema = <public_url>/v1/catalog/<type>)",
+    )
     checkpoint_every_leaves: int = 1000
     checkpoint_every_seconds: float = 60.0
     confirmations: int = 1
@@ -174,6 +179,13 @@ class Settings(BaseSettings):
                 "(such as anjian.hubei.gov.cn/log)"
             )
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value: str, info: ValidationInfo) -> str:
+        if not http_url(value):
+            raise ValueError(f"ANJIAN_PUBLIC_URL must be an http(s) URL with a host, got {value!r}")
+        return value.rstrip("/")
 
     @field_validator("chain_rpc_url")
     @classmethod

@@ -75,3 +75,10 @@ def test_an_unreachable_postgresql_is_one_line_naming_the_refusal(home: Path) ->
     assert_one_line_error(done.returncode, done.stderr)
     assert done.stderr.startswith("StoreUnavailable: cannot open the database: ")
     assert "Connection refused" in done.stderr
+
+
+@pytest.mark.parametrize("url", ["anjian.hubei.gov.cn", "ftp://anjian", "https://"])
+def test_a_public_url_that_is_not_an_http_url_names_its_variable(home: Path, url: str) -> None:
+    done = anjian(home, "ledger", "status", ANJIAN_PUBLIC_URL=url)
+    assert_one_line_error(done.returncode, done.stderr)
+    assert done.stderr.startswith("SettingsError: ANJIAN_PUBLIC_URL must be an http(s) URL")
