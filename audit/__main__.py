@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from audit.bundle import UNVERIFIED, check_bundle
 from audit.cosignature import WitnessKey
 from audit.errors import RpcError
+from audit.files import BUNDLE_LIMIT, read_limited
 from audit.rpc import RpcClient
 from audit.verdict import bundle_verdict
 
@@ -41,12 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--json", action="store_true", help="print a JSON report")
     args = parser.parse_args(argv)
     try:
-        if args.bundle == "-":
-            raw = sys.stdin.read()
-        else:
-            with open(args.bundle, encoding="utf-8") as fh:
-                raw = fh.read()
-        doc = json.loads(raw)
+        raw = read_limited(args.bundle, BUNDLE_LIMIT, what="a proof bundle")
+        doc = json.loads(raw.decode("utf-8"))
         client = RpcClient(args.rpc) if args.rpc else None
     except (OSError, ValueError, RpcError) as exc:
         print(f"BundleFormatError: cannot read {args.bundle}: {exc}", file=sys.stderr)

@@ -161,12 +161,13 @@ def audit_check(  # noqa: PLR0917 (typer passes each option by position)
     from audit.bundle import UNVERIFIED, check_bundle
     from audit.cosignature import WitnessKey
     from audit.errors import RpcError
+    from audit.files import BUNDLE_LIMIT, read_limited
     from audit.rpc import RpcClient
     from audit.verdict import bundle_verdict
 
     try:
-        raw = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-        doc = json.loads(raw)
+        raw = read_limited(file, BUNDLE_LIMIT, what="a proof bundle")
+        doc = json.loads(raw.decode("utf-8"))
     except (OSError, ValueError) as exc:
         fail("BundleFormatError", f"cannot read {file}: {exc}", 2)
     except RecursionError:
@@ -256,13 +257,16 @@ def audit_receipt(
     inclusion proof verifies against the latest signed checkpoint. Exit 0 when included;
     otherwise exit 1 saying it is not logged yet, or that the log contradicts the receipt
     (the event was deleted or altered: the receipt proves it)."""
+    from audit.files import RECEIPT_LIMIT, TooLarge, read_limited
     from ledger.errors import NoteError
     from services.ledger.receipts import check
 
     try:
-        raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+        raw = read_limited(file, RECEIPT_LIMIT, what="a receipt")
     except OSError as exc:
         fail(type(exc).__name__, f"cannot read {file}: {exc.strerror or exc}", 2)
+    except TooLarge as exc:
+        fail("ReceiptRefused", f"cannot read {file}: {exc}", 2)
     with platform() as p:
         try:
             result = check(p.ledger, raw, [log_key] if log_key else ())

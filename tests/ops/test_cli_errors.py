@@ -235,3 +235,27 @@ def test_inside_a_batch_the_error_names_the_line_that_failed(
     result = runner.invoke(app, ["record", str(f), "--as", "r-1", "--batch", batch, "--no-sync"])
     assert result.exit_code == 1
     assert result.stderr.startswith("AlreadyExists: line 4: "), result.stderr
+
+
+def test_an_endless_bundle_is_refused_at_its_limit(home: Path) -> None:
+    stderr = one_line_error(anjian(home, "audit", "check", "/dev/zero"))
+    assert stderr.startswith("BundleFormatError: cannot read /dev/zero: more than ")
+    assert "too large to be a proof bundle" in stderr
+
+
+def test_an_endless_receipt_is_refused_at_its_limit(home: Path) -> None:
+    stderr = one_line_error(anjian(home, "audit", "receipt", "/dev/zero"))
+    assert stderr.startswith("ReceiptRefused: cannot read /dev/zero: more than 65536 bytes")
+
+
+def test_the_auditors_own_check_refuses_an_endless_bundle_at_its_limit() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "audit", "check", "/dev/zero"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert_one_line_error(done.returncode, done.stderr)
+    assert "too large to be a proof bundle" in done.stderr
