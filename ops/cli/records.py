@@ -36,7 +36,7 @@ from ops.cli.output import (
 )
 from ops.cli.receipt_files import ReceiptFileConflict, ReceiptFiles
 from projections.catalog_view import event_name_of
-from services.ingest.batches import Committed, LineRefused
+from services.ingest.batches import Committed, LineRefused, bounded_lines
 from services.ingest.principal import Principal
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def record(
         printed = 0
         try:
             for committed in p.ingest.record(
-                stream, principal, batch=batch, signed=files is not None
+                bounded_lines(stream), principal, batch=batch, signed=files is not None
             ):
                 _keep(committed, files)
                 _receipts(committed, as_json)

@@ -11,22 +11,26 @@ of its events (services/ingest/receipts.py), issued once the batch is stored.
 The first line refused stops the run with `LineRefused`, naming the line (or the lines of a
 batch refused as a whole) and the domain error: nothing of that line's batch is stored, every
 earlier batch is. A line may be a parsed JSON object or JSON text (str, or UTF-8 bytes as read
-from a file); a blank text line is skipped but counted.
+from a file); a blank text line is skipped but counted. A text line longer than `MAX_LINE`
+bytes is refused before it is parsed; a reader of a file or socket reads at most
+`MAX_LINE + 1` bytes a line (`bounded_lines`), so an endless line costs no more memory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from domain.application import Records
 from domain.envelope import SignedCommand
-from domain.errors import BatchRejected, DomainError
+from domain.errors import BatchRejected, DomainError, InvalidEnvelope
 from domain.stored import Recorded
 from services.ingest import strict_json
 
-__all__ = ["Committed", "Line", "LineRefused", "record_batches"]
+__all__ = ["MAX_LINE", "Committed", "Line", "LineRefused", "bounded_lines", "record_batches"]
+
+MAX_LINE = 1024 * 1024  # bytes of one command line; the largest command is a few kilobytes
 
 Line = bytes | str | Mapping[str, Any]  # JSON text of one command, or the parsed object
 Parse = Callable[[object], SignedCommand]  # the intake's: a JSON value to a signed command
@@ -92,6 +96,8 @@ def record_batches(
     pending: list[tuple[int, Line, SignedCommand]] = []
     for number, line in enumerate(lines, start=1):
         try:
+            if isinstance(line, bytes | str) and _length(line) > MAX_LINE:
+                raise InvalidEnvelope(f"longer than {MAX_LINE} bytes: not one command")
             text = strict_json.decode(line) if isinstance(line, bytes) else line
             if isinstance(text, str):
                 if not text.strip():
@@ -107,6 +113,21 @@ def record_batches(
             pending = []
     if pending:
         yield _commit(records, pending, sign)
+
+
+def bounded_lines(stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of a binary stream, each read with at most MAX_LINE bytes and its line end
+    (a longer one is cut there, then refused by `record_batches`, which stops the run)."""
+    return iter(lambda: stream.readline(MAX_LINE + 3), b"")
+
+
+def _length(line: bytes | str) -> int:
+    """The length of a line without its line end."""
+    if len(line) <= MAX_LINE:
+        return len(line)
+    if isinstance(line, bytes):
+        return len(line.rstrip(b"\r\n"))
+    return len(line.rstrip("\r\n"))
 
 
 def _commit(

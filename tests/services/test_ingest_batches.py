@@ -6,16 +6,25 @@ is named by its number, and nothing of its batch is stored.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from domain.envelope import SignedCommand
 from domain.errors import InvalidValue
 from domain.ids import enterprise_id
 from ops.keystore import Keystore
-from services.ingest.batches import Committed, Line, LineRefused
+from services.ingest.batches import (
+    MAX_LINE,
+    Committed,
+    Line,
+    LineRefused,
+    bounded_lines,
+    record_batches,
+)
 from services.ingest.service import Ingest
 from tests.support import Harness, new_uscc
 
@@ -96,3 +105,32 @@ def test_blank_and_unreadable_lines_keep_their_numbers(harness: Harness, tmp_pat
     with pytest.raises(LineRefused) as refused:
         list(ingest.record(lines))
     assert str(refused.value).startswith("line 3: not UTF-8: byte 0xff")
+
+
+def test_a_line_longer_than_the_limit_is_refused_unread_and_nothing_is_stored(
+    harness: Harness, tmp_path: Path
+) -> None:
+    ingest = Ingest(harness.records, Keystore(tmp_path / "keys"))
+    before = stored(harness)
+    good = enterprise(harness, new_uscc())
+    endless = io.BytesIO(good + b"\n" + b" " * (3 * MAX_LINE))
+    lines = bounded_lines(endless)
+    with pytest.raises(LineRefused) as refused:
+        list(ingest.record(lines, None, batch=2))
+    assert refused.value.where == "line 2"
+    assert f"longer than {MAX_LINE} bytes" in str(refused.value)
+    assert stored(harness) == before  # its batch held the good line too: nothing stored
+    assert endless.tell() <= len(good) + 1 + MAX_LINE + 3  # the rest was never read
+
+
+def test_a_line_of_exactly_the_limit_is_parsed_as_a_command(harness: Harness) -> None:
+    padded = b'{"envelope": 1' + b" " * (MAX_LINE - 15) + b"}\n"
+    assert len(padded.rstrip(b"\n")) == MAX_LINE
+    (line,) = bounded_lines(io.BytesIO(padded))
+
+    def parse(value: object) -> SignedCommand:
+        raise InvalidValue(f"parsed {value}")
+
+    with pytest.raises(LineRefused) as refused:
+        list(record_batches(harness.records, parse, [line]))
+    assert "parsed {'envelope': 1}" in str(refused.value)
