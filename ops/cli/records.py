@@ -171,6 +171,7 @@ def show(event_id: str, as_json: JsonOpt = False) -> None:
         verified = verify_shown(p.ledger, [nid])[nid] if nid is not None else None
         if as_json:
             shown = record_json(rec)
+            shown["notification_id"] = nid  # the stored record does not carry it
             shown["verified"] = verified.to_json() if verified is not None else None
             emit_json(shown)
         else:

@@ -78,8 +78,9 @@ def test_record_prints_one_event_id_per_command(home: Path, tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     recorded = [json.loads(line) for line in result.stdout.splitlines()]  # JSON Lines
     assert [r["type"] for r in recorded] == ["enterprise.register", "enterprise.register"]
-    shown = runner.invoke(app, ["show", recorded[0]["event_id"], "--json"])
-    assert json.loads(shown.stdout)["envelope"]["data"]["uscc"] == a
+    shown = json.loads(runner.invoke(app, ["show", recorded[0]["event_id"], "--json"]).stdout)
+    assert shown["envelope"]["data"]["uscc"] == a
+    assert shown["notification_id"] == recorded[0]["notification_id"]  # its place in the log
 
 
 def test_bad_line_exits_non_zero_naming_line_and_reason_and_stores_nothing_of_it(
