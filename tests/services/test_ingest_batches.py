@@ -113,6 +113,7 @@ def test_a_line_longer_than_the_limit_is_refused_unread_and_nothing_is_stored(
     ingest = Ingest(harness.records, Keystore(tmp_path / "keys"))
     before = stored(harness)
     good = enterprise(harness, new_uscc())
+    assert isinstance(good, bytes)
     endless = io.BytesIO(good + b"\n" + b" " * (3 * MAX_LINE))
     lines = bounded_lines(endless)
     with pytest.raises(LineRefused) as refused:
