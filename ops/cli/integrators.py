@@ -97,9 +97,9 @@ def add(
     try:
         check_name(name)
         check_region(region)
-        check_kinds(wanted)
         if kinds is not None and not all(wanted):
             raise InvalidIntegrator("--kinds lists kinds separated by commas, none empty")
+        check_kinds(wanted)
     except InvalidIntegrator as exc:
         fail(type(exc).__name__, str(exc), 2)
     if seed_file is not None and seed_file.exists():
