@@ -32,7 +32,8 @@ def keys(
         found = actor_keys(p.records)
     if to is not None:
         to.write_text(json_text(found) + "\n", encoding="utf-8")
-        out.print(f"{sum(map(len, found.values()))} keys of {len(found)} actors in {to}")
+        count = sum(map(len, found.values()))
+        out.print(f"{count} keys of {len(found)} actors in {to}", markup=False)
         return
     if as_json:
         emit_json(found)

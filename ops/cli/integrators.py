@@ -104,6 +104,8 @@ def add(
         fail(type(exc).__name__, str(exc), 2)
     if seed_file is not None and seed_file.exists():
         fail("FileExistsError", f"{seed_file} exists: the seed is written to a new file only", 2)
+    if seed_file is not None and not seed_file.parent.is_dir():
+        fail("FileNotFoundError", f"no directory {seed_file.parent} for the seed file", 2)
     settings = load_settings()
     keystore = _keystore_of(settings)
     seed = new_user_seed()
