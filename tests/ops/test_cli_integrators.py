@@ -162,3 +162,17 @@ def test_an_integrator_added_while_the_server_runs_connects_at_once(
     nc = connect(loop, endpoint.servers[0], answer)
     assert nc.is_connected
     loop.run_until_complete(nc.close())
+
+
+def test_the_seed_file_is_new_and_private(home: Path, tmp_path: Path) -> None:
+    seed_file = tmp_path / "wuhan-em.nk"
+    answer = add("wuhan-em", "--region", "420100", "--seed-file", str(seed_file))
+    assert seed_file.read_text().strip() == answer["seed"]
+    assert seed_file.stat().st_mode & 0o777 == 0o600
+    again = runner.invoke(
+        app, ["integrators", "add", "other-em", "--region", "420100", "--seed-file", str(seed_file)]
+    )
+    assert again.exit_code == 2
+    assert_one_line_error(again.exit_code, again.stderr)
+    listed = json.loads(runner.invoke(app, ["integrators", "list", "--json"]).stdout)
+    assert [r["name"] for r in listed] == ["wuhan-em"]
