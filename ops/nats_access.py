@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ops.file_lock import locked
 from ops.integrators import IntegratorStore, integrator_user, public_key_of
 from ops.keystore import Keystore
 from ops.nats_server import (
@@ -69,14 +70,24 @@ def platform_nats(
         servers = tuple(url.strip() for url in settings.nats_url.split(","))
         options = creds_options(settings.nats_creds) if settings.nats_creds is not None else {}
         return NatsEndpoint(servers, options), None
-    server = EmbeddedNats(settings.home, users(settings, keystore))
-    server.start()
+    with locked(nats_directory(settings) / "integrators.lock"):  # users as of now: see below
+        server = EmbeddedNats(settings.home, users(settings, keystore))
+        server.start()
     seed = keystore.nats_seed().decode("ascii")
     return NatsEndpoint((server.url,), {"nkeys_seed_str": seed}, embedded=True), server
 
 
 def apply_integrators(settings: Settings, keystore: Keystore) -> str:
-    """Rewrite the users file from the integrators' store; a sentence saying what took effect."""
+    """Rewrite the users file from the integrators' store; a sentence saying what took effect.
+
+    Under the store's lock, like the embedded server's start: whatever the order of concurrent
+    changes and starts, the last one to write the users file read the store after every change
+    before it, so no change is lost."""
+    with locked(nats_directory(settings) / "integrators.lock"):
+        return _apply(settings, keystore)
+
+
+def _apply(settings: Settings, keystore: Keystore) -> str:
     wanted = users(settings, keystore)
     if settings.nats_url:
         path = nats_directory(settings) / "integrators.conf"

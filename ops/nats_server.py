@@ -268,17 +268,19 @@ class EmbeddedNats:
             probe=nats_answers,
             preferred_port=self._remembered_port(),
             startup_timeout=self._startup_timeout,
+            on_start=self._started,
         )
         try:
             child.start()
         except StartFailed as exc:
             raise NatsStartFailed(str(exc)) from exc
-        port = child.port
-        assert port is not None
-        self._child, self._port = child, port
-        write_private(self._port_file, f"{port}\n")
-        write_private(self._pid_file, f"{child.pid}\n")
+        self._child, self._port = child, child.port
         child.watch()
+
+    def _started(self, child: Child) -> None:
+        """After each start (restarts too): the port and pid files for other processes."""
+        write_private(self._port_file, f"{child.port}\n")
+        write_private(self._pid_file, f"{child.pid}\n")
 
     def _remembered_port(self) -> int | None:
         try:

@@ -108,6 +108,7 @@ class Child:
         stop_timeout: float = 15.0,
         env: Mapping[str, str] | None = None,
         backoff: Backoff = Backoff(),
+        on_start: Callable[[Child], None] | None = None,
     ) -> None:
         self.name = name
         self.command = command
@@ -117,6 +118,7 @@ class Child:
         self.stop_timeout = stop_timeout
         self.env = dict(env) if env is not None else None
         self.backoff = backoff
+        self.on_start = on_start  # called after each start, the watcher's restarts included
         self.restarts = 0  # automatic restarts by the watcher
         self._fixed_port = port
         self._port: int | None = port if port is not None else preferred_port
@@ -184,6 +186,8 @@ class Child:
                 self._terminate()
                 raise
             if ready:
+                if self.on_start is not None:
+                    self.on_start(self)
                 return
             time.sleep(0.01)
         self._terminate()
@@ -284,5 +288,5 @@ class Child:
                     self.ensure_running()
                 self.restarts += 1
                 up_since = time.monotonic()
-            except StartFailed as exc:
+            except (StartFailed, OSError) as exc:
                 log.warning("%s did not restart: %s", self.name, exc)

@@ -17,7 +17,7 @@ import pytest
 
 from ops.bootstrap import Platform, build
 from ops.keystore import Keystore
-from ops.nats_access import platform_nats
+from ops.nats_access import platform_nats, users
 from ops.nats_server import (
     EmbeddedNats,
     NatsEndpoint,
@@ -30,6 +30,10 @@ from ops.settings import load_settings
 from tests.nats_throwaway import nats_server
 
 SUBJECT = "anjian.events.4201.420102.hazard.reported"
+
+
+def users_of(platform: Platform) -> list[NatsUser]:
+    return users(platform.settings, Keystore(platform.settings.home / "keys"))
 
 
 @pytest.fixture
@@ -124,6 +128,10 @@ def test_a_crashed_server_is_restarted_by_its_supervisor_with_its_stream(
     assert child.pid != pid
     assert platform.nats.servers == endpoint.servers
     assert asyncio.run(publish_and_count(endpoint, 6)) == 6  # five kept, one new
+    pid_file = platform.settings.home / "nats" / "server.pid"
+    assert int(pid_file.read_text()) == child.pid  # other processes signal the new one
+    users = users_of(platform)
+    assert EmbeddedNats(platform.settings.home, users).set_users(users)  # it reloads
 
 
 def test_a_second_process_uses_the_running_server_without_owning_it(
