@@ -17,9 +17,10 @@ $ANJIAN_HOME/nats, mode 0700:
 Lifetime, like the embedded anvil (ops/chain.py): the first process that needs NATS starts the
 server and stops it when it closes its platform (Platform.close), so a command runs it for its
 own duration and `anjian serve` or a long relay keeps it up. A process that finds the server
-running under another process's lock uses it as it is, without owning it. While it runs, the
-server is a watched `Child` (ops/supervisor.py): a crash is restarted on the same port with a
-bounded backoff.
+running under another process's lock uses it as it is, without owning it. A server whose owner
+died without stopping it (kill -9) is stopped by the next owner before it starts its own. While
+it runs, the server is a watched `Child` (ops/supervisor.py): a crash is restarted on the same
+port with a bounded backoff.
 
 A change of users (integrators) is applied without a restart: the users file is rewritten and
 the server is sent SIGHUP, which makes it reload its configuration (clients of users still
@@ -260,6 +261,7 @@ class EmbeddedNats:
         self._lock = lock
 
     def _launch(self) -> None:
+        self._end_orphan()
         self._write_config()
         child = Child(
             "nats-server",
@@ -281,6 +283,19 @@ class EmbeddedNats:
         """After each start (restarts too): the port and pid files for other processes."""
         write_private(self._port_file, f"{child.port}\n")
         write_private(self._pid_file, f"{child.pid}\n")
+
+    def _end_orphan(self, timeout: float = 15.0) -> None:
+        """Stop a server left running by an owner that died without stopping it (we hold the
+        lock, so no live process owns it): two servers must never share one store."""
+        pid = self._server_pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while self._server_pid() == pid:
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+            time.sleep(0.02)
 
     def _remembered_port(self) -> int | None:
         try:

@@ -175,3 +175,46 @@ def test_an_external_server_with_an_nkey_seed_file_replaces_the_embedded_one(
             assert asyncio.run(publish_and_count(p.nats, 2)) == 2
             assert p._nats_server is None
     assert not (tmp_path / "var" / "nats").exists()
+
+
+OWNER = """
+import sys, time
+from pathlib import Path
+from ops.nats_server import EmbeddedNats, NatsUser
+server = EmbeddedNats(Path(sys.argv[1]), [NatsUser(sys.argv[2], "platform")])
+server.start()
+print(server.child.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_server_left_behind_by_an_owner_killed_with_sigkill_is_stopped_by_the_next_owner(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    from ops.integrators import new_user_seed, public_key_of
+
+    home = tmp_path / "var"
+    user = NatsUser(public_key_of(new_user_seed()), "platform")
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER, str(home), user.nkey],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert owner.stdout is not None
+    orphan = int(owner.stdout.readline())
+    owner.kill()
+    owner.wait()
+    assert Path(f"/proc/{orphan}/cmdline").read_bytes()  # still running, its owner gone
+    server = EmbeddedNats(home, [user])
+    server.start()
+    try:
+        assert server.owner
+        assert server.child.pid != orphan
+        cmdline = Path(f"/proc/{orphan}/cmdline")
+        assert not cmdline.exists() or not cmdline.read_bytes()  # gone (or a zombie)
+        assert nats_answers(server.port)
+    finally:
+        server.stop()
