@@ -165,7 +165,7 @@ class EmbeddedNats:
         binary: Path | None = None,
         startup_timeout: float = 15.0,
     ) -> None:
-        self.directory = home / "nats"
+        self.directory = (home / "nats").absolute()
         self.binary = binary or find_nats_server()
         self._users = list(users)
         self._startup_timeout = startup_timeout
