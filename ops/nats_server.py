@@ -166,7 +166,7 @@ class EmbeddedNats:
         startup_timeout: float = 15.0,
     ) -> None:
         self.directory = (home / "nats").absolute()
-        self.binary = binary or find_nats_server()
+        self._binary = binary
         self._users = list(users)
         self._startup_timeout = startup_timeout
         self._child: Child | None = None
@@ -223,6 +223,13 @@ class EmbeddedNats:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
+    @property
+    def binary(self) -> Path:
+        """The nats-server binary (looked up when first needed: a reload needs none)."""
+        if self._binary is None:
+            self._binary = find_nats_server()
+        return self._binary
+
     def _command(self, port: int) -> list[str]:
         return [str(self.binary), "-c", str(self.config_file), "-a", "127.0.0.1", "-p", str(port)]
 
@@ -261,6 +268,7 @@ class EmbeddedNats:
         self._lock = lock
 
     def _launch(self) -> None:
+        self.binary  # noqa: B018 (NatsNotInstalled before anything is written)
         self._end_orphan()
         self._write_config()
         child = Child(

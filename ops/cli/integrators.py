@@ -46,7 +46,10 @@ def _apply(settings: Any, keystore: Any) -> str:
 
         return apply_integrators(settings, keystore)
     except NatsServerError as exc:
-        fail(type(exc).__name__, f"{exc} (the store is changed: run the command again)")
+        fail(
+            type(exc).__name__,
+            f"{exc} (the change is stored: the server applies it at its next start or reload)",
+        )
 
 
 def _servers(settings: Any) -> str:

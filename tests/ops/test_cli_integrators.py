@@ -176,3 +176,20 @@ def test_the_seed_file_is_new_and_private(home: Path, tmp_path: Path) -> None:
     assert_one_line_error(again.exit_code, again.stderr)
     listed = json.loads(runner.invoke(app, ["integrators", "list", "--json"]).stdout)
     assert [r["name"] for r in listed] == ["wuhan-em"]
+
+
+def test_with_an_external_server_the_users_are_written_for_its_operator(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANJIAN_NATS_URL", "nats://10.0.0.1:4222,nats://10.0.0.2:4222")
+    done = runner.invoke(app, ["integrators", "add", "wuhan-em", "--region", "420100", "--json"])
+    assert done.exit_code == 0, done.output
+    answer = json.loads(done.stdout)
+    assert answer["servers"] == "nats://10.0.0.1:4222,nats://10.0.0.2:4222"
+    assert "integrators.conf" in done.stderr
+    written = (home / "nats" / "integrators.conf").read_text()
+    assert answer["public_key"] in written
+    assert "CONSUMER.CREATE.ANJIAN_EVENTS.wuhan-em.anjian.events.4201.>" in written
+    assert (
+        written.count('"nkey"') == 1
+    )  # the integrators only: the platform's user is the operator's

