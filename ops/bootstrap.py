@@ -15,9 +15,12 @@ assembling the application by hand.
     ├── vault        ledger.privacy.Vault on its own key store (never the event store's database)
     ├── readmodels   services.readmodels.ReadModels: the read-model store and its follower
     │                (opened on first use: a command that reads no read model never migrates it)
-    └── ledger       services.ledger.stores.Ledger: log, checkpoints and anchors, the log's
-                     signer, the chain (ops/chain.py), the witnesses of ANJIAN_WITNESSES
-                     (ops/witness_client.py), the sync lock (opened on first use)
+    ├── ledger       services.ledger.stores.Ledger: log, checkpoints and anchors, the log's
+    │                signer, the chain (ops/chain.py), the witnesses of ANJIAN_WITNESSES
+    │                (ops/witness_client.py), the sync lock (opened on first use)
+    └── nats         ops.nats_server.NatsEndpoint: the NATS URL(s) and the platform's connect
+                     options (ops/nats_access.py); the embedded nats-server is started on first
+                     use and stopped by close()
 
 One SQLAlchemy engine per database (`engines`): the event store's database holds the ledger's
 tables (and, on PostgreSQL, the read models); the embedded SQLite read models live in a file of
@@ -57,6 +60,7 @@ from ops.file_lock import locked
 from ops.home import secure_home
 from ops.key_directory import key_directory
 from ops.keystore import Keystore
+from ops.nats_server import EmbeddedNats, NatsEndpoint
 from ops.recorders import GatedSQLiteRecorder, PostgresRecordsRecorder
 from ops.schemas import CatalogSchemas
 from ops.settings import Settings
@@ -140,6 +144,7 @@ class Platform:
         self.chain = chain
         self._projections = projections
         self._engines: dict[str, Engine] = {}
+        self._nats_server: EmbeddedNats | None = None
         self.vault = Vault(self._engine(settings.vault_sqlalchemy_url, key_store_engine))
         if settings.is_postgres or settings.sqlite_path.exists():
             self._move_legacy_keys()
@@ -237,7 +242,20 @@ class Platform:
             witnesses=[HttpWitness(w.url, w.vkey) for w in s.witnesses],
         )
 
+    @cached_property
+    def nats(self) -> NatsEndpoint:
+        """The platform's NATS URL(s) and connect options (ops/nats_access.py): the external
+        server of ANJIAN_NATS_URL, or the embedded nats-server, started now and stopped by
+        `close()`."""
+        from ops.nats_access import platform_nats
+
+        endpoint, self._nats_server = platform_nats(self.settings, self.keystore)
+        return endpoint
+
     def close(self) -> None:
+        server, self._nats_server = self._nats_server, None
+        if server is not None:
+            server.stop()
         self.records.close()
         self.vault.close()
         for engine in self._engines.values():

@@ -1,4 +1,5 @@
-"""The embedded default chain: a local anvil node, launched and supervised by the platform.
+"""The embedded default chain: a local anvil node, launched and supervised by the platform
+(a `Child` of ops/supervisor.py, like the embedded nats-server).
 
 The binary comes from the npm package `@foundry-rs/anvil` installed at the repository root
 (`npm ci` in the README's set-up), so nothing is downloaded at run time. The node listens on
@@ -23,19 +24,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+
+from ops.supervisor import Child, StartFailed
 
 __all__ = [
     "ANVIL_RELATIVE_PATH",
@@ -63,7 +61,7 @@ class AnvilNotInstalled(ChainNodeError):
     """The anvil binary is missing: run `npm ci` at the repository root."""
 
 
-class NodeStartFailed(ChainNodeError):
+class NodeStartFailed(ChainNodeError, StartFailed):
     """anvil exited early or did not answer JSON-RPC before the start-up timeout."""
 
 
@@ -88,23 +86,6 @@ def find_anvil(root: Path | None = None) -> Path:
     return path
 
 
-def _free_loopback_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _port_is_free(port: int) -> bool:
-    """True when nothing listens on 127.0.0.1:port (TIME_WAIT leftovers do not count)."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
 def _rpc_chain_id(url: str, timeout: float) -> int | None:
     """eth_chainId over plain HTTP, or None while the node does not answer."""
     if not url.startswith("http://127.0.0.1:"):
@@ -121,7 +102,7 @@ def _rpc_chain_id(url: str, timeout: float) -> int | None:
 
 
 class AnvilNode:
-    """A supervised anvil process with its state persisted in `data_dir`.
+    """A supervised anvil process (ops/supervisor.py) with its state persisted in `data_dir`.
 
     Use as a context manager, or call `start()` / `stop()`; `restart()` keeps the port and
     the state file, `ensure_running()` restarts a node that died. Not thread-safe.
@@ -157,10 +138,14 @@ class AnvilNode:
         self.history_states = history_states
         self.startup_timeout = startup_timeout
         self.extra_args = tuple(extra_args)
-        self._fixed_port = port
-        self._port: int | None = port
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
+        self.child = Child(
+            "anvil",
+            self._command,
+            log_file=self.log_file,
+            probe=self._answers,
+            port=port,
+            startup_timeout=startup_timeout,
+        )
 
     @property
     def state_file(self) -> Path:
@@ -172,9 +157,10 @@ class AnvilNode:
 
     @property
     def port(self) -> int:
-        if self._port is None:
+        port = self.child.port
+        if port is None:
             raise ChainNodeError("the node has not been started")
-        return self._port
+        return port
 
     @property
     def rpc_url(self) -> str:
@@ -182,11 +168,11 @@ class AnvilNode:
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
+        return self.child.pid
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self.child.running
 
     def _command(self, port: int) -> list[str]:
         command = [
@@ -203,85 +189,35 @@ class AnvilNode:
             command += ["--state-interval", str(self.state_interval)]
         return command + list(self.extra_args)
 
+    def _answers(self, port: int) -> bool:
+        """Ready once eth_chainId answers; another chain id means another node holds the port."""
+        url = f"http://127.0.0.1:{port}"
+        chain_id = _rpc_chain_id(url, timeout=1.0)
+        if chain_id is not None and chain_id != self.chain_id:
+            raise NodeStartFailed(
+                f"{url} answers chain id {chain_id}, expected {self.chain_id}: "
+                "another node holds the port"
+            )
+        return chain_id is not None
+
     def start(self) -> None:
-        """Launch anvil and return once it answers eth_chainId with our chain id.
-
-        A port picked at random can be taken between the probe and anvil's bind, so an early
-        exit on a port we chose is retried on another port.
-        """
-        if self.running:
-            return
+        """Launch anvil and return once it answers eth_chainId with our chain id (a port
+        picked at random and taken meanwhile is retried on another port)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        attempts = 1 if self._fixed_port is not None else 3
-        for attempt in range(attempts):
-            port = self._port if self._port is not None else _free_loopback_port()
-            try:
-                self._launch(port)
-                return
-            except NodeStartFailed:
-                if attempt == attempts - 1 or self._fixed_port is not None:
-                    raise
-                self._port = None
-
-    def _launch(self, port: int) -> None:
-        # Without this check a node already on the port would answer our readiness probe.
-        if not _port_is_free(port):
-            raise NodeStartFailed(f"port {port} on 127.0.0.1 is already in use")
-        self._log = self.log_file.open("ab")
-        self._process = subprocess.Popen(
-            self._command(port),
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # a Ctrl-C for the platform is handled by stop()
-        )
-        self._port = port
-        url = self.rpc_url
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                code = self._process.returncode
-                self._reap()
-                raise NodeStartFailed(f"anvil exited with {code} (see {self.log_file})")
-            chain_id = _rpc_chain_id(url, timeout=1.0)
-            if chain_id is not None:
-                if chain_id != self.chain_id:
-                    self.stop()
-                    raise NodeStartFailed(
-                        f"{url} answers chain id {chain_id}, expected {self.chain_id}: "
-                        "another node holds the port"
-                    )
-                return
-            time.sleep(0.01)
-        self.stop()
-        raise NodeStartFailed(f"anvil did not answer on {url} in {self.startup_timeout} s")
+        try:
+            self.child.start()
+        except NodeStartFailed:
+            raise
+        except StartFailed as exc:
+            raise NodeStartFailed(str(exc)) from exc
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop the node; SIGTERM lets anvil dump its state file before it exits."""
-        process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self._reap()
+        self.child.stop(timeout)
 
     def kill(self) -> None:
         """Simulate a crash: SIGKILL, no state dump (anchors since the last dump are lost)."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
-        self._reap()
-
-    def _reap(self) -> None:
-        self._process = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        self.child.kill()
 
     def restart(self) -> None:
         """Stop and start again on the same port with the same state file."""
@@ -292,7 +228,6 @@ class AnvilNode:
         """Restart the node if its process died; True when a restart happened."""
         if self.running:
             return False
-        self._reap()
         self.start()
         return True
 

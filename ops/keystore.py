@@ -6,6 +6,8 @@ data directory: ops/key_directory.py), each a file of 32 random bytes, created o
     custody.secret       the secret custodial account keys are derived from
     log.ed25519          the Merkle log's checkpoint signing key, an Ed25519 seed
     anchorer.secp256k1   the anchorer's Ethereum account, a raw secp256k1 private key
+    nats.ed25519         the platform's NATS user, the raw seed of an nkey (created when the
+                         embedded NATS server first starts; not in KEY_FILES)
 """
 
 from __future__ import annotations
@@ -67,6 +69,13 @@ class Keystore:
     def log_key(self) -> KeyPair:
         """The Merkle log's checkpoint signing key."""
         return KeyPair(self._secret("log.ed25519"))
+
+    def nats_seed(self) -> bytes:
+        """The platform's NATS user as an nkey seed (SU...): the relay publishes with it."""
+        import nkeys
+
+        seed: bytes = nkeys.encode_seed(self._secret("nats.ed25519"), nkeys.PREFIX_BYTE_USER)
+        return seed
 
     def anchorer_account(self) -> LocalAccount:
         """The account that signs anchor transactions (allow-listed on the Anchor contract).

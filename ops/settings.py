@@ -39,6 +39,20 @@ DEFAULT_ZONE = ZoneInfo(TIMEZONE)
 MAX_CLOCK_SKEW = timedelta(hours=1)
 
 
+def nats_urls(value: str) -> bool:
+    """Whether `value` is one or more nats:// or tls:// URLs naming a host, separated by commas
+    (the servers of one NATS cluster)."""
+    for url in value.split(","):
+        try:
+            parts = urlparse(url.strip())
+            parts.port  # noqa: B018  (raises ValueError on a port out of range)
+        except ValueError:
+            return False
+        if parts.scheme not in ("nats", "tls") or not parts.hostname or parts.path not in ("", "/"):
+            return False
+    return True
+
+
 def http_url(value: str) -> bool:
     """Whether `value` is an http(s) URL naming a host (a JSON-RPC endpoint)."""
     try:
@@ -117,6 +131,18 @@ class Settings(BaseSettings):
         description="the platform's public base URL (ANJIAN_PUBLIC_URL): links the API gives "
         "and the catalog URIs of CloudEvents (dataschema = <public_url>/v1/catalog/<type>)",
     )
+    nats_url: str = Field(
+        default="",
+        description="empty = the embedded nats-server (ops/nats_server.py, store in "
+        "$ANJIAN_HOME/nats); else the external server or cluster: nats:// or tls:// URLs "
+        "separated by commas (user:password@ in a URL authenticates the platform)",
+    )
+    nats_creds: Path | None = Field(
+        default=None,
+        description="with ANJIAN_NATS_URL: the platform's credentials on that server, a .creds "
+        "file (user JWT and nkey seed) or a file holding an nkey seed (SU...); empty = none or "
+        "the URL's user:password",
+    )
     checkpoint_every_leaves: int = 1000
     checkpoint_every_seconds: float = 60.0
     confirmations: int = 1
@@ -137,7 +163,7 @@ class Settings(BaseSettings):
         "each new checkpoint (anjian witness serve); empty = none",
     )
 
-    @field_validator("keys_dir", mode="before")
+    @field_validator("keys_dir", "nats_creds", mode="before")
     @classmethod
     def _unset_when_empty(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -195,6 +221,26 @@ class Settings(BaseSettings):
                 f"{_variable(info)} must be empty (the embedded node) or an http(s) JSON-RPC URL"
             )
         return value
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        if value and not nats_urls(value):
+            raise ValueError(
+                f"{_variable(info)} must be empty (the embedded nats-server) or nats:// or "
+                "tls:// URLs with a host, separated by commas"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _creds_for_an_external_server(self) -> Settings:
+        if self.nats_creds is not None and not self.nats_url:
+            raise ValueError(
+                "ANJIAN_NATS_CREDS applies to an external NATS server: set ANJIAN_NATS_URL too "
+                "(the embedded server uses the platform's own nkey)"
+            )
+        return self
 
     @field_validator("database_url", "vault_url")
     @classmethod

@@ -19,6 +19,8 @@ One module per command group:
     audit.py        audit verify | proof | check
     witness.py      witness key | serve
     privacy.py      privacy erase | subjects
+    integrators.py  integrators add | list | revoke
+    actors.py       actors keys
     arguments.py    the options several commands share, and their checks
     context.py      the platform of one run, the read models brought up to date
     output.py       errors, JSON, tables
@@ -35,11 +37,13 @@ from pydantic_core import ErrorDetails
 from rich.markup import escape
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from ops.cli.actors import actors_app
 from ops.cli.analytics import analytics, export
 from ops.cli.audit import audit_app
 from ops.cli.credit import credit
 from ops.cli.dashboard import dashboard
 from ops.cli.demo import demo
+from ops.cli.integrators import integrators_app
 from ops.cli.ledger import ledger_app
 from ops.cli.output import OneLineErrors, err, out
 from ops.cli.privacy import privacy_app
@@ -68,6 +72,8 @@ for _command in _VIEWS:
 app.add_typer(audit_app, name="audit")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(witness_app, name="witness")
+app.add_typer(integrators_app, name="integrators")
+app.add_typer(actors_app, name="actors")
 
 
 def _setting_problem(error: ErrorDetails) -> str:

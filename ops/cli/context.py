@@ -16,6 +16,7 @@ from domain.errors import DomainError
 from ops.bootstrap import Platform, build
 from ops.cli.output import err, fail
 from ops.key_directory import KeysDirError
+from ops.nats_server import NatsServerError
 from ops.settings import load_settings
 from projections import quarantine
 from projections.errors import ProjectionError
@@ -43,7 +44,7 @@ def platform(*, genesis: bool = False) -> Iterator[Platform]:
             if genesis:
                 ensure_genesis(p.ingest)
             yield p
-        except (DomainError, ProjectionError, LedgerServiceError) as exc:
+        except (DomainError, ProjectionError, LedgerServiceError, NatsServerError) as exc:
             fail(type(exc).__name__, str(exc))
 
 

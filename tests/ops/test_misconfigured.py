@@ -82,3 +82,13 @@ def test_a_public_url_that_is_not_an_http_url_names_its_variable(home: Path, url
     done = anjian(home, "ledger", "status", ANJIAN_PUBLIC_URL=url)
     assert_one_line_error(done.returncode, done.stderr)
     assert done.stderr.startswith("SettingsError: ANJIAN_PUBLIC_URL must be an http(s) URL")
+
+
+@pytest.mark.parametrize("url", ["http://nats:4222", "nats://user:pw@", "nats://a:4222,"])
+def test_a_nats_url_setting_that_is_not_a_nats_url_names_its_variable(home: Path, url: str) -> None:
+    done = anjian(home, "integrators", "list", ANJIAN_NATS_URL=url)
+    assert_one_line_error(done.returncode, done.stderr)
+    assert done.returncode == 2
+    assert done.stderr.startswith("SettingsError: ANJIAN_NATS_URL must be empty")
+    assert "pw" not in done.stderr
+    assert not (home / "nats").exists()

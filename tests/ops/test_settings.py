@@ -161,3 +161,34 @@ def test_the_cli_names_a_bad_setting_without_a_traceback(
     assert named in done.stderr
     assert "Traceback" not in done.stderr
     assert value not in done.stderr.replace(named, "")  # the value is not echoed back
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "nats://127.0.0.1:4222",
+        "tls://nats.hubei.gov.cn:4222",
+        "nats://a:4222,nats://b:4222, tls://c:4223",
+        "nats://relay:secret@10.0.0.5:4222",
+    ],
+)
+def test_nats_url_takes_nats_or_tls_urls_separated_by_commas(url: str) -> None:
+    assert load_settings(nats_url=url).nats_url == url.strip()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["nonsense", "http://nats:4222", "nats://", "nats://h:99999", "nats://a:1,,nats://b:2",
+     "nats://h:4222/path", "127.0.0.1:4222"],
+)  # fmt: skip
+def test_a_nats_url_that_is_not_a_nats_url_names_its_variable(url: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        load_settings(nats_url=url)
+    message = str(caught.value)
+    assert "ANJIAN_NATS_URL must be empty (the embedded nats-server) or nats://" in message
+    assert "secret" not in message
+
+
+def test_nats_creds_without_an_external_server_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="ANJIAN_NATS_CREDS applies to an external"):
+        load_settings(nats_creds=tmp_path / "platform.creds")
