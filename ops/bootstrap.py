@@ -15,9 +15,12 @@ assembling the application by hand.
     ├── vault        ledger.privacy.Vault on its own key store (never the event store's database)
     ├── readmodels   services.readmodels.ReadModels: the read-model store and its follower
     │                (opened on first use: a command that reads no read model never migrates it)
-    └── ledger       services.ledger.stores.Ledger: log, checkpoints and anchors, the log's
-                     signer, the chain (ops/chain.py), the witnesses of ANJIAN_WITNESSES
-                     (ops/witness_client.py), the sync lock (opened on first use)
+    ├── ledger       services.ledger.stores.Ledger: log, checkpoints and anchors, the log's
+    │                signer, the chain (ops/chain.py), the witnesses of ANJIAN_WITNESSES
+    │                (ops/witness_client.py), the sync lock (opened on first use)
+    └── stream       streams.relay.Relay: the follower publishing every event to the JetStream
+                     stream ANJIAN_EVENTS at `nats_url()`, its position in the event store's
+                     database (opened on first use; woken by each commit of `records`)
 
 One SQLAlchemy engine per database (`engines`): the event store's database holds the ledger's
 tables (and, on PostgreSQL, the read models); the embedded SQLite read models live in a file of
@@ -71,6 +74,9 @@ from services.ingest.service import Ingest
 from services.ledger.chain import Chain
 from services.ledger.stores import Cadence, Ledger
 from services.readmodels import ReadModels
+from streams.position import Positions
+from streams.relay import JetStreamPublisher, NoStream, Relay
+from streams.stream import StreamSettings
 
 __all__ = ["Clock", "Platform", "build", "replay_records", "sqlite_env", "store_env"]
 
@@ -237,7 +243,39 @@ class Platform:
             witnesses=[HttpWitness(w.url, w.vkey) for w in s.witnesses],
         )
 
+    def nats_url(self) -> str | None:
+        """The NATS server (or cluster) the event stream goes to: ANJIAN_NATS_URL; None when
+        it is empty and no embedded server runs. The embedded server is launched here."""
+        return self.settings.nats_url or None
+
+    @cached_property
+    def stream(self) -> Relay:
+        """The stream relay on `nats_url()` (opened on first use; NoStream without a URL).
+        It connects when it first publishes; a relay thread or `anjian stream relay` follows
+        with it, and each commit of `records` wakes it."""
+        url = self.nats_url()
+        if url is None:
+            raise NoStream(
+                "no NATS server: set ANJIAN_NATS_URL (nats://host:port) to publish the stream"
+            )
+        s = self.settings
+        publisher = JetStreamPublisher(
+            url,
+            StreamSettings(s.stream_replicas, s.stream_max_age.total_seconds()),
+        )
+        relay = Relay(
+            self.records.recorder,
+            Positions(self.event_store_engine),
+            publisher,
+            origin=s.log_origin,
+            public_url=s.public_url,
+        )
+        self.records.add_commit_listener(relay.wake)
+        return relay
+
     def close(self) -> None:
+        if "stream" in self.__dict__:
+            self.stream.close()
         self.records.close()
         self.vault.close()
         for engine in self._engines.values():

@@ -131,6 +131,23 @@ class Settings(BaseSettings):
         "time: seconds (300) or an ISO 8601 duration (PT5M); 0 to 1 hour",
     )
 
+    nats_url: str = Field(
+        default="",
+        description="NATS server or cluster the event stream is published to "
+        "(nats://host:port, several comma-separated); empty = the embedded server",
+    )
+    stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="replicas of the JetStream stream ANJIAN_EVENTS (3 on a three-node cluster)",
+    )
+    stream_max_age: timedelta = Field(
+        default=timedelta(0),
+        description="how long ANJIAN_EVENTS keeps an event: seconds or an ISO 8601 duration; "
+        "0 = keep everything",
+    )
+
     witnesses: list[WitnessSetting] = Field(
         default_factory=list,
         description='JSON list of {"url": ..., "vkey": ...}: the tlog witnesses that cosign '
@@ -142,7 +159,7 @@ class Settings(BaseSettings):
     def _unset_when_empty(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("clock_skew", mode="before")
+    @field_validator("clock_skew", "stream_max_age", mode="before")
     @classmethod
     def _seconds_or_duration(cls, value: Any) -> Any:
         if isinstance(value, str) and _SECONDS.fullmatch(value.strip()):
@@ -158,6 +175,31 @@ class Settings(BaseSettings):
                 "seconds (a larger skew lets a signer date its steps ahead of the platform)"
             )
         return value
+
+    @field_validator("stream_max_age")
+    @classmethod
+    def _not_negative(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError(
+                f"{_variable(info)} must be 0 (keep everything) or a positive duration"
+            )
+        return value
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats(cls, value: str, info: ValidationInfo) -> str:
+        for url in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                parts = urlparse(url)
+                parts.port  # noqa: B018
+            except ValueError:
+                parts = None
+            if parts is None or parts.scheme not in ("nats", "tls") or not parts.hostname:
+                raise ValueError(
+                    f"{_variable(info)} must be empty (the embedded server) or nats:// or tls:// "
+                    "URLs naming a host"
+                )
+        return value.strip()
 
     @field_validator("timezone")
     @classmethod

@@ -19,6 +19,7 @@ One module per command group:
     audit.py        audit verify | proof | check
     witness.py      witness key | serve
     privacy.py      privacy erase | subjects
+    stream.py       stream status | tail | relay | types
     arguments.py    the options several commands share, and their checks
     context.py      the platform of one run, the read models brought up to date
     output.py       errors, JSON, tables
@@ -45,6 +46,7 @@ from ops.cli.output import OneLineErrors, err, out
 from ops.cli.privacy import privacy_app
 from ops.cli.projections import projections_app
 from ops.cli.records import catalog, enterprises, history, record, show
+from ops.cli.stream import stream_app
 from ops.cli.witness import witness_app
 
 __all__ = ["app", "main", "out"]
@@ -68,6 +70,7 @@ for _command in _VIEWS:
 app.add_typer(audit_app, name="audit")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(witness_app, name="witness")
+app.add_typer(stream_app, name="stream")
 
 
 def _setting_problem(error: ErrorDetails) -> str:
