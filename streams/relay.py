@@ -41,7 +41,6 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any, TypeVar
 
-import nats
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.js.client import JetStreamContext
@@ -50,6 +49,7 @@ from nats.js.errors import Error as JetStreamError
 from domain.following import Batch, Lag, PositionMoved, Runner
 from domain.log_reader import LogReader, NotificationSource, Raw
 from streams.cloudevent import CONTENT_TYPE, Message, message_of
+from streams.connect import connect
 from streams.position import Positions
 from streams.stream import STREAM, StreamSettings, StreamState, ensure_stream, last_sequence
 from streams.stream import stream_state as read_stream_state
@@ -110,13 +110,7 @@ class JetStreamPublisher:
         if self._js is not None and self._nc is not None and self._nc.is_connected:
             return self._js
         await self._close()
-        self._nc = await nats.connect(
-            self.url,
-            allow_reconnect=False,
-            connect_timeout=min(self.timeout, 2.0),
-            max_reconnect_attempts=0,
-            **self.connect_options,
-        )
+        self._nc = await connect(self.url, timeout=min(self.timeout, 2.0), **self.connect_options)
         js = self._nc.jetstream(timeout=self.timeout, publish_async_max_pending=100_000)
         await ensure_stream(js, self.settings)
         self.stream_seq, self.last_event = await last_sequence(js)

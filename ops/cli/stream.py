@@ -129,6 +129,7 @@ def tail_command(
     """Show the stream's events as they arrive, with their Chinese names (Ctrl-C ends it)."""
     import nats
 
+    from streams.connect import connect
     from streams.tail import tail
 
     if kind is not None and kind not in KIND_NAMES:
@@ -143,7 +144,7 @@ def tail_command(
         fail("NoStream", "no NATS server: set ANJIAN_NATS_URL (nats://host:port)")
 
     async def show() -> None:
-        nc = await nats.connect(url, allow_reconnect=False, connect_timeout=2)
+        nc = await connect(url)
         try:
             async for seq, event in tail(nc.jetstream(), subject, start=start, count=count):
                 attrs = {**event.get_attributes(), "data": event.get_data()}

@@ -18,7 +18,10 @@ from cloudevents.core.v1.event import CloudEvent
 from demo.runner import DemoOptions, run
 from ops.bootstrap import Platform, build
 from ops.settings import load_settings
+from services.ingest.genesis import ensure_genesis
+from services.ingest.principal import Principal
 from streams.cloudevent import read
+from tests.support import new_uscc
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "integrator_consumer.py"
@@ -32,6 +35,50 @@ def record_province(p: Platform, enterprises: int = 4, months: int = 4, seed: in
     """Record a demo province through `p.ingest`; the number of events stored."""
     run(p.ingest, DemoOptions(enterprises, months, seed), where=str(p.settings.home))
     return len(stored_ids(p))
+
+
+def register_regulator(p: Platform, account: str = "r-wh-1") -> None:
+    """The genesis, then the platform operator registers a custodial regulator of Wuhan."""
+    ensure_genesis(p.ingest)
+    line = {
+        "type": "actor.register",
+        "actor": "platform",
+        "region": "420000",
+        "data": {
+            "account": account,
+            "role": "regulator",
+            "name": "武汉市应急管理局",
+            "jurisdiction": "420100",
+            "public_key": p.keystore.custodial(account).public_key_b64,
+            "custody": "platform",
+        },
+    }
+    _record(p, [line], Principal.operator("platform"))
+
+
+def register_enterprises(p: Platform, n: int, batch: int = 50, account: str = "r-wh-1") -> None:
+    """`n` enterprises of Wuhan's districts registered by `account`, `batch` a transaction."""
+    lines = [
+        {
+            "type": "enterprise.register",
+            "actor": account,
+            "region": f"4201{2 + i % 5:02d}",
+            "data": {
+                "uscc": new_uscc(),
+                "name": f"武汉某化工有限公司{i}",
+                "industry": "hazardous_chemicals",
+                "standardisation": "level2",
+            },
+        }
+        for i in range(n)
+    ]
+    _record(p, lines, Principal.operator(account), batch)
+
+
+def _record(p: Platform, lines: list[dict[str, Any]], who: Principal, batch: int = 1) -> None:
+    text = [json.dumps(line, ensure_ascii=False) for line in lines]
+    for _ in p.ingest.record(text, who, batch=batch):
+        pass
 
 
 def stored_ids(p: Platform) -> list[str]:
