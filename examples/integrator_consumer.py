@@ -217,9 +217,17 @@ def process(event: BaseCloudEvent, verdict: str, as_json: bool) -> None:
     sys.stdout.flush()
 
 
+async def _report(exc: Exception) -> None:
+    print(f"nats: {exc}", file=sys.stderr)
+
+
 async def consume(args: argparse.Namespace) -> int:
     keys = load_keys(args.keys)
-    options: dict[str, Any] = {"servers": args.server.split(",")}
+    options: dict[str, Any] = {
+        "servers": args.server.split(","),
+        "max_reconnect_attempts": args.reconnect_attempts,  # -1: for ever
+        "error_cb": _report,
+    }
     if args.user:
         options |= {"user": args.user, "password": args.password}
     if args.token:
@@ -296,10 +304,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token")
     parser.add_argument("--creds", help="a NATS .creds file (JWT + nkey seed)")
     parser.add_argument("--nkey-seed", help="a file holding an nkey seed (SU...)")
+    parser.add_argument(
+        "--reconnect-attempts", type=int, default=-1, help="per server; -1 (default): for ever"
+    )
     parser.add_argument("--count", type=int, help="stop after N events")
     parser.add_argument("--idle", type=float, help="stop after N seconds without events")
     parser.add_argument("--json", action="store_true", help="one JSON line per event")
-    return asyncio.run(consume(parser.parse_args(argv)))
+    try:
+        return asyncio.run(consume(parser.parse_args(argv)))
+    except (OSError, nats.errors.Error) as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

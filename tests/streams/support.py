@@ -111,6 +111,11 @@ def raw_messages(url: str, subject: str = "anjian.events.>") -> list[Any]:
     return asyncio.run(read())
 
 
+def published_ids(url: str) -> list[str]:
+    """The event ids of the stream, in stream order."""
+    return [read(m.data).get_id() for m in raw_messages(url)]
+
+
 def actor_keys(p: Platform) -> dict[str, list[dict[str, str]]]:
     """The actor keys as the platform's export gives them to integrators (the format the
     example consumer documents), gathered from the stored actor events."""

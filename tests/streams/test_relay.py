@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from streams.cloudevent import read
 from streams.position import Positions
 from streams.relay import StreamUnavailable
 from streams.stream import STREAM
@@ -24,15 +23,12 @@ from tests.nats_throwaway import NatsProcess, nats_server
 from tests.streams.support import (
     ROOT,
     platform,
+    published_ids,
     raw_messages,
     register_enterprises,
     register_regulator,
     stored_ids,
 )
-
-
-def published_ids(url: str) -> list[str]:
-    return [read(m.data).get_id() for m in raw_messages(url)]
 
 
 def until(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
