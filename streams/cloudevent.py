@@ -2,8 +2,9 @@
 
 The NATS protocol binding's structured mode: the whole event, attributes and data, is the
 message payload in the JSON event format, and the header `content-type` says
-`application/cloudevents+json`. The cloudevents SDK (2.x, `cloudevents.core`) builds and
-writes it; a consumer reads it back with `JSONFormat().read(None, payload)`.
+`application/cloudevents+json`. The payload is byte for byte what the cloudevents SDK (2.x,
+`cloudevents.core`) writes for the event (`structured`, a direct path a test holds to the
+SDK's output); a consumer reads it back with `JSONFormat().read(CloudEvent, payload)`.
 
 Attributes:
 
@@ -52,11 +53,20 @@ from cloudevents.core.v1.event import CloudEvent
 from domain.log_reader import Raw
 from streams.subjects import event_type, subject_of
 
-__all__ = ["CONTENT_TYPE", "Message", "envelope_of", "message_of", "read"]
+__all__ = [
+    "CONTENT_TYPE",
+    "Message",
+    "envelope_of",
+    "message_of",
+    "read",
+    "structured",
+    "traceparent",
+]
 
 CONTENT_TYPE = JSONFormat.CONTENT_TYPE  # application/cloudevents+json
 _FORMAT = JSONFormat()
 _decode = json.JSONDecoder().decode
+_dumps = json.JSONEncoder().encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +79,8 @@ class Message:
     payload: bytes
 
 
-def _traceparent() -> str | None:
+def traceparent() -> str | None:
+    """The W3C traceparent of the active OpenTelemetry span, or None (no valid span)."""
     try:
         from opentelemetry import trace
     except ImportError:  # pragma: no cover - the SDK is a dependency
@@ -80,9 +91,27 @@ def _traceparent() -> str | None:
     return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
 
 
-def message_of(row: Raw, previous: int, *, origin: str, public_url: str) -> Message:
+def _time(occurred_at: str) -> str:
+    """`time` as the SDK writes it: the parsed instant's isoformat, +00:00 written Z."""
+    text = datetime.fromisoformat(occurred_at).isoformat()
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
+def structured(attributes: dict[str, Any], data: Any) -> bytes:
+    """The bytes `JSONFormat().write(CloudEvent(attributes, data))` gives for our attributes
+    (`time` already written by `_time`), without building and validating a CloudEvent per
+    event: the SDK appends `specversion` after the attributes given and `data` last, and
+    writes it all with json.dumps' defaults. tests/streams/test_cloudevent.py holds the two to
+    the same bytes, and the SDK's validation to accepting our attribute names."""
+    return _dumps({**attributes, "specversion": "1.0", "data": data}).encode()
+
+
+def message_of(
+    row: Raw, previous: int, *, origin: str, public_url: str, trace: str | None = None
+) -> Message:
     """The CloudEvent of the stored notification `row`; `previous` is the notification id of
-    the event before it in the log (0 if none)."""
+    the event before it in the log (0 if none), `trace` the traceparent to carry (the
+    publisher's, `traceparent()`, read once per window)."""
     state = _decode(row.state.decode())
     text = state["envelope"]
     envelope = _decode(text)
@@ -95,7 +124,7 @@ def message_of(row: Raw, previous: int, *, origin: str, public_url: str) -> Mess
         "source": f"{origin}/{region}",
         "type": event_type(command),
         "subject": envelope["subject"],
-        "time": datetime.fromisoformat(envelope["occurred_at"]),
+        "time": _time(envelope["occurred_at"]),
         "dataschema": f"{public_url}/v1/catalog/{command}",
         "datacontenttype": "application/json",
         "sequence": row.id,
@@ -112,10 +141,9 @@ def message_of(row: Raw, previous: int, *, origin: str, public_url: str) -> Mess
     }
     if "channel" in envelope:
         attributes["channel"] = envelope["channel"]
-    trace = _traceparent()
     if trace is not None:
         attributes["traceparent"] = trace
-    payload = _FORMAT.write(CloudEvent(attributes, envelope["data"]))
+    payload = structured(attributes, envelope["data"])
     return Message(row.id, subject_of(region, command), eid, payload)
 
 

@@ -35,20 +35,21 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any, TypeVar
 
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js.client import JetStreamContext
 from nats.js.errors import Error as JetStreamError
 
 from domain.following import Batch, Lag, PositionMoved, Runner
 from domain.log_reader import LogReader, NotificationSource, Raw
-from streams.cloudevent import CONTENT_TYPE, Message, message_of
+from streams.cloudevent import CONTENT_TYPE, Message, message_of, traceparent
 from streams.connect import connect
 from streams.position import Positions
 from streams.stream import STREAM, StreamSettings, StreamState, ensure_stream, last_sequence
@@ -123,28 +124,42 @@ class JetStreamPublisher:
         return self.last_event
 
     async def _publish(self, messages: Sequence[Message]) -> None:
-        js = await self._connected()
-        base = self.stream_seq
-        acks: list[Awaitable[Any]] = []
-        for i, m in enumerate(messages):
-            headers = {
-                "Nats-Msg-Id": m.id,
-                "Nats-Expected-Last-Sequence": str(base + i),
-                "content-type": CONTENT_TYPE,
-            }
-            acks.append(await js.publish_async(m.subject, m.payload, headers=headers))
-        results = await asyncio.wait_for(
-            asyncio.gather(*acks, return_exceptions=True), self.timeout
-        )
-        for i, ack in enumerate(results):
-            if isinstance(ack, BaseException):
-                raise StreamUnavailable(f"event {messages[i].id}: {ack}")
-            if ack.seq != base + i + 1 or ack.duplicate:
-                raise StreamUnavailable(
-                    f"event {messages[i].id} stored at stream sequence {ack.seq}, "
-                    f"expected {base + i + 1}: another publisher?"
-                )
-        self.stream_seq = base + len(messages)
+        """One window: every message published at once, each with its own reply subject
+        under one inbox (what nats-py's publish_async does, without a future, a semaphore
+        and a parsed PubAck object per message), then every PubAck awaited."""
+        await self._connected()
+        nc = self._nc
+        assert nc is not None
+        base, n = self.stream_seq, len(messages)
+        acks: list[Msg | None] = [None] * n
+        left = [n]
+        done = asyncio.Event()
+
+        async def acked(msg: Msg) -> None:
+            k = int(msg.subject.rpartition(".")[2])
+            if acks[k] is None:
+                acks[k] = msg
+                left[0] -= 1
+                if left[0] == 0:
+                    done.set()
+
+        inbox = nc.new_inbox()
+        sub = await nc.subscribe(f"{inbox}.*", cb=acked)
+        try:
+            for k, m in enumerate(messages):
+                headers = {
+                    "Nats-Msg-Id": m.id,
+                    "Nats-Expected-Last-Sequence": str(base + k),
+                    "content-type": CONTENT_TYPE,
+                }
+                await nc.publish(m.subject, m.payload, reply=f"{inbox}.{k}", headers=headers)
+            await asyncio.wait_for(done.wait(), self.timeout)
+        finally:
+            with contextlib.suppress(NatsError):
+                await sub.unsubscribe()
+        for k, msg in enumerate(acks):
+            _check_ack(msg, messages[k].id, base + k + 1)
+        self.stream_seq = base + n
         self.last_event = messages[-1].sequence
 
     def publish(self, messages: Sequence[Message]) -> None:
@@ -187,6 +202,23 @@ class JetStreamPublisher:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
+
+
+def _check_ack(msg: Msg | None, event: str, expected: int) -> None:
+    """StreamUnavailable unless `msg` is the PubAck storing `event` at sequence `expected`."""
+    if msg is None:
+        raise StreamUnavailable(f"event {event}: no PubAck")
+    if msg.headers and msg.headers.get("Status") == "503":
+        raise StreamUnavailable(f"event {event}: no stream answers for {msg.subject}")
+    ack = json.loads(msg.data or b"{}")
+    if "error" in ack:
+        error = ack["error"]
+        raise StreamUnavailable(f"event {event}: {error.get('description', error)}")
+    if ack.get("seq") != expected or ack.get("duplicate"):
+        raise StreamUnavailable(
+            f"event {event} stored at stream sequence {ack.get('seq')}, expected {expected}: "
+            "another publisher?"
+        )
 
 
 Window = tuple[Raw | None, list[Message]]  # the first row (its `previous` is the batch's
@@ -238,13 +270,16 @@ class Relay:
     def position(self) -> int:
         return max(self.positions.get(self.name), self._floor)
 
-    def _message(self, row: Raw, previous: int) -> Message:
-        return message_of(row, previous, origin=self.origin, public_url=self.public_url)
+    def _message(self, row: Raw, previous: int, trace: str | None) -> Message:
+        return message_of(
+            row, previous, origin=self.origin, public_url=self.public_url, trace=trace
+        )
 
     def decode(self, rows: Sequence[Raw]) -> Window:
         if not rows:
             return None, []
-        return rows[0], [self._message(r, p.id) for p, r in pairwise(rows)]
+        trace = traceparent()
+        return rows[0], [self._message(r, p.id, trace) for p, r in pairwise(rows)]
 
     def handle(self, batch: Batch[Window]) -> None:
         first, rest = batch.items
@@ -253,7 +288,7 @@ class Relay:
         self._floor = max(self._floor, self.publisher.connect())
         if batch.after != self.position():
             raise PositionMoved(f"the stream holds events up to {self.position()}")
-        self.publisher.publish([self._message(first, batch.after), *rest])
+        self.publisher.publish([self._message(first, batch.after, traceparent()), *rest])
         if not self.positions.move(self.name, batch.after, batch.last):
             raise PositionMoved(f"the relay's position moved past {batch.after}")
 

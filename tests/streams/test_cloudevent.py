@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cloudevents.core.v1.event import CloudEvent
+from cloudevents.core.formats.json import JSONFormat
 
 from domain.catalog import CATALOG
-from domain.log_reader import Raw
+from domain.log_reader import LogReader
 from domain.stored import StoredRecord
 from ledger.canonical import canonical_text
 from ops.bootstrap import Platform
-from streams.cloudevent import CONTENT_TYPE, envelope_of, message_of, read
+from streams.cloudevent import CONTENT_TYPE, envelope_of, read
 from streams.subjects import event_type, subject_of
 from tests.nats_throwaway import NatsProcess, nats_server
 from tests.streams.support import (
@@ -88,6 +88,12 @@ def test_the_attributes_of_every_kind(published: Published) -> None:
     assert kinds == {t.split(".")[0] for t in CATALOG} - {"person", "credit"}
 
 
+def test_the_payload_is_what_the_sdk_writes_for_the_event(published: Published) -> None:
+    for msg in published[3]:
+        event = read(msg.data)  # the SDK validates every attribute and extension name
+        assert JSONFormat().write(event) == msg.data
+
+
 def test_previous_names_the_event_before_in_the_log(published: Published) -> None:
     _, _, stored, messages = published
     previous = [read(m.data).get_attributes()["previous"] for m in messages]
@@ -144,19 +150,13 @@ def test_the_example_sorts_keys_by_utf16_code_units() -> None:
 def test_a_trace_active_at_publishing_is_carried_as_traceparent(published: Published) -> None:
     from opentelemetry.sdk.trace import TracerProvider
 
-    p, _, stored, _ = published
-    row = Raw(1, str(stored[0].subject), stored[0].version, stored[0].topic,
-              _state(p, stored[0].notification_id or 1))  # fmt: skip
+    p = published[0]
+    rows = LogReader(p.records.recorder).after(0, 3)
     tracer = TracerProvider().get_tracer("test")
     with tracer.start_as_current_span("relay") as span:
-        message = message_of(row, 0, origin="o", public_url="https://x.example")
+        _, traced = p.stream.decode(rows)
         ctx = span.get_span_context()
-    event: CloudEvent = read(message.payload)
-    assert event.get_attributes()["traceparent"] == (
-        f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
-    )
-
-
-def _state(p: Platform, nid: int) -> bytes:
-    (n,) = p.records.recorder.select_notifications(nid, 1)
-    return n.state
+    _, untraced = p.stream.decode(rows)
+    expected = f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
+    assert [read(m.payload).get_attributes()["traceparent"] for m in traced] == [expected] * 2
+    assert ["traceparent" in read(m.payload).get_attributes() for m in untraced] == [False] * 2
