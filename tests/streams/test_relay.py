@@ -175,3 +175,18 @@ def test_a_relay_killed_at_random_points_leaves_every_event_once_in_log_order(
             assert last.stderr is not None
             last.stderr.close()
         assert published_ids(server.url) == stored
+
+
+@pytest.mark.postgres
+def test_the_relay_follows_a_postgresql_event_store(tmp_path: Path, postgres_url: str) -> None:
+    with (
+        nats_server(tmp_path / "nats") as server,
+        platform(tmp_path / "h", server.url, database_url=postgres_url) as p,
+    ):
+        register_regulator(p)
+        register_enterprises(p, 40)
+        assert p.stream.catch_up() == len(stored_ids(p))
+        register_enterprises(p, 3)
+        assert p.stream.catch_up() == 3
+        assert p.stream.status().lag == 0
+        assert published_ids(server.url) == stored_ids(p)
