@@ -308,16 +308,19 @@ class Relay:
 
     def run(self, stop: threading.Event, poll_seconds: float = 0.5) -> None:
         """Follow the log until `stop` is set; NATS being down never ends it (see the module
-        docstring for the backoff)."""
+        docstring for the backoff), nor does any other failure of a window (the event store
+        busy, say): nothing of the failed window counts, and it is tried again after the
+        backoff, each new error logged once."""
         delay = MIN_BACKOFF
         while not stop.is_set():
             self._wake.clear()
             try:
                 published = self.catch_up()
-            except StreamUnavailable as exc:
-                if self.error is None:
-                    log.warning("stream relay: NATS unavailable (%s); retrying", exc)
-                self.error = str(exc)
+            except Exception as exc:  # reported, then retried after the backoff
+                error = f"{type(exc).__name__}: {exc}"
+                if error != self.error:
+                    log.warning("stream relay: %s; retrying", error)
+                self.error = error
                 stop.wait(delay)
                 delay = min(delay * 2, MAX_BACKOFF)
                 continue

@@ -190,3 +190,25 @@ def test_the_relay_follows_a_postgresql_event_store(tmp_path: Path, postgres_url
         assert p.stream.catch_up() == 3
         assert p.stream.status().lag == 0
         assert published_ids(server.url) == stored_ids(p)
+
+
+def test_a_failing_window_does_not_end_the_relay_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with nats_server(tmp_path / "nats") as server, platform(tmp_path / "h", server.url) as p:
+        register_regulator(p)
+        relay = p.stream
+        move, failures = relay.positions.move, [1]
+
+        def busy_once(name: str, after: int, to: int) -> bool:
+            if failures:
+                failures.pop()
+                raise RuntimeError("database is locked")
+            return move(name, after, to)
+
+        monkeypatch.setattr(relay.positions, "move", busy_once)
+        relay.start()
+        register_enterprises(p, 30)
+        until(lambda: relay.status().lag == 0, "the relay went on after the failure")
+        assert failures == []
+        assert published_ids(server.url) == stored_ids(p)
