@@ -21,6 +21,7 @@ from ops.settings import load_settings
 from services.ingest.genesis import ensure_genesis
 from services.ingest.principal import Principal
 from streams.cloudevent import read
+from tests.ops.test_cli_record import regulator_line
 from tests.support import new_uscc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,19 +41,7 @@ def record_province(p: Platform, enterprises: int = 4, months: int = 4, seed: in
 def register_regulator(p: Platform, account: str = "r-wh-1") -> None:
     """The genesis, then the platform operator registers a custodial regulator of Wuhan."""
     ensure_genesis(p.ingest)
-    line = {
-        "type": "actor.register",
-        "actor": "platform",
-        "region": "420000",
-        "data": {
-            "account": account,
-            "role": "regulator",
-            "name": "武汉市应急管理局",
-            "jurisdiction": "420100",
-            "public_key": p.keystore.custodial(account).public_key_b64,
-            "custody": "platform",
-        },
-    }
+    line = regulator_line(p.settings.home, account)
     _record(p, [line], Principal.operator("platform"))
 
 
