@@ -8,8 +8,9 @@
 Exactly once in the stream, in log order:
 
 - each batch the runner reads (domain.following) is one window: every event of it is
-  published asynchronously (publish_async, all in flight at once), then every PubAck of the
-  window is awaited; the position is stored only after the last one (streams.position);
+  published asynchronously (all in flight at once, each with its reply subject under one
+  inbox, as nats-py's publish_async does), then every PubAck of the window is awaited; the
+  position is stored only after the last one (streams.position);
 - each message carries `Nats-Msg-Id` = the event id, so JetStream drops a second copy within
   its duplicate window, and `Nats-Expected-Last-Sequence` = the stream sequence it must follow,
   so a message is never stored after a lost one: when a connection breaks mid-window the
@@ -112,7 +113,7 @@ class JetStreamPublisher:
             return self._js
         await self._close()
         self._nc = await connect(self.url, timeout=min(self.timeout, 2.0), **self.connect_options)
-        js = self._nc.jetstream(timeout=self.timeout, publish_async_max_pending=100_000)
+        js = self._nc.jetstream(timeout=self.timeout)
         await ensure_stream(js, self.settings)
         self.stream_seq, self.last_event = await last_sequence(js)
         self._js = js
