@@ -221,8 +221,8 @@ async def _report(exc: Exception) -> None:
     print(f"nats: {exc}", file=sys.stderr)
 
 
-async def consume(args: argparse.Namespace) -> int:
-    keys = load_keys(args.keys)
+def connect_options(args: argparse.Namespace) -> dict[str, Any]:
+    """nats.connect's options: the servers and the credentials given."""
     options: dict[str, Any] = {
         "servers": args.server.split(","),
         "max_reconnect_attempts": args.reconnect_attempts,  # -1: for ever
@@ -236,8 +236,11 @@ async def consume(args: argparse.Namespace) -> int:
         options["user_credentials"] = args.creds
     if args.nkey_seed:
         options["nkeys_seed"] = args.nkey_seed
-    nc = await nats.connect(**options)
-    js = nc.jetstream()
+    return options
+
+
+def consumer_config(args: argparse.Namespace) -> ConsumerConfig:
+    """Where a new durable starts, its filter, explicit acks."""
     if args.from_seq is not None:
         config = ConsumerConfig(
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=args.from_seq
@@ -249,11 +252,22 @@ async def consume(args: argparse.Namespace) -> int:
         config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
     config.ack_policy = AckPolicy.EXPLICIT
     config.filter_subject = args.subject
+    return config
+
+
+async def consume(args: argparse.Namespace) -> int:
+    keys = load_keys(args.keys)
+    nc = await nats.connect(**connect_options(args))
+    js = nc.jetstream()
+    config = consumer_config(args)
+    try:
+        await js.consumer_info(STREAM, args.durable)
+        resuming = True  # an existing durable continues after its last ack
+    except nats.js.errors.NotFoundError:
+        resuming = False
     sub = await js.pull_subscribe(args.subject, durable=args.durable, stream=STREAM, config=config)
-    gaps = Gaps(
-        args.subject in ("anjian.events.>", ">"),
-        args.from_seq in (None, 1) and args.from_time is None,
-    )
+    from_start = not resuming and args.from_seq in (None, 1) and args.from_time is None
+    gaps = Gaps(args.subject in ("anjian.events.>", ">"), from_start)
     seen = bad = 0
     idle_since = asyncio.get_running_loop().time()
     try:

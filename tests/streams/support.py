@@ -81,19 +81,27 @@ def read_stream(url: str, subject: str = "anjian.events.>") -> list[tuple[str, C
 
 
 def raw_messages(url: str, subject: str = "anjian.events.>") -> list[Any]:
-    """The raw NATS messages of the stream (subject, headers, payload), in order."""
+    """The raw NATS messages of the stream (subject, headers, payload) on `subject`, in
+    order: as many as the stream holds, on the whole stream; until none arrived for a second,
+    on a filter."""
 
     async def read() -> list[Any]:
         nc = await nats.connect(url)
         try:
             js = nc.jetstream()
+            whole = subject == "anjian.events.>"
+            expected = (await js.stream_info("ANJIAN_EVENTS")).state.messages if whole else None
             sub = await js.subscribe(subject, stream="ANJIAN_EVENTS", ordered_consumer=True)
-            got = []
-            while True:
+            got: list[Any] = []
+            while expected is None or len(got) < expected:
                 try:
-                    got.append(await sub.next_msg(timeout=1.0))
+                    got.append(await sub.next_msg(timeout=1.0 if expected is None else 30.0))
                 except nats.errors.TimeoutError:
-                    return got
+                    if expected is not None:
+                        raise
+                    break
+            await sub.unsubscribe()
+            return got
         finally:
             await nc.close()
 
