@@ -45,7 +45,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
@@ -148,6 +148,4 @@ def message_of(
 
 def read(payload: bytes) -> CloudEvent:
     """The CloudEvent of a structured-mode payload (the SDK's JSON format)."""
-    event = _FORMAT.read(CloudEvent, payload)
-    assert isinstance(event, CloudEvent)
-    return event
+    return cast(CloudEvent, _FORMAT.read(CloudEvent, payload))
