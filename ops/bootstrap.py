@@ -18,9 +18,12 @@ assembling the application by hand.
     ├── ledger       services.ledger.stores.Ledger: log, checkpoints and anchors, the log's
     │                signer, the chain (ops/chain.py), the witnesses of ANJIAN_WITNESSES
     │                (ops/witness_client.py), the sync lock (opened on first use)
-    └── nats         ops.nats_server.NatsEndpoint: the NATS URL(s) and the platform's connect
-                     options (ops/nats_access.py); the embedded nats-server is started on first
-                     use and stopped by close()
+    ├── nats         ops.nats_server.NatsEndpoint: the NATS URL(s) and the platform's connect
+    │                options (ops/nats_access.py); the embedded nats-server is started on first
+    │                use and stopped by close()
+    └── stream       streams.relay.Relay: the follower publishing every event to the JetStream
+                     stream ANJIAN_EVENTS on `nats`, its position in the event store's
+                     database (opened on first use; woken by each commit of `records`)
 
 One SQLAlchemy engine per database (`engines`): the event store's database holds the ledger's
 tables (and, on PostgreSQL, the read models); the embedded SQLite read models live in a file of
@@ -75,6 +78,9 @@ from services.ingest.service import Ingest
 from services.ledger.chain import Chain
 from services.ledger.stores import Cadence, Ledger
 from services.readmodels import ReadModels
+from streams.position import Positions
+from streams.relay import JetStreamPublisher, Relay
+from streams.stream import StreamSettings
 
 __all__ = ["Clock", "Platform", "build", "replay_records", "sqlite_env", "store_env"]
 
@@ -252,7 +258,42 @@ class Platform:
         endpoint, self._nats_server = platform_nats(self.settings, self.keystore)
         return endpoint
 
+    def nats_running(self) -> bool:
+        """Whether the stream can be published without starting a server: NATS is external,
+        or this or another process runs the embedded one (`anjian serve`, a relay)."""
+        from ops.nats_access import embedded_running
+
+        return (
+            bool(self.settings.nats_url)
+            or "nats" in self.__dict__
+            or embedded_running(self.settings)
+        )
+
+    @cached_property
+    def stream(self) -> Relay:
+        """The stream relay on `nats` (opened on first use). It connects when it first
+        publishes; a relay thread or `anjian stream relay` follows with it, and each commit of
+        `records` wakes it."""
+        s = self.settings
+        endpoint = self.nats
+        publisher = JetStreamPublisher(
+            ",".join(endpoint.servers),
+            StreamSettings(s.stream_replicas, s.stream_max_age.total_seconds()),
+            connect_options=endpoint.options,
+        )
+        relay = Relay(
+            self.records.recorder,
+            Positions(self.event_store_engine),
+            publisher,
+            origin=s.log_origin,
+            public_url=s.public_url,
+        )
+        self.records.add_commit_listener(relay.wake)
+        return relay
+
     def close(self) -> None:
+        if "stream" in self.__dict__:
+            self.stream.close()
         server, self._nats_server = self._nats_server, None
         if server is not None:
             server.stop()

@@ -30,7 +30,14 @@ from ops.nats_server import (
 )
 from ops.settings import Settings
 
-__all__ = ["apply_integrators", "creds_options", "nats_directory", "platform_nats", "users"]
+__all__ = [
+    "apply_integrators",
+    "creds_options",
+    "embedded_running",
+    "nats_directory",
+    "platform_nats",
+    "users",
+]
 
 
 def nats_directory(settings: Settings) -> Path:
@@ -59,6 +66,11 @@ def creds_options(path: Path) -> dict[str, Any]:
     raise NatsServerError(
         f"ANJIAN_NATS_CREDS {path} holds neither a .creds file nor an nkey seed (SU...)"
     )
+
+
+def embedded_running(settings: Settings) -> bool:
+    """Whether the embedded nats-server of this data directory runs now."""
+    return EmbeddedNats(settings.home, []).running()
 
 
 def platform_nats(

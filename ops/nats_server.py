@@ -337,6 +337,10 @@ class EmbeddedNats:
 
     # -- users -----------------------------------------------------------------------------------
 
+    def running(self) -> bool:
+        """Whether a server of this home runs now (this process's or another's)."""
+        return self._server_pid() is not None
+
     def _server_pid(self) -> int | None:
         """The pid of the running server of this home (checked against /proc), or None."""
         try:

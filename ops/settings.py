@@ -157,6 +157,18 @@ class Settings(BaseSettings):
         "time: seconds (300) or an ISO 8601 duration (PT5M); 0 to 1 hour",
     )
 
+    stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="replicas of the JetStream stream ANJIAN_EVENTS (3 on a three-node cluster)",
+    )
+    stream_max_age: timedelta = Field(
+        default=timedelta(0),
+        description="how long ANJIAN_EVENTS keeps an event: seconds or an ISO 8601 duration; "
+        "0 = keep everything",
+    )
+
     witnesses: list[WitnessSetting] = Field(
         default_factory=list,
         description='JSON list of {"url": ..., "vkey": ...}: the tlog witnesses that cosign '
@@ -168,7 +180,7 @@ class Settings(BaseSettings):
     def _unset_when_empty(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("clock_skew", mode="before")
+    @field_validator("clock_skew", "stream_max_age", mode="before")
     @classmethod
     def _seconds_or_duration(cls, value: Any) -> Any:
         if isinstance(value, str) and _SECONDS.fullmatch(value.strip()):
@@ -182,6 +194,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{_variable(info)} must be between 0 and {int(MAX_CLOCK_SKEW.total_seconds())} "
                 "seconds (a larger skew lets a signer date its steps ahead of the platform)"
+            )
+        return value
+
+    @field_validator("stream_max_age")
+    @classmethod
+    def _not_negative(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError(
+                f"{_variable(info)} must be 0 (keep everything) or a positive duration"
             )
         return value
 

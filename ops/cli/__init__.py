@@ -21,6 +21,7 @@ One module per command group:
     privacy.py      privacy erase | subjects
     integrators.py  integrators add | list | revoke
     actors.py       actors keys
+    stream.py       stream status | tail | relay | types
     arguments.py    the options several commands share, and their checks
     context.py      the platform of one run, the read models brought up to date
     output.py       errors, JSON, tables
@@ -49,6 +50,7 @@ from ops.cli.output import OneLineErrors, err, out
 from ops.cli.privacy import privacy_app
 from ops.cli.projections import projections_app
 from ops.cli.records import catalog, enterprises, history, record, show
+from ops.cli.stream import stream_app
 from ops.cli.witness import witness_app
 
 __all__ = ["app", "main", "out"]
@@ -74,6 +76,7 @@ app.add_typer(privacy_app, name="privacy")
 app.add_typer(witness_app, name="witness")
 app.add_typer(integrators_app, name="integrators")
 app.add_typer(actors_app, name="actors")
+app.add_typer(stream_app, name="stream")
 
 
 def _setting_problem(error: ErrorDetails) -> str:

@@ -13,6 +13,7 @@ import typer
 from ops.cli.arguments import JsonOpt
 from ops.cli.context import platform
 from ops.cli.output import emit_json, err, fail, out
+from ops.cli.stream import stream_after
 from ops.settings import load_settings
 
 __all__ = ["demo"]
@@ -54,6 +55,7 @@ def demo(
             fail(type(exc).__name__, str(exc))
         # Log, checkpoint and anchor what was recorded, so `audit verify` holds at once.
         ledger = sync(p.ledger)
+        stream_after(p, start=True)  # the embedded NATS server runs for it
     if as_json:
         emit_json({**report.as_json(), "ledger": ledger.to_json()})
     else:

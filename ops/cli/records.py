@@ -35,6 +35,7 @@ from ops.cli.output import (
     timeline_when,
 )
 from ops.cli.receipt_files import ReceiptFileConflict, ReceiptFiles
+from ops.cli.stream import stream_after
 from projections.catalog_view import event_name_of
 from services.ingest.batches import Committed, LineRefused, bounded_lines
 from services.ingest.principal import Principal
@@ -131,6 +132,8 @@ def record(
             fail(type(exc.cause).__name__, f"{exc.where}: {exc.cause}")
         if sync and printed:
             sync_after(p, what="recorded")
+        if printed:
+            stream_after(p)  # publishes when NATS is external or already running
 
 
 def _keep(committed: Committed, files: ReceiptFiles | None) -> None:
