@@ -5,7 +5,8 @@ Needs only nats-py, cloudevents (2.x) and pynacl, and the standard library:
 
     pip install nats-py cloudevents pynacl
     python integrator_consumer.py --server nats://anjian.example:4222 \\
-        --creds wuhan.creds --subject 'anjian.events.4201.>' --durable wuhan-emergency \\
+        --nkey-seed wuhan.nk --inbox-prefix _INBOX_wuhan-emergency \\
+        --subject 'anjian.events.4201.>' --durable wuhan-emergency \\
         --keys actor-keys.json [--from-seq 1 | --from-time 2026-01-01T00:00:00+08:00]
 
 What it does with each message:
@@ -236,6 +237,8 @@ def connect_options(args: argparse.Namespace) -> dict[str, Any]:
         options["user_credentials"] = args.creds
     if args.nkey_seed:
         options["nkeys_seed"] = args.nkey_seed
+    if args.inbox_prefix:
+        options["inbox_prefix"] = args.inbox_prefix
     return options
 
 
@@ -261,10 +264,18 @@ async def consume(args: argparse.Namespace) -> int:
     js = nc.jetstream()
     config = consumer_config(args)
     try:
-        await js.consumer_info(STREAM, args.durable)
+        info = await js.consumer_info(STREAM, args.durable)
         resuming = True  # an existing durable continues after its last ack
     except nats.js.errors.NotFoundError:
         resuming = False
+    if resuming and info.config.filter_subject != args.subject:
+        await nc.close()
+        print(
+            f"durable {args.durable} consumes {info.config.filter_subject}, not {args.subject}: "
+            "use another durable for another subject",
+            file=sys.stderr,
+        )
+        return 2
     sub = await js.pull_subscribe(args.subject, durable=args.durable, stream=STREAM, config=config)
     from_start = not resuming and args.from_seq in (None, 1) and args.from_time is None
     gaps = Gaps(args.subject in ("anjian.events.>", ">"), from_start)
@@ -318,6 +329,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token")
     parser.add_argument("--creds", help="a NATS .creds file (JWT + nkey seed)")
     parser.add_argument("--nkey-seed", help="a file holding an nkey seed (SU...)")
+    parser.add_argument(
+        "--inbox-prefix",
+        help="the inbox prefix the platform granted (anjian integrators add prints it)",
+    )
     parser.add_argument(
         "--reconnect-attempts", type=int, default=-1, help="per server; -1 (default): for ever"
     )

@@ -52,6 +52,7 @@ from domain.errors import InvalidValue
 from domain.regions import PROVINCE, prefecture_of, validate_region
 from ops.file_lock import locked
 from ops.nats_server import NatsUser, write_private
+from streams.stream import STREAM
 
 __all__ = [
     "STREAM",
@@ -70,7 +71,6 @@ __all__ = [
     "scope_subjects",
 ]
 
-STREAM = "ANJIAN_EVENTS"
 SUBJECT_ROOT = "anjian.events"
 _NAME = re.compile(r"[a-z][a-z0-9-]{1,31}")
 

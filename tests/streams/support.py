@@ -113,36 +113,10 @@ def published_ids(url: str) -> list[str]:
     return [read(m.data).get_id() for m in raw_messages(url)]
 
 
-def actor_keys(p: Platform) -> dict[str, list[dict[str, str]]]:
-    """The actor keys as the platform's export gives them to integrators (the format the
-    example consumer documents), gathered from the stored actor events."""
-    accounts: dict[str, str] = {}
-    keys: dict[str, list[dict[str, str]]] = {}
-    for rec in p.records.notifications():
-        data = rec.envelope["data"]
-        if rec.type == "actor.register":
-            accounts[str(rec.subject)] = data["account"]
-        if rec.type in ("actor.register", "actor.rotate_key"):
-            account = accounts[str(rec.subject)]
-            for entry in keys.setdefault(account, []):
-                entry["status"] = "rotated" if entry["status"] == "current" else entry["status"]
-            keys[account].append(
-                {"key_id": key_id_of(data["public_key"]), "public_key": data["public_key"],
-                 "status": "current"}
-            )  # fmt: skip
-    return keys
-
-
-def key_id_of(public_key_b64: str) -> str:
-    import base64
-
-    from ledger.keys import key_id
-
-    return key_id(base64.b64decode(public_key_b64))
-
-
 def write_keys(p: Platform, path: Path) -> Path:
-    path.write_text(json.dumps(actor_keys(p)), "utf-8")
+    from services.actor_keys import actor_keys
+
+    path.write_text(json.dumps(actor_keys(p.records)), "utf-8")
     return path
 
 
