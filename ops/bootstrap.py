@@ -15,13 +15,17 @@ assembling the application by hand.
     ├── vault        ledger.privacy.Vault on its own key store (never the event store's database)
     ├── readmodels   services.readmodels.ReadModels: the read-model store and its follower
     │                (opened on first use: a command that reads no read model never migrates it)
-    └── ledger       services.ledger.stores.Ledger: log, checkpoints and anchors, the log's
-                     signer, the chain (ops/chain.py), the witnesses of ANJIAN_WITNESSES
-                     (ops/witness_client.py), the sync lock (opened on first use)
+    ├── ledger       services.ledger.stores.Ledger: log, checkpoints and anchors, the log's
+    │                signer, the chain (ops/chain.py), the witnesses of ANJIAN_WITNESSES
+    │                (ops/witness_client.py), the sync lock (opened on first use)
+    └── identity     services.identity.accounts.Accounts: the Authenticator and account
+                     administration, on the credential store of ANJIAN_IDENTITY_URL
+                     (ops/identity_store.py; opened on first use)
 
 One SQLAlchemy engine per database (`engines`): the event store's database holds the ledger's
 tables (and, on PostgreSQL, the read models); the embedded SQLite read models live in a file of
-their own beside it (projections.store); the vault's key store is another database.
+their own beside it (projections.store); the vault's key store is another database, and so is
+the credential store.
 
 `build` first makes the data directory private (ops.home: umask 077, home 0700, looser modes
 tightened), checks the signing keys' directory (ops.key_directory: ANJIAN_KEYS_DIR), then opens
@@ -55,6 +59,7 @@ from ledger.vault_migration import move_keys
 from ops.chain import SettingsChain
 from ops.file_lock import locked
 from ops.home import secure_home
+from ops.identity_store import SqlCredentials, identity_engine
 from ops.key_directory import key_directory
 from ops.keystore import Keystore
 from ops.recorders import GatedSQLiteRecorder, PostgresRecordsRecorder
@@ -64,6 +69,7 @@ from ops.witness_client import HttpWitness
 from projections.follower import Projection, ReadModelFollower
 from projections.registry import all_projections
 from projections.store import create_store_engine, migrate, readmodels_url
+from services.identity.accounts import Accounts
 from services.ingest.intake import Intake
 from services.ingest.principal import Principal
 from services.ingest.sealing import catalog_sealer, person_matcher
@@ -138,6 +144,7 @@ class Platform:
         self.settings = settings
         self.keystore = keystore
         self.chain = chain
+        self.clock = clock
         self._projections = projections
         self._engines: dict[str, Engine] = {}
         self.vault = Vault(self._engine(settings.vault_sqlalchemy_url, key_store_engine))
@@ -235,6 +242,15 @@ class Platform:
             lock=lock,
             replay_store=replay_records,
             witnesses=[HttpWitness(w.url, w.vkey) for w in s.witnesses],
+        )
+
+    @cached_property
+    def identity(self) -> Accounts:
+        """Unified identity: the Authenticator (services.identity.port) and account
+        administration, on the credential store (opened on first use)."""
+        engine = self._engine(self.settings.identity_sqlalchemy_url, identity_engine)
+        return Accounts(
+            self.ingest, SqlCredentials(engine), clock=self.clock, zone=self.settings.zone
         )
 
     def close(self) -> None:

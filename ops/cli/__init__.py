@@ -19,6 +19,8 @@ One module per command group:
     audit.py        audit verify | proof | check
     witness.py      witness key | serve
     privacy.py      privacy erase | subjects
+    users.py        users add | list | change | disable | reset-password | log
+    tokens.py       tokens create | list | revoke
     arguments.py    the options several commands share, and their checks
     context.py      the platform of one run, the read models brought up to date
     output.py       errors, JSON, tables
@@ -45,6 +47,8 @@ from ops.cli.output import OneLineErrors, err, out
 from ops.cli.privacy import privacy_app
 from ops.cli.projections import projections_app
 from ops.cli.records import catalog, enterprises, history, record, show
+from ops.cli.tokens import tokens_app
+from ops.cli.users import users_app
 from ops.cli.witness import witness_app
 
 __all__ = ["app", "main", "out"]
@@ -68,6 +72,8 @@ for _command in _VIEWS:
 app.add_typer(audit_app, name="audit")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(witness_app, name="witness")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 
 
 def _setting_problem(error: ErrorDetails) -> str:

@@ -118,9 +118,7 @@ def test_a_single_enterprise_registration_of_earlier_versions_still_binds(
         profile_change(h, "e-old", b)
 
 
-def test_a_rights_change_is_an_event_and_binds_the_next_command(
-    h: Harness, regulator: str
-) -> None:
+def test_a_rights_change_is_an_event_and_binds_the_next_command(h: Harness, regulator: str) -> None:
     uscc = h.enterprise(regulator)
     change_rights(h, "platform", regulator, jurisdiction="420500")  # to Yichang
     actor = h.records.load(actor_id(regulator), Actor)
