@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,7 +203,9 @@ class Actor(Record):
                 f"a {role} actor must be bound to an enterprise", field="data.enterprises"
             )
         if role not in BOUND_ROLES and "enterprises" in d:
-            raise InvalidValue(f"a {role} actor is bound to no enterprise", field="data.enterprises")
+            raise InvalidValue(
+                f"a {role} actor is bound to no enterprise", field="data.enterprises"
+            )
         _check_bindings(role, bound, "data.enterprises" if "enterprises" in d else None)
         if (role, jurisdiction, bound) == (self.role, self.jurisdiction, self.enterprises):
             raise InvalidTransition(
@@ -215,7 +218,7 @@ class Actor(Record):
             _admin_reaches(env, ctx, jurisdiction)
         self.record(cmd)
 
-    def _rights_after(self, d: dict[str, Any]) -> tuple[str, str, tuple[str, ...]]:
+    def _rights_after(self, d: Mapping[str, Any]) -> tuple[str, str, tuple[str, ...]]:
         """The role, jurisdiction and bindings the change `d` leaves: bindings end with a
         bound role."""
         role = d.get("role", self.role)
@@ -340,7 +343,7 @@ ROLE_NAMES = {
 }
 
 
-def _bindings(d: dict[str, Any]) -> tuple[str, ...]:
+def _bindings(d: Mapping[str, Any]) -> tuple[str, ...]:
     """The enterprises a registration binds: `enterprises`, or the one `enterprise`."""
     if "enterprises" in d:
         return tuple(d["enterprises"])

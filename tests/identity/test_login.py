@@ -35,8 +35,11 @@ def test_a_login_opens_a_session_naming_the_caller_and_its_csrf_token(
         "420100",
     )
     caller, csrf = accounts.session(grant.cookie)
-    assert caller.via == "session" and caller.writes_records
-    assert csrf == grant.csrf and csrf != grant.cookie and len(csrf) >= 32
+    assert caller.via == "session"
+    assert caller.writes_records
+    assert csrf == grant.csrf
+    assert csrf != grant.cookie
+    assert len(csrf) >= 32
 
 
 def test_wrong_password_unknown_login_and_disabled_account_get_one_message(
@@ -180,7 +183,8 @@ def test_each_event_leaves_its_row_in_the_security_log(accounts: Accounts) -> No
         "account_disabled",
     ]
     rows = accounts.security_log("wh-reg")
-    assert rows[1].source == "10.0.0.7" and rows[1].at.utcoffset() is not None
+    assert rows[1].source == "10.0.0.7"
+    assert rows[1].at.utcoffset() is not None
     assert str(rows[1].at.utcoffset()) == "8:00:00"  # the platform's time zone
 
 

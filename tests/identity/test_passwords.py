@@ -37,6 +37,7 @@ def test_an_accounts_password_is_stored_as_its_argon2id_hash_only(
 ) -> None:
     new = accounts.add("wh-reg", "regulator", "420100")
     cred = accounts.store.credential("wh-reg")
-    assert cred is not None and cred.password_hash.startswith("$argon2id$")
+    assert cred is not None
+    assert cred.password_hash.startswith("$argon2id$")
     stored = b"".join(p.read_bytes() for p in db_file.parent.glob("identity.sqlite*"))
     assert new.password.encode() not in stored

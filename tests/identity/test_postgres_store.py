@@ -42,7 +42,8 @@ def test_logins_lockout_tokens_and_the_security_log_on_postgresql(
         with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
             db.execute("DELETE FROM identity_security_log")
     kinds = [e.kind for e in accounts.security_log("wh-reg")]
-    assert kinds[:2] == ["account_added", "login_ok"] and kinds[-1] == "token_refused"
+    assert kinds[:2] == ["account_added", "login_ok"]
+    assert kinds[-1] == "token_refused"
 
 
 def test_anjian_identity_url_puts_the_credential_store_in_postgresql(
@@ -54,4 +55,5 @@ def test_anjian_identity_url_puts_the_credential_store_in_postgresql(
         ensure_genesis(p.ingest)
         p.identity.add("wh-reg", "regulator", "420100")
         engines = [e for url, e in p.engines.items() if url == postgres_url]
-        assert engines and p.identity.store.credential("wh-reg") is not None
+        assert engines
+        assert p.identity.store.credential("wh-reg") is not None

@@ -11,7 +11,7 @@ import pytest
 from domain.errors import InvalidValue, NotAuthorized
 from domain.ids import enterprise_id
 from domain.uscc import make_uscc
-from services.identity.accounts import Accounts, AccountExists, InvalidAccount
+from services.identity.accounts import AccountExists, Accounts, InvalidAccount
 from services.ingest.batches import LineRefused
 from services.ingest.principal import Principal
 
@@ -32,10 +32,12 @@ def test_a_rights_change_is_an_event_and_binds_the_next_request(accounts: Accoun
     assert (last["type"], last["data"]["jurisdiction"]) == ("actor.change_rights", "420500")
     caller = accounts.bearer(token, source="s")
     assert caller.jurisdiction == "420500"
-    assert not caller.sees_region("420102") and caller.sees_region("420502")
+    assert not caller.sees_region("420102")
+    assert caller.sees_region("420502")
     accounts.change_rights("wh-reg", reason="转为数据对接", role="integrator")
     caller = accounts.bearer(token, source="s")
-    assert caller.role == "integrator" and not caller.writes_records
+    assert caller.role == "integrator"
+    assert not caller.writes_records
 
 
 def test_an_enterprise_caller_bound_to_two_usccs(accounts: Accounts) -> None:
@@ -43,7 +45,8 @@ def test_an_enterprise_caller_bound_to_two_usccs(accounts: Accounts) -> None:
     token = accounts.create_token("group", scope="write", ttl=DAY).token
     caller = accounts.bearer(token, source="s")
     assert caller.enterprises == frozenset({A, B})
-    assert caller.sees_enterprise(A, "420102") and caller.sees_enterprise(B, "420102")
+    assert caller.sees_enterprise(A, "420102")
+    assert caller.sees_enterprise(B, "420102")
     assert not caller.sees_enterprise(C, "420102")
     accounts.change_rights("group", reason="新增子公司", enterprises=[A, B, C])
     assert accounts.bearer(token, source="s").sees_enterprise(C, "420102")
@@ -91,7 +94,8 @@ def test_a_refused_account_writes_nothing(accounts: Accounts) -> None:
     with pytest.raises(InvalidAccount):
         accounts.add("dev", "device", "420100")
     assert len(events(accounts)) == before
-    assert accounts.store.credentials() == [] and accounts.security_log() == []
+    assert accounts.store.credentials() == []
+    assert accounts.security_log() == []
     accounts.add("wh-reg", "regulator", "420100")
     with pytest.raises(AccountExists):
         accounts.add("wh-reg", "regulator", "420100")

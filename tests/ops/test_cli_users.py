@@ -43,7 +43,8 @@ def test_users_add_prints_a_one_time_password_that_logs_in(home: Path) -> None:
     result = anjian("users", "add", "wh-reg", "--role", "regulator", "--region", "420100")
     assert result.exit_code == 0, result.output
     login, password = result.stdout.split()
-    assert login == "wh-reg" and "shown once" in result.stderr
+    assert login == "wh-reg"
+    assert "shown once" in result.stderr
     with opened() as p:
         grant = p.identity.login("wh-reg", password, source="test")
     assert (grant.caller.role, grant.caller.jurisdiction) == ("regulator", "420100")
@@ -56,9 +57,11 @@ def test_an_enterprise_account_is_bound_to_every_enterprise_named(home: Path) ->
             "--enterprise", A, "--enterprise", B, "--json",
         )
     )  # fmt: skip
-    assert added["login"] == "group" and added["one_time_password"]
+    assert added["login"] == "group"
+    assert added["one_time_password"]
     (account,) = as_json(anjian("users", "list", "--json"))
-    assert account["enterprises"] == [A, B] and account["status"] == "active"
+    assert account["enterprises"] == [A, B]
+    assert account["status"] == "active"
 
 
 @pytest.mark.parametrize(
@@ -81,7 +84,8 @@ def test_a_usage_error_is_one_line_exit_2_and_writes_nothing(home: Path, args: l
     assert result.exit_code == 2, result.output
     assert len(result.stderr.strip().splitlines()) == 1
     with opened() as p:
-        assert p.identity.accounts() == [] and p.identity.tokens() == []
+        assert p.identity.accounts() == []
+        assert p.identity.tokens() == []
         assert p.identity.security_log() == []
         assert [r.envelope["type"] for r in p.records.notifications()] in ([], ["actor.register"])
 
@@ -89,9 +93,11 @@ def test_a_usage_error_is_one_line_exit_2_and_writes_nothing(home: Path, args: l
 def test_an_unknown_account_is_one_line_exit_1(home: Path) -> None:
     for args in (["users", "disable", "ghost"], ["users", "reset-password", "ghost"]):
         result = anjian(*args)
-        assert result.exit_code == 1 and result.stderr.startswith("UnknownAccount: no account")
+        assert result.exit_code == 1
+        assert result.stderr.startswith("UnknownAccount: no account")
     result = anjian("tokens", "revoke", "nosuch")
-    assert result.exit_code == 1 and result.stderr.startswith("UnknownToken:")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("UnknownToken:")
 
 
 def test_disable_and_reset_password(home: Path) -> None:
@@ -108,7 +114,8 @@ def test_disable_and_reset_password(home: Path) -> None:
     with opened() as p, pytest.raises(Unauthenticated):
         p.identity.login("wh-reg", new, source="test")
     again = anjian("users", "disable", "wh-reg")
-    assert again.exit_code == 1 and "disabled already" in again.stderr
+    assert again.exit_code == 1
+    assert "disabled already" in again.stderr
 
 
 def test_users_change_records_the_rights_in_the_log(home: Path) -> None:
@@ -119,7 +126,8 @@ def test_users_change_records_the_rights_in_the_log(home: Path) -> None:
     assert account["jurisdiction"] == "420500"
     with opened() as p:
         last = list(p.records.notifications())[-1].envelope
-    assert last["type"] == "actor.change_rights" and last["data"]["reason"] == "调岗"
+    assert last["type"] == "actor.change_rights"
+    assert last["data"]["reason"] == "调岗"
 
 
 def test_tokens_create_list_revoke(home: Path) -> None:
@@ -130,7 +138,8 @@ def test_tokens_create_list_revoke(home: Path) -> None:
     assert token.startswith("anj_")
     listed = anjian("tokens", "list", "--user", "wh-reg", "--json")
     (record,) = as_json(listed)
-    assert token not in listed.stdout and record["scope"] == "read"
+    assert token not in listed.stdout
+    assert record["scope"] == "read"
     with opened() as p:
         assert p.identity.bearer(token, source="test").scope == "read"
     assert anjian("tokens", "revoke", record["id"]).exit_code == 0
@@ -151,4 +160,5 @@ def test_users_log_shows_the_security_log(home: Path) -> None:
         ("login_failed", "10.1.2.3"),
     ]
     table = anjian("users", "log")
-    assert table.exit_code == 0 and "yc-reg" in table.stdout
+    assert table.exit_code == 0
+    assert "yc-reg" in table.stdout
