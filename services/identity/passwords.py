@@ -6,12 +6,14 @@ m=64 MiB, p=4). A hash made with weaker parameters is rehashed at the next succe
 
 from __future__ import annotations
 
+import hmac
 import secrets
+from functools import cached_property
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-__all__ = ["Passwords", "one_time_password"]
+__all__ = ["Passwords", "csrf_matches", "one_time_password"]
 
 
 class Passwords:
@@ -21,8 +23,12 @@ class Passwords:
         self.hasher = hasher if hasher is not None else PasswordHasher(type=Type.ID)
         if self.hasher.type is not Type.ID:
             raise ValueError("passwords are hashed with argon2id")
-        # Checked against when the login is unknown, so that takes as long as a wrong password.
-        self._decoy = self.hasher.hash(secrets.token_urlsafe(16))
+
+    @cached_property
+    def _decoy(self) -> str:
+        """Checked against when the login is unknown, so that takes as long as a wrong
+        password (made at the first unknown login)."""
+        return self.hasher.hash(secrets.token_urlsafe(16))
 
     def hash(self, password: str) -> str:
         return self.hasher.hash(password)
@@ -44,3 +50,12 @@ class Passwords:
 def one_time_password() -> str:
     """A password an administrator hands over once: 96 random bits, URL-safe base64."""
     return secrets.token_urlsafe(12)
+
+
+def csrf_matches(expected: str, presented: str | None) -> bool:
+    """Whether a form post's CSRF token is its session's (compared in constant time)."""
+    return (
+        bool(expected)
+        and presented is not None
+        and hmac.compare_digest(expected.encode("utf-8"), presented.encode("utf-8"))
+    )

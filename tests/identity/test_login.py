@@ -10,6 +10,7 @@ import pytest
 
 from domain.ids import actor_id
 from services.identity.accounts import LOGIN_FAILED, Accounts
+from services.identity.passwords import csrf_matches
 from services.identity.port import LockedOut, Unauthenticated
 from services.ingest.principal import Principal
 from tests.identity.conftest import Clock
@@ -198,3 +199,14 @@ def test_the_security_log_refuses_updates_and_deletes(accounts: Accounts, db_fil
             with pytest.raises(sqlite3.IntegrityError, match="append-only"):
                 db.execute(statement)
     assert [e.kind for e in accounts.security_log()] == ["account_added"]
+
+
+def test_a_form_post_passes_only_with_its_sessions_csrf_token(accounts: Accounts) -> None:
+    password = added(accounts)
+    grant = accounts.login("wh-reg", password, source="s")
+    other = accounts.login("wh-reg", password, source="s")
+    _, csrf = accounts.session(grant.cookie)
+    assert csrf_matches(csrf, grant.csrf)
+    assert not csrf_matches(csrf, other.csrf)
+    assert not csrf_matches(csrf, None)
+    assert not csrf_matches(csrf, "")
