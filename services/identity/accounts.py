@@ -36,7 +36,9 @@ from domain.actor import PLATFORM_ACCOUNT, Actor
 from domain.clocks import CST
 from domain.errors import NotFound
 from domain.ids import actor_id
+from domain.regions import covers
 from services.identity.caller import (
+    ADMIN,
     CALLER_ROLES,
     ENTERPRISE,
     SCOPES,
@@ -70,6 +72,7 @@ __all__ = [
     "IssuedToken",
     "LockoutPolicy",
     "NewPassword",
+    "NotAdministrator",
     "UnknownAccount",
     "UnknownToken",
 ]
@@ -104,6 +107,10 @@ class InvalidAccount(AccountError):
 
 class UnknownToken(AccountError):
     pass
+
+
+class NotAdministrator(AccountError):
+    """`by` may not administer this account's credentials."""
 
 
 @dataclass(frozen=True)
@@ -360,6 +367,7 @@ class Accounts:
     ) -> None:
         """Deactivate the actor (an event), disable the credential, end its sessions."""
         cred = self._credential(login)
+        self._administers(by, login)
         if cred.disabled:
             raise AccountError(f"account {login} is disabled already")
         actor = self._actor(login)
@@ -376,6 +384,7 @@ class Accounts:
     ) -> NewPassword:
         """A new one-time password; the account's sessions end and its lockout is lifted."""
         cred = self._credential(login)
+        self._administers(by, login)
         if cred.disabled:
             raise AccountError(f"account {login} is disabled")
         password = one_time_password()
@@ -431,6 +440,11 @@ class Accounts:
         if not timedelta(0) < ttl <= MAX_TOKEN_TTL:
             raise InvalidAccount(f"a token lives more than 0 and at most {MAX_TOKEN_TTL.days} days")
         self._credential(login)
+        if by not in (PLATFORM_ACCOUNT, login):
+            raise NotAdministrator(
+                f"{by} may not issue a token for {login}: a token acts as its account, so only "
+                "the account itself or the platform issues one"
+            )
         try:
             self._caller(login, scope, "token")
         except Unauthenticated as exc:
@@ -455,6 +469,8 @@ class Accounts:
         record = self.store.token_by_id(id)
         if record is None:
             raise UnknownToken(f"no token {id}")
+        if by != record.login:
+            self._administers(by, record.login)
         if record.revoked is None:
             self.store.revoke_token(id, at=self._now())
             self._log(record.login, "token_revoked", source, f"token {id}, by {by}")
@@ -471,6 +487,22 @@ class Accounts:
         if cred is None:
             raise UnknownAccount(f"no account {login}")
         return cred
+
+    def _administers(self, by: str, login: str) -> None:
+        """The platform administers every account; an admin those within its jurisdiction
+        (never itself: its own credential is the platform's to reset)."""
+        if by == PLATFORM_ACCOUNT:
+            return
+        admin, target = self._actor(by), self._actor(login)
+        if (
+            admin is None
+            or admin.role != ADMIN
+            or admin.status != "active"
+            or by == login
+            or target is None
+            or not covers(admin.jurisdiction, target.jurisdiction)
+        ):
+            raise NotAdministrator(f"{by} does not administer the account {login}")
 
     def _record(
         self, type_: str, login: str, region: str, data: dict[str, Any], *, by: str, channel: str

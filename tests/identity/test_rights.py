@@ -11,7 +11,7 @@ import pytest
 from domain.errors import InvalidValue, NotAuthorized
 from domain.ids import enterprise_id
 from domain.uscc import make_uscc
-from services.identity.accounts import AccountExists, Accounts, InvalidAccount
+from services.identity.accounts import AccountExists, Accounts, InvalidAccount, NotAdministrator
 from services.ingest.batches import LineRefused
 from services.ingest.principal import Principal
 
@@ -100,3 +100,36 @@ def test_a_refused_account_writes_nothing(accounts: Accounts) -> None:
     with pytest.raises(AccountExists):
         accounts.add("wh-reg", "regulator", "420100")
     assert len(events(accounts)) == before + 1
+
+
+def test_an_admin_administers_credentials_only_within_its_jurisdiction(
+    accounts: Accounts,
+) -> None:
+    accounts.add("wh-admin", "admin", "420100")
+    accounts.add("wh-reg", "regulator", "420102")
+    accounts.add("yc-reg", "regulator", "420500")
+    yc_token = accounts.create_token("yc-reg", scope="read", ttl=DAY)
+    before = len(accounts.security_log())
+    for refused in (
+        lambda: accounts.reset_password("yc-reg", by="wh-admin"),
+        lambda: accounts.reset_password("wh-admin", by="wh-admin"),
+        lambda: accounts.disable("yc-reg", reason="x", by="wh-admin"),
+        lambda: accounts.revoke_token(yc_token.record.id, by="wh-admin"),
+        lambda: accounts.reset_password("yc-reg", by="wh-reg"),  # not an admin
+    ):
+        with pytest.raises(NotAdministrator):
+            refused()
+    assert len(accounts.security_log()) == before
+    assert accounts.bearer(yc_token.token, source="s").account == "yc-reg"
+    accounts.reset_password("wh-reg", by="wh-admin", source="s")
+    assert accounts.security_log("wh-reg")[-1].detail.startswith("by wh-admin")
+
+
+def test_only_the_account_itself_or_the_platform_issues_its_token(accounts: Accounts) -> None:
+    accounts.add("p-admin", "admin", "420000")
+    accounts.add("wh-reg", "regulator", "420100")
+    with pytest.raises(NotAdministrator, match="acts as its account"):
+        accounts.create_token("wh-reg", scope="read", ttl=DAY, by="p-admin")
+    assert accounts.tokens() == []
+    own = accounts.create_token("wh-reg", scope="read", ttl=DAY, by="wh-reg")
+    accounts.revoke_token(own.record.id, by="wh-reg")
