@@ -58,7 +58,7 @@ RIGHTS_RULE = "统一身份认证: role, jurisdiction and enterprise bindings ar
 BOUND_ROLES = (ENTERPRISE, DEVICE)
 # Roles an actor may be given or moved to (the platform role belongs to the platform alone).
 GRANTABLE_ROLES = (REGULATOR, ENTERPRISE, DEVICE, AUDITOR, INTEGRATOR, ADMIN)
-ENTERPRISES = {**array(USCC, min_items=1, max_items=200), "uniqueItems": True}
+ENTERPRISES = array(USCC, min_items=1, max_items=200)
 PUBLIC_KEY = {
     "type": "string",
     "pattern": "^[A-Za-z0-9+/]{43}=$",
