@@ -1,7 +1,8 @@
 """The actors' key registry, rebuilt from the log alone.
 
 Keys are registered, rotated and revoked by signed events (`actor.register`,
-`actor.rotate_key`, `actor.revoke_key`; `actor.deactivate` ends an account), so replaying
+`actor.rotate_key`, `actor.revoke_key`; `actor.deactivate` ends an account;
+`actor.change_rights` may give it another role), so replaying
 those events in notification order tells which key was current for which actor at every
 point of the history. `key_for` answers for the event being checked; `apply` then feeds the
 event to the registry, and only once it has been found valid (a forged registration must not
@@ -13,6 +14,8 @@ The rules are the write path's (domain/application.py, `Records._authenticate`):
   signed by the key it registers;
 - otherwise the actor must be registered and active, sign in the role it was registered
   with, and with the key that is current for it (not rotated out, not revoked).
+
+- the role is the one the last `actor.register` or `actor.change_rights` of the actor gave it.
 
 Envelope fields read: type, actor, role, subject, data.{account, role, public_key, key_id}.
 Public keys are base64 of 32 bytes; key ids are hex SHA-256(public key)[:16] (ledger.keys).
@@ -161,3 +164,8 @@ class KeyRegistry:
             target.keys[kid] = (target.keys[kid][0], REVOKED)
         elif kind == "actor.deactivate":
             target.active = False
+        elif kind == "actor.change_rights":
+            role = data.get("role", target.role)
+            if not isinstance(role, str):
+                raise KeyRefused(f"change of rights of {target.account} to a role that is no text")
+            target.role = role

@@ -10,18 +10,26 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from demo.clock import START, end_of
+from demo.logins import DemoLogin
 from demo.runner import DemoOptions, DemoReport, check_empty, kind_name, run
+from services.identity.accounts import Accounts
 from services.ingest.service import Ingest
 
 
 def run_with_progress(
-    ingest: Ingest, options: DemoOptions, console: Console, *, where: str, quiet: bool = False
+    ingest: Ingest,
+    options: DemoOptions,
+    console: Console,
+    *,
+    where: str,
+    quiet: bool = False,
+    accounts: Accounts | None = None,
 ) -> DemoReport:
-    """Run the demo through `ingest` on the store named `where`, drawing progress on `console`
-    (nothing when `quiet`)."""
+    """Run the demo through `ingest` on the store named `where` (then its logins through
+    `accounts`), drawing progress on `console` (nothing when `quiet`)."""
     check_empty(ingest.records, where)  # before any progress is drawn
     if quiet:
-        return run(ingest, options, where=where)
+        return run(ingest, options, where=where, accounts=accounts)
     end = end_of(options.months)
     total = (end - START).days
     bar = Progress(
@@ -47,7 +55,7 @@ def run_with_progress(
             rate = events / seconds
             bar.update(task, completed=done, description=label, events=events, rate=rate)
 
-        return run(ingest, options, where=where, progress=update)
+        return run(ingest, options, where=where, progress=update, accounts=accounts)
 
 
 def print_summary(console: Console, report: DemoReport) -> None:
@@ -66,3 +74,17 @@ def print_summary(console: Console, report: DemoReport) -> None:
     )
     if report.showcase:
         console.print(f"next: anjian history --enterprise {report.showcase}", soft_wrap=True)
+
+
+def print_logins(console: Console, logins: list[DemoLogin]) -> None:
+    """The demo's logins with their one-time passwords (shown once), one per line, never cut
+    to the terminal's width."""
+    console.print("登录账户 logins (login, role, jurisdiction, one-time password; shown once):")
+    for x in logins:
+        bound = f" {' '.join(x.enterprises)}" if x.enterprises else ""
+        console.print(
+            f"  {x.login:<18} {x.role:<11} {x.jurisdiction}{bound}  {x.password}",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )

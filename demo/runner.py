@@ -26,6 +26,7 @@ from typing import Any
 
 from demo import build
 from demo.clock import GO_LIVE, HOUR, end_of
+from demo.logins import DemoLogin, create_logins
 from demo.sim import Line, Sim, new_uuid
 from domain.actor import PLATFORM_ACCOUNT
 from domain.application import Records
@@ -33,6 +34,7 @@ from domain.catalog import CATALOG
 from domain.errors import DomainError
 from domain.ids import actor_id
 from domain.regions import PROVINCE
+from services.identity.accounts import Accounts
 from services.ingest.batches import Committed, LineRefused
 from services.ingest.custody import Custody
 from services.ingest.principal import Principal
@@ -72,6 +74,7 @@ class DemoReport:
     by_type: Counter[str] = field(default_factory=Counter)
     showcase: str = ""  # USCC of the first enterprise (the scripted lifecycle)
     regulators: int = 0
+    logins: list[DemoLogin] = field(default_factory=list)  # one per role, one-time passwords
 
     @property
     def per_second(self) -> float:
@@ -89,6 +92,16 @@ class DemoReport:
             "by_type": dict(sorted(self.by_type.items())),
             "showcase": self.showcase,
             "regulators": self.regulators,
+            "logins": [
+                {
+                    "login": x.login,
+                    "role": x.role,
+                    "jurisdiction": x.jurisdiction,
+                    "enterprises": list(x.enterprises),
+                    "one_time_password": x.password,
+                }
+                for x in self.logins
+            ],
         }
 
 
@@ -113,10 +126,16 @@ def check_empty(records: Records, where: str) -> bool:
 
 
 def run(
-    ingest: Ingest, options: DemoOptions, *, where: str, progress: Progress | None = None
+    ingest: Ingest,
+    options: DemoOptions,
+    *,
+    where: str,
+    progress: Progress | None = None,
+    accounts: Accounts | None = None,
 ) -> DemoReport:
-    """Build the province and record it through `ingest`. Precondition: the store (named
-    `where` in errors) is empty (`check_empty`)."""
+    """Build the province and record it through `ingest`, then, given `accounts`, one login per
+    role (demo.logins, live registrations after the migrated history). Precondition: the store
+    (named `where` in errors) is empty (`check_empty`)."""
     began = time.perf_counter()
     has_genesis = check_empty(ingest.records, where)
     keys = ingest.custody
@@ -146,6 +165,14 @@ def run(
     _count(report, ingest.record(lines(), history, batch=options.batch))
     if progress is not None:
         progress(sim.end, report.events)
+    if accounts is not None:
+        showcase = world.ents[0] if world.ents else None
+        report.logins = create_logins(
+            accounts, (showcase.uscc, showcase.place.county) if showcase else None
+        )
+        report.events += len(report.logins)
+        report.by_type["actor.register"] += len(report.logins)
+        report.by_kind["actor"] += len(report.logins)
     report.seconds = time.perf_counter() - began
     return report
 

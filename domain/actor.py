@@ -5,25 +5,34 @@ revocation of keys are themselves signed events, so an auditor can rebuild, from
 which key was valid for which actor at every point of the history.
 
 The first event of a store is the platform actor's self-signed registration (genesis); after
-that only the platform registers actors. Users without a key of their own sign through a
-custodial platform key bound to their account (custody "platform").
+that the platform, or an admin account within its jurisdiction, registers actors, changes their
+rights (role, jurisdiction, enterprise bindings: `actor.change_rights`) and deactivates them.
+Users without a key of their own sign through a custodial platform key bound to their account
+(custody "platform"). An enterprise account is bound to one or more enterprises (USCCs): the
+`enterprises` list, or the single `enterprise` of earlier registrations.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from domain.commands import (
+    ACCOUNT_ROLES,
+    ADMIN,
+    AUDITOR,
     DEVICE,
     ENTERPRISE,
+    INTEGRATOR,
     PLATFORM,
     REGION,
     REGULATOR,
     ROLES,
     USCC,
+    array,
     command,
     enum,
     text,
@@ -39,11 +48,17 @@ from domain.errors import (
 )
 from domain.ids import actor_id
 from domain.record import Record
-from domain.regions import validate_region
+from domain.regions import covers, validate_region
 from domain.uscc import validate_uscc
 
 PLATFORM_ACCOUNT = "platform"
 KEY_RULE = "Ed25519 key registry"
+RIGHTS_RULE = "统一身份认证: role, jurisdiction and enterprise bindings are events"
+# Roles bound to enterprises: they act on their enterprises' records only.
+BOUND_ROLES = (ENTERPRISE, DEVICE)
+# Roles an actor may be given or moved to (the platform role belongs to the platform alone).
+GRANTABLE_ROLES = (REGULATOR, ENTERPRISE, DEVICE, AUDITOR, INTEGRATOR, ADMIN)
+ENTERPRISES = array(USCC, min_items=1, max_items=200)
 PUBLIC_KEY = {
     "type": "string",
     "pattern": "^[A-Za-z0-9+/]{43}=$",
@@ -87,7 +102,7 @@ class Actor(Record):
         en="Register actor",
         event_zh="主体账户已注册",
         rule=KEY_RULE,
-        roles=(PLATFORM,),
+        roles=ACCOUNT_ROLES,
         creates=True,
         step="平台",
         properties={
@@ -96,6 +111,7 @@ class Actor(Record):
             "name": text(200),
             "jurisdiction": REGION,
             "enterprise": USCC,
+            "enterprises": ENTERPRISES,
             "public_key": PUBLIC_KEY,
             "custody": enum("own", "platform"),
         },
@@ -112,14 +128,27 @@ class Actor(Record):
             raise AlreadyExists(f"actor {d['account']} is registered already")
         validate_region(d["jurisdiction"], field="data.jurisdiction")
         decode_key(d["public_key"])
-        if d["role"] in (ENTERPRISE, DEVICE):
-            if "enterprise" not in d:
+        if "enterprise" in d and "enterprises" in d:
+            raise InvalidValue(
+                "name the enterprises in `enterprises` alone (`enterprise` is the single "
+                "binding of earlier registrations)",
+                field="data.enterprise",
+            )
+        bound = _bindings(d)
+        if d["role"] in BOUND_ROLES:
+            if not bound:
                 raise InvalidValue(
                     f"a {d['role']} actor must be bound to an enterprise", field="data.enterprise"
                 )
-            validate_uscc(d["enterprise"], field="data.enterprise")
+        elif "enterprises" in d:
+            raise InvalidValue(
+                f"a {d['role']} actor is bound to no enterprise", field="data.enterprises"
+            )
+        _check_bindings(d["role"], bound, "data.enterprises" if "enterprises" in d else None)
         if d["role"] == PLATFORM and d["account"] != PLATFORM_ACCOUNT:
             raise NotAuthorized("only the platform account has the platform role")
+        if env.role == ADMIN:
+            _admin_reaches(env, ctx, d["jurisdiction"])
         return cls.create(cmd)
 
     def on_register(self, env: Envelope, d: dict[str, Any]) -> None:
@@ -127,11 +156,81 @@ class Actor(Record):
         self.role: str = d["role"]
         self.name: str = d["name"]
         self.jurisdiction: str = d["jurisdiction"]
-        self.enterprise: str | None = d.get("enterprise")
+        self.enterprises: tuple[str, ...] = _bindings(d)
         self.custody: str = d["custody"]
         self.keys: dict[str, KeyEntry] = {}
         self._add_key(d["public_key"], env)
         self.status = "active"
+
+    @property
+    def enterprise(self) -> str | None:
+        """The first enterprise the actor is bound to (a device's one enterprise), or None."""
+        return self.enterprises[0] if self.enterprises else None
+
+    # -- rights: role, jurisdiction, enterprise bindings ---------------------------------------
+
+    @command(
+        "change_rights",
+        event="ActorRightsChanged",
+        zh="变更主体账户权限",
+        en="Change actor rights",
+        event_zh="主体账户权限已变更",
+        rule=RIGHTS_RULE,
+        roles=ACCOUNT_ROLES,
+        step="平台",
+        properties={
+            "role": enum(*GRANTABLE_ROLES),
+            "jurisdiction": REGION,
+            "enterprises": ENTERPRISES,
+            "reason": text(500),
+        },
+        required=("reason",),
+    )
+    def change_rights(self, cmd: SignedCommand, ctx: Context) -> None:
+        env, d = cmd.envelope, cmd.envelope.data
+        self.require("active", action="a change of rights")
+        if self.account == PLATFORM_ACCOUNT:
+            raise NotAuthorized("the platform account's rights cannot be changed", rule=RIGHTS_RULE)
+        if not {"role", "jurisdiction", "enterprises"} & d.keys():
+            raise InvalidValue(
+                "a change of rights names a role, a jurisdiction or enterprises", field="data"
+            )
+        role, jurisdiction, bound = self._rights_after(d)
+        if "jurisdiction" in d:
+            validate_region(jurisdiction, field="data.jurisdiction")
+        if role in BOUND_ROLES and not bound:
+            raise InvalidValue(
+                f"a {role} actor must be bound to an enterprise", field="data.enterprises"
+            )
+        if role not in BOUND_ROLES and "enterprises" in d:
+            raise InvalidValue(
+                f"a {role} actor is bound to no enterprise", field="data.enterprises"
+            )
+        _check_bindings(role, bound, "data.enterprises" if "enterprises" in d else None)
+        if (role, jurisdiction, bound) == (self.role, self.jurisdiction, self.enterprises):
+            raise InvalidTransition(
+                f"actor {self.account} has these rights already", rule=RIGHTS_RULE
+            )
+        if env.role == ADMIN:
+            if env.actor == self.account:
+                raise NotAuthorized("an admin does not change its own rights", rule=RIGHTS_RULE)
+            _admin_reaches(env, ctx, self.jurisdiction)
+            _admin_reaches(env, ctx, jurisdiction)
+        self.record(cmd)
+
+    def _rights_after(self, d: Mapping[str, Any]) -> tuple[str, str, tuple[str, ...]]:
+        """The role, jurisdiction and bindings the change `d` leaves: bindings end with a
+        bound role."""
+        role = d.get("role", self.role)
+        jurisdiction = d.get("jurisdiction", self.jurisdiction)
+        if "enterprises" in d:
+            bound: tuple[str, ...] = tuple(d["enterprises"])
+        else:
+            bound = self.enterprises if role in BOUND_ROLES else ()
+        return role, jurisdiction, bound
+
+    def on_change_rights(self, env: Envelope, d: dict[str, Any]) -> None:
+        self.role, self.jurisdiction, self.enterprises = self._rights_after(d)
 
     def _add_key(self, public_key_b64: str, env: Envelope) -> None:
         raw = base64.b64decode(public_key_b64)
@@ -213,15 +312,20 @@ class Actor(Record):
         en="Deactivate actor",
         event_zh="主体账户已停用",
         rule=KEY_RULE,
-        roles=(PLATFORM,),
+        roles=ACCOUNT_ROLES,
         step="平台",
         properties={"reason": text(500)},
         required=("reason",),
     )
     def deactivate(self, cmd: SignedCommand, ctx: Context) -> None:
+        env = cmd.envelope
         self.require("active", action="deactivation")
         if self.account == PLATFORM_ACCOUNT:
             raise NotAuthorized("the platform account cannot be deactivated")
+        if env.role == ADMIN:
+            if env.actor == self.account:
+                raise NotAuthorized("an admin does not deactivate itself", rule=RIGHTS_RULE)
+            _admin_reaches(env, ctx, self.jurisdiction)
         self.record(cmd)
 
     def on_deactivate(self, env: Envelope, d: dict[str, Any]) -> None:
@@ -233,7 +337,37 @@ ROLE_NAMES = {
     REGULATOR: "监管部门",
     ENTERPRISE: "生产经营单位",
     DEVICE: "设备终端",
+    AUDITOR: "审计人员",
+    INTEGRATOR: "数据对接方",
+    ADMIN: "账户管理员",
 }
+
+
+def _bindings(d: Mapping[str, Any]) -> tuple[str, ...]:
+    """The enterprises a registration binds: `enterprises`, or the one `enterprise`."""
+    if "enterprises" in d:
+        return tuple(d["enterprises"])
+    return (d["enterprise"],) if "enterprise" in d else ()
+
+
+def _check_bindings(role: str, bound: tuple[str, ...], field: str | None) -> None:
+    """Every bound USCC is valid; a device is bound to exactly one enterprise."""
+    for uscc in bound:
+        validate_uscc(uscc, field=field or "data.enterprise")
+    if role == DEVICE and len(bound) > 1:
+        raise InvalidValue("a device is bound to one enterprise", field=field or "data.enterprises")
+
+
+def _admin_reaches(env: Envelope, ctx: Context, jurisdiction: str) -> None:
+    """An admin administers actors within its own jurisdiction only."""
+    admin = ctx.find(actor_id(env.actor), Actor)
+    if admin is None or not covers(admin.jurisdiction, jurisdiction):
+        scope = admin.jurisdiction if admin is not None else "none"
+        raise NotAuthorized(
+            f"jurisdiction {jurisdiction} is outside the admin {env.actor}'s jurisdiction {scope}",
+            field="data.jurisdiction",
+            rule=RIGHTS_RULE,
+        )
 
 
 def check_channel(env: Envelope, actor: Actor) -> None:

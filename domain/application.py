@@ -276,8 +276,8 @@ class Records(Application[UUID]):
 
     def _authenticate(
         self, cmd: SignedCommand, spec: CommandSpec, changes: Changeset
-    ) -> tuple[bytes, str | None]:
-        """The key to verify the signature with, and the enterprise the actor is bound to."""
+    ) -> tuple[bytes, frozenset[str] | None]:
+        """The key to verify the signature with, and the enterprises the actor is bound to."""
         env = cmd.envelope
         if (
             spec.type == "actor.register"
@@ -329,7 +329,7 @@ class Records(Application[UUID]):
                 f"of actor {env.actor}",
                 field="region",
             )
-        bound = actor.enterprise if actor.role in (ENTERPRISE, DEVICE) else None
+        bound = frozenset(actor.enterprises) if actor.role in (ENTERPRISE, DEVICE) else None
         return entry.public_key, bound
 
     def _store(self, changes: Changeset, judge: Callable[[], None]) -> list[Recorded]:
@@ -443,16 +443,18 @@ def _rejected(cmd: SignedCommand) -> SignatureRejected:
     )
 
 
-def _check_binding(cmd: SignedCommand, bound: str | None, agg: Record) -> None:
-    """Enterprise accounts and devices act only on their own enterprise's records."""
+def _check_binding(cmd: SignedCommand, bound: frozenset[str] | None, agg: Record) -> None:
+    """Enterprise accounts and devices act only on the records of the enterprises they are
+    bound to (and never tie a record of one to another)."""
     if bound is None:
         return
     owner = getattr(agg, "uscc", None) or getattr(agg, "enterprise", None)
     claimed = cmd.envelope.data.get("uscc") or cmd.envelope.data.get("enterprise")
     for value in (owner, claimed):
-        if value is not None and value != bound:
+        if value is not None and value not in bound:
             raise NotAuthorized(
-                f"actor {cmd.envelope.actor} is bound to enterprise {bound}, not {value}"
+                f"actor {cmd.envelope.actor} is bound to enterprise {', '.join(sorted(bound))}, "
+                f"not {value}"
             )
 
 

@@ -21,6 +21,7 @@ from domain.ids import UUID_PATTERN
 from domain.instants import FIRST_YEAR, LAST_YEAR, Path, instant_paths
 
 __all__ = [
+    "ACCOUNT_ROLES",
     "ROLES",
     "CommandSpec",
     "command",
@@ -34,7 +35,13 @@ PLATFORM = "platform"  # the platform itself (genesis, actor administration)
 REGULATOR = "regulator"  # 应急管理/安监 officers of a province, prefecture or county
 ENTERPRISE = "enterprise"  # a 生产经营单位's account
 DEVICE = "device"  # a sensor gateway or inspection terminal with its own key
-ROLES = (PLATFORM, REGULATOR, ENTERPRISE, DEVICE)
+AUDITOR = "auditor"  # reads the log, proofs and anchors; signs no business command
+INTEGRATOR = "integrator"  # a program reading records within a jurisdiction; no business command
+ADMIN = "admin"  # administers accounts (registers actors, changes rights); no business command
+ROLES = (PLATFORM, REGULATOR, ENTERPRISE, DEVICE, AUDITOR, INTEGRATOR, ADMIN)
+# The roles that administer actors and sign no business command: the catalog lists them only
+# on actor.* commands (tests/domain/test_roles.py).
+ACCOUNT_ROLES = (PLATFORM, ADMIN)
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,17 @@ assembling the application by hand.
     ├── nats         ops.nats_server.NatsEndpoint: the NATS URL(s) and the platform's connect
     │                options (ops/nats_access.py); the embedded nats-server is started on first
     │                use and stopped by close()
-    └── stream       streams.relay.Relay: the follower publishing every event to the JetStream
-                     stream ANJIAN_EVENTS on `nats`, its position in the event store's
-                     database (opened on first use; woken by each commit of `records`)
+    ├── stream       streams.relay.Relay: the follower publishing every event to the JetStream
+    │                stream ANJIAN_EVENTS on `nats`, its position in the event store's
+    │                database (opened on first use; woken by each commit of `records`)
+    └── identity     services.identity.accounts.Accounts: the Authenticator and account
+                     administration, on the credential store of ANJIAN_IDENTITY_URL
+                     (ops/identity_store.py; opened on first use)
 
 One SQLAlchemy engine per database (`engines`): the event store's database holds the ledger's
 tables (and, on PostgreSQL, the read models); the embedded SQLite read models live in a file of
-their own beside it (projections.store); the vault's key store is another database.
+their own beside it (projections.store); the vault's key store is another database, and so is
+the credential store.
 
 `build` first makes the data directory private (ops.home: umask 077, home 0700, looser modes
 tightened), checks the signing keys' directory (ops.key_directory: ANJIAN_KEYS_DIR), then opens
@@ -61,6 +65,7 @@ from ledger.vault_migration import move_keys
 from ops.chain import SettingsChain
 from ops.file_lock import locked
 from ops.home import secure_home
+from ops.identity_store import SqlCredentials, identity_engine
 from ops.key_directory import key_directory
 from ops.keystore import Keystore
 from ops.nats_server import EmbeddedNats, NatsEndpoint
@@ -71,6 +76,7 @@ from ops.witness_client import HttpWitness
 from projections.follower import Projection, ReadModelFollower
 from projections.registry import all_projections
 from projections.store import create_store_engine, migrate, readmodels_url
+from services.identity.accounts import Accounts
 from services.ingest.intake import Intake
 from services.ingest.principal import Principal
 from services.ingest.sealing import catalog_sealer, person_matcher
@@ -148,6 +154,7 @@ class Platform:
         self.settings = settings
         self.keystore = keystore
         self.chain = chain
+        self.clock = clock
         self._projections = projections
         self._engines: dict[str, Engine] = {}
         self._nats_server: EmbeddedNats | None = None
@@ -290,6 +297,15 @@ class Platform:
         )
         self.records.add_commit_listener(relay.wake)
         return relay
+
+    @cached_property
+    def identity(self) -> Accounts:
+        """Unified identity: the Authenticator (services.identity.port) and account
+        administration, on the credential store (opened on first use)."""
+        engine = self._engine(self.settings.identity_sqlalchemy_url, identity_engine)
+        return Accounts(
+            self.ingest, SqlCredentials(engine), clock=self.clock, zone=self.settings.zone
+        )
 
     def close(self) -> None:
         if "stream" in self.__dict__:

@@ -22,18 +22,22 @@ class ResetRefused(DemoError):
 
 def store_files(settings: Settings) -> list[Path]:
     """The embedded SQLite files (events and ledger, read models, the vault's default key
-    store, whose keys open only the deleted history's ciphertexts; with WAL, shm, journal)."""
+    store, whose keys open only the deleted history's ciphertexts, the default credential
+    store, whose accounts were actors of the deleted history; with WAL, shm, journal)."""
     out: list[Path] = []
     dbs = [settings.sqlite_path, settings.sqlite_path.with_name(READMODELS_FILE)]
     if not settings.vault_url:
         dbs.append(Path(settings.vault_sqlalchemy_url.removeprefix("sqlite:///")))
+    if not settings.identity_url:
+        dbs.append(Path(settings.identity_sqlalchemy_url.removeprefix("sqlite:///")))
     for db in dbs:
         out += [db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))]
     return out
 
 
 def reset_store(settings: Settings) -> list[Path]:
-    """Delete the embedded SQLite store (events, ledger, read models, the vault's key store)
+    """Delete the embedded SQLite store (events, ledger, read models, the vault's key store,
+    the credential store)
     and the embedded chain's state; the platform's own keys are kept."""
     if settings.is_postgres:
         raise ResetRefused(

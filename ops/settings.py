@@ -107,6 +107,12 @@ class Settings(BaseSettings):
         description="the PIPL vault's key store: empty = SQLite file keys/vault.sqlite in the "
         "data directory; postgresql://user@host:port/db for another database than the event store",
     )
+    identity_url: str = Field(
+        default="",
+        description="the credential store (password hashes, token and session hashes, the "
+        "security log): empty = SQLite file keys/identity.sqlite in the data directory; "
+        "postgresql://user@host:port/db for a PostgreSQL database",
+    )
     keys_dir: Path | None = Field(
         default=None,
         description="the platform's signing keys (platform, custody secret, log, anchorer) apart "
@@ -263,7 +269,7 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("database_url", "vault_url")
+    @field_validator("database_url", "vault_url", "identity_url")
     @classmethod
     def _known_scheme(cls, value: str, info: ValidationInfo) -> str:
         if value and not value.startswith(("postgresql://", "postgresql+psycopg://", "sqlite")):
@@ -340,6 +346,13 @@ class Settings(BaseSettings):
         if not self.vault_url:
             return f"sqlite:///{self.home / 'keys' / 'vault.sqlite'}"
         return self.vault_url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+    @property
+    def identity_sqlalchemy_url(self) -> str:
+        """The credential store as a SQLAlchemy URL (see ops.identity_store)."""
+        if not self.identity_url:
+            return f"sqlite:///{self.home / 'keys' / 'identity.sqlite'}"
+        return self.identity_url.replace("postgresql://", "postgresql+psycopg://", 1)
 
     @property
     def store_location(self) -> str:

@@ -22,6 +22,8 @@ One module per command group:
     integrators.py  integrators add | list | revoke
     actors.py       actors keys
     stream.py       stream status | tail | relay | types
+    users.py        users add | list | change | disable | reset-password | log
+    tokens.py       tokens create | list | revoke
     arguments.py    the options several commands share, and their checks
     context.py      the platform of one run, the read models brought up to date
     output.py       errors, JSON, tables
@@ -51,6 +53,8 @@ from ops.cli.privacy import privacy_app
 from ops.cli.projections import projections_app
 from ops.cli.records import catalog, enterprises, history, record, show
 from ops.cli.stream import stream_app
+from ops.cli.tokens import tokens_app
+from ops.cli.users import users_app
 from ops.cli.witness import witness_app
 
 __all__ = ["app", "main", "out"]
@@ -77,6 +81,8 @@ app.add_typer(witness_app, name="witness")
 app.add_typer(integrators_app, name="integrators")
 app.add_typer(actors_app, name="actors")
 app.add_typer(stream_app, name="stream")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 
 
 def _setting_problem(error: ErrorDetails) -> str:

@@ -1,7 +1,8 @@
 """`anjian demo`: a deterministic synthetic province, recorded through services/ingest.
 
 The demo package (demo/) is a client of the application layer; this command wires it: the
-run's platform hands it its `Ingest`, then the ledger syncs what it recorded.
+run's platform hands it its `Ingest`, then its identity service (one login per role, printed
+with their one-time passwords), then the ledger syncs what it recorded.
 """
 
 from __future__ import annotations
@@ -28,14 +29,15 @@ def demo(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build a deterministic synthetic Hubei province through the real command path.
+    """Build a deterministic synthetic Hubei province through the real command path, and one
+    login per role (printed with its one-time password).
 
     17 prefecture-level regions, regulators, enterprises with licences, hazards and their
     rectification loops, inspections, penalty cases, device-signed sensor alarms, certificates
     and accidents, from 2018-01 (Asia/Shanghai). Refuses a store that holds records already:
     use a fresh ANJIAN_HOME, or --reset to delete the embedded SQLite store first.
     """
-    from demo.console import print_summary, run_with_progress
+    from demo.console import print_logins, print_summary, run_with_progress
     from demo.runner import DemoError, DemoOptions
     from ops.reset import reset_store
     from services.ledger.sync import sync
@@ -50,9 +52,12 @@ def demo(
             options = DemoOptions(enterprises, months, seed)
             where = p.settings.store_location
             # progress is on stderr
-            report = run_with_progress(p.ingest, options, err, where=where, quiet=False)
+            report = run_with_progress(
+                p.ingest, options, err, where=where, quiet=False, accounts=p.identity
+            )
         except DemoError as exc:
             fail(type(exc).__name__, str(exc))
+
         # Log, checkpoint and anchor what was recorded, so `audit verify` holds at once.
         ledger = sync(p.ledger)
         stream_after(p, start=True)  # the embedded NATS server runs for it
@@ -60,4 +65,5 @@ def demo(
         emit_json({**report.as_json(), "ledger": ledger.to_json()})
     else:
         print_summary(out, report)
+        print_logins(out, report.logins)
         err.print(ledger.summary(), soft_wrap=True)

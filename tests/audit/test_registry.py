@@ -93,3 +93,20 @@ def test_key_events_for_an_unregistered_actor_are_refused() -> None:
         registry.apply(
             envelope("actor.revoke_key", "platform", "platform", "not-a-subject", key_id="00")
         )
+
+
+def rights_change(**data: str) -> dict[str, Any]:
+    return envelope(
+        "actor.change_rights", "platform", "platform", ALICE_SUBJECT, reason="x", **data
+    )
+
+
+def test_a_change_of_rights_gives_the_role_the_actor_signs_in_from_then_on() -> None:
+    registry = registry_with_alice()
+    registry.apply(rights_change(data_role="integrator"))
+    assert registry.registered_role("alice") == "integrator"
+    with pytest.raises(KeyRefused, match="registered as integrator"):
+        registry.key_for(act(), ALICE.key_id)
+    assert registry.key_for(act(role="integrator"), ALICE.key_id) == ALICE.public_key
+    registry.apply(rights_change(jurisdiction="420500"))
+    assert registry.registered_role("alice") == "integrator"

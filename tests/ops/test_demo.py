@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,12 +16,14 @@ import pytest
 from typer.testing import CliRunner
 
 from demo.clock import end_of
+from demo.logins import LOGINS
 from demo.province import allocate
 from demo.sim import Sim
 from demo.world import World
 from domain.accident import Accident
 from domain.certificate import TrainingCertificate
 from domain.hazard import HazardCase
+from domain.ids import actor_id
 from domain.penalty import PenaltyCase
 from domain.permit import Permit
 from domain.regions import PREFECTURES, prefecture_of
@@ -237,7 +239,7 @@ def test_same_seed_gives_the_same_envelopes(tmp_path: Path) -> None:
     def envelopes() -> list[dict[str, Any]]:
         p = build(load_settings(home=home))
         try:
-            return [_without_sealed(r.envelope) for r in p.records.notifications()]
+            return [_without_sealed(r.envelope) for r in history(p.records.notifications())]
         finally:
             p.close()
 
@@ -301,6 +303,31 @@ def test_the_demo_records_its_history_through_the_migration_path(
     """The province's history is from before go-live: every line the platform signed for an
     account names the migration channel; a device's own signature names none."""
     channels = Counter(
-        (r.envelope["role"] == "device", r.envelope.get("channel")) for r in records[1]
+        (r.envelope["role"] == "device", r.envelope.get("channel")) for r in history(records[1])
     )
     assert set(channels) == {(False, "migration"), (True, None)}
+
+
+def test_the_demo_creates_one_login_per_role_that_logs_in(
+    province: tuple[Path, dict[str, Any]], records: tuple[Platform, list[StoredRecord]]
+) -> None:
+    """After the history, one live account per role, registered by the platform (channel cli),
+    printed with a one-time password that logs in."""
+    logins = {x["login"]: x for x in province[1]["logins"]}
+    assert sorted(x["role"] for x in logins.values()) == [
+        "admin", "auditor", "enterprise", "integrator", "regulator", "regulator", "regulator",
+    ]  # fmt: skip
+    assert [logins[x]["jurisdiction"] for x in LOGINS[:3]] == ["420100", "420500", "420000"]
+    assert logins["wuhan-enterprise"]["enterprises"] == [province[1]["showcase"]]
+    live = records[1][-len(LOGINS) :]
+    assert {(r.envelope["actor"], r.envelope.get("channel")) for r in live} == {("platform", "cli")}
+    p = records[0]
+    grant = p.identity.login("wuhan-enterprise", logins["wuhan-enterprise"]["one_time_password"],
+                             source="test")  # fmt: skip
+    assert grant.caller.enterprises == frozenset({province[1]["showcase"]})
+
+
+def history(recs: Iterable[StoredRecord]) -> list[StoredRecord]:
+    """The province's seeded history: every event but the live registrations of its logins."""
+    logins = {str(actor_id(x)) for x in LOGINS}
+    return [r for r in recs if r.envelope["subject"] not in logins]
