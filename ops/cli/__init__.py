@@ -19,6 +19,7 @@ One module per command group:
     audit.py        audit verify | proof | check
     witness.py      witness key | serve
     privacy.py      privacy erase | subjects
+    serve.py        serve (the HTTP API)
     arguments.py    the options several commands share, and their checks
     context.py      the platform of one run, the read models brought up to date
     output.py       errors, JSON, tables
@@ -45,6 +46,7 @@ from ops.cli.output import OneLineErrors, err, out
 from ops.cli.privacy import privacy_app
 from ops.cli.projections import projections_app
 from ops.cli.records import catalog, enterprises, history, record, show
+from ops.cli.serve import serve
 from ops.cli.witness import witness_app
 
 __all__ = ["app", "main", "out"]
@@ -58,7 +60,7 @@ app = typer.Typer(
     cls=OneLineErrors,
 )
 _COMMANDS: list[Callable[..., None]] = [record, show, history, enterprises, catalog, demo]
-_VIEWS: list[Callable[..., None]] = [credit, analytics, dashboard, export]
+_VIEWS: list[Callable[..., None]] = [credit, analytics, dashboard, export, serve]
 for _command in _COMMANDS:
     app.command()(_command)
 app.add_typer(ledger_app, name="ledger")
