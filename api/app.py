@@ -19,11 +19,11 @@ Errors are RFC 9457 problem documents (api/problems.py); the OpenAPI 3.1 descrip
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
 from api import problems
@@ -58,6 +58,21 @@ def create_app(backend: Backend | OpenBackend) -> FastAPI:
     if isinstance(backend, Backend):
         app.state.backend = backend  # usable before start-up too (tests, tools)
     problems.install(app)
+
+    @app.middleware("http")
+    async def single_parameters(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """A query parameter given twice is ambiguous: refused, never read as the last."""
+        keys = [k for k, _ in request.query_params.multi_items()]
+        if len(keys) != len(set(keys)):
+            twice = sorted({k for k in keys if keys.count(k) > 1})
+            problem = problems.Problem(
+                400, "RepeatedParameter", f"query parameter(s) given twice: {', '.join(twice)}"
+            )
+            return problem.response(problems.public_url(request), request.url.path)
+        return await call_next(request)
+
     for module in (session, commands, enterprises, views, catalog, events, trust):
         app.include_router(module.router)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.catalog import CATALOG
 from domain.commands import REGION, UUID_
+from domain.envelope import CHANNELS
 
 __all__ = ["BODY_REF", "components", "data_schema"]
 
@@ -65,13 +66,13 @@ SIGNED = {
             "type": "object",
             "required": ["actor", "data", "id", "occurred_at", "region", "role", "subject", "type"],
             "properties": {
-                "actor": {"type": "string"},
-                "channel": {"type": "string"},
+                "actor": {"type": "string", "minLength": 1, "maxLength": 64},
+                "channel": {"type": "string", "enum": sorted(CHANNELS)},
                 "data": {"type": "object"},
                 "id": UUID_,
                 "occurred_at": {"type": "string", "format": "date-time"},
                 "region": REGION,
-                "role": {"type": "string"},
+                "role": {"type": "string", "minLength": 1, "maxLength": 20},
                 "subject": UUID_,
                 "type": {"type": "string", "enum": sorted(CATALOG)},
             },
@@ -102,6 +103,14 @@ def components() -> dict[str, Any]:
         ]
     }
     out["CommandBody"] = {
-        "oneOf": [one, {"type": "array", "minItems": 1, "maxItems": 500, "items": one}]
+        "oneOf": [
+            one,
+            {
+                "type": "array",
+                "minItems": 1,
+                "items": one,
+                "description": "a batch, one transaction: at most 500 commands (413)",
+            },
+        ]
     }
     return out

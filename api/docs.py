@@ -45,13 +45,13 @@ def answers(
 ) -> dict[int | str, dict[str, Any]]:
     """`responses=` of a route: `ok` with `schema` (None: no body) and a problem document for
     each of `statuses` (401 added when the route needs a credential; 422 always, FastAPI's own
-    validation)."""
+    validation; 400 always, a query parameter given twice)."""
     out: dict[int | str, dict[str, Any]] = {}
     if schema is None:
         out[ok] = {"description": "done"}
     else:
         out[ok] = {"description": "OK", "content": {"application/json": {"schema": schema}}}
-    wanted = set(statuses) | {422} | ({401} if auth else set())
+    wanted = set(statuses) | {400, 422} | ({401} if auth else set())
     for status in sorted(wanted):
         out[status] = {
             "description": TITLES.get(status, "error"),

@@ -2,7 +2,8 @@
 
 A cursor is opaque to the client (URL-safe base64 of the last key it was given); a list is
 read in the order of its key, so a page never repeats or skips an item when items are added
-between two pages. The `next` link is absent on the last page.
+between two pages. The `next` link is absent on the last page. A cursor this API did not
+give names no page (404).
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ def decode(cursor: str) -> Any:
     try:
         return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Problem(400, "InvalidCursor", "the cursor is not one this API gave") from None
+        raise Problem(
+            404, "InvalidCursor", "no page at this cursor: not one this API gave"
+        ) from None
 
 
 def page(
@@ -58,7 +61,9 @@ def page(
         try:
             rest = [i for i in items if _json(key(i)) > after]
         except TypeError:
-            raise Problem(400, "InvalidCursor", "the cursor is not one this API gave") from None
+            raise Problem(
+                404, "InvalidCursor", "no page at this cursor: not one this API gave"
+            ) from None
     chosen = list(rest[:limit])
     nxt = None
     if len(rest) > limit:

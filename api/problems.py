@@ -7,10 +7,12 @@ rejection carries its legal `rule` (domain.errors.DomainError.rule) and, for a v
 error, `errors`: JSON pointers (RFC 6901) into the request body, with the index of the command
 in a batch first (`/0/data/uscc`).
 
-Status codes: 400 malformed JSON, 422 a value or a schema (and FastAPI's own validation), 401
-no valid credential, 403 a right the caller lacks (or a failed CSRF check), 404 nothing there
-or outside the caller's scope, 405 a method the route has not, 409 an invalid transition or a
-duplicate, 413 too large, 429 locked out.
+Status codes: 400 malformed JSON or a query parameter given twice, 422 a value or a schema
+(and FastAPI's own validation), 401 no valid credential, 403 a right the caller lacks, a
+signature its actor's key does not verify, or a failed CSRF check, 404 nothing there or
+outside the caller's scope (a command naming a record or actor that does not exist), 405 a
+method the route has not, 409 an invalid transition or a duplicate, 413 too large, 429 locked
+out.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from services.identity.port import IdentityError, LockedOut, Unauthenticated
 from services.ingest.batches import LineRefused
 from services.ledger.errors import LedgerServiceError, ProofUnavailable
 
-__all__ = ["MEDIA_TYPE", "PROBLEM_SCHEMA", "Problem", "install", "kebab", "pointer"]
+__all__ = ["MEDIA_TYPE", "PROBLEM_SCHEMA", "Problem", "install", "kebab", "pointer", "public_url"]
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -71,8 +73,8 @@ STATUS_OF_WRITE: Sequence[tuple[type[DomainError], int]] = (
     (AlreadyExists, 409),
     (Conflict, 409),
     (NotAuthorized, 403),
-    (SignatureRejected, 422),
-    (NotFound, 422),  # a command naming a record that does not exist: bad input
+    (SignatureRejected, 403),  # the command's actor did not authorize it
+    (NotFound, 404),  # a command naming a record (or an actor) that does not exist
 )
 
 
@@ -144,13 +146,13 @@ class Problem(Exception):
         )
 
 
-def _public_url(request: Request) -> str:
+def public_url(request: Request) -> str:
     backend = getattr(request.app.state, "backend", None)
     return str(getattr(backend, "public_url", "")) or str(request.base_url).rstrip("/")
 
 
 def _answer(request: Request, problem: Problem) -> JSONResponse:
-    return problem.response(_public_url(request), request.url.path)
+    return problem.response(public_url(request), request.url.path)
 
 
 def _of_identity(exc: IdentityError) -> Problem:
@@ -170,6 +172,16 @@ def _seconds_until(exc: LockedOut) -> int:
     from datetime import UTC, datetime
 
     return max(1, int((exc.until - datetime.now(UTC)).total_seconds()) + 1)
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method the API describes at the request's path (the Allow header)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {m.upper() for m in operations}
+    return sorted(methods)
 
 
 def install(app: FastAPI) -> None:
@@ -220,14 +232,15 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         names = {404: "NotFound", 405: "MethodNotAllowed"}
         name = names.get(exc.status_code, "HttpError")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed(request))
         detail = (
             f"no route {request.method} {request.url.path}"
             if exc.status_code in names
             else str(exc.detail)
         )
-        return _answer(
-            request, Problem(exc.status_code, name, detail, headers=dict(exc.headers or {}))
-        )
+        return _answer(request, Problem(exc.status_code, name, detail, headers=headers))
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         return _answer(request, Problem(500, "InternalError", "the server failed to answer"))

@@ -11,12 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.problems import Problem
-from domain.regions import validate_region
+from domain.regions import PREFECTURES, validate_region
 from services.identity.caller import AUDITOR, ENTERPRISE, Caller
 
-__all__ = ["PROVINCE", "Scope", "not_found", "records_scope", "sees_event"]
+__all__ = ["PROVINCE", "REGION_PATTERN", "Scope", "not_found", "records_scope", "sees_event"]
 
 PROVINCE = "420000"
+# Exactly the codes domain.regions.validate_region accepts: the province, a prefecture or a
+# county of one, a province-administered city.
+REGION_PATTERN = (
+    "^(420000|("
+    + "|".join(sorted(c[:4] for c in PREFECTURES if not c.startswith("4290")))
+    + r")\d\d|"
+    + "|".join(sorted(c for c in PREFECTURES if c.startswith("4290")))
+    + ")$"
+)
 
 
 def not_found(what: str) -> Problem:

@@ -20,9 +20,8 @@ from api.docs import OBJECT, answers, page_of
 from api.paging import Cursor, Limit, page
 from api.problems import Problem
 from api.render import row_json
-from api.scoping import PROVINCE, not_found, records_scope
+from api.scoping import PROVINCE, REGION_PATTERN, not_found, records_scope
 from domain.errors import DomainError
-from domain.instants import bound_instant
 from domain.uscc import validate_uscc
 from projections import credit as credit_views
 from projections.enterprises import EnterpriseRow, get_enterprise, list_enterprises
@@ -36,10 +35,11 @@ router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
 Region = Annotated[
     str | None,
-    Query(pattern=r"^\d{6}$", description="GB/T 2260 code (default: the caller's jurisdiction)"),
+    Query(
+        pattern=REGION_PATTERN, description="GB/T 2260 code (default: the caller's jurisdiction)"
+    ),
 ]
 Uscc = Annotated[str, Path(min_length=18, max_length=18, description="统一社会信用代码")]
-At = Annotated[datetime | None, Query(description="the instant to rate at (ISO 8601; default now)")]
 
 
 def _enterprise_json(r: EnterpriseRow, zone: Any) -> dict[str, Any]:
@@ -155,17 +155,14 @@ def credit(
     request: Request,
     caller: Authenticated,
     uscc: Uscc,
-    at: At = None,
     rulebook: Annotated[str | None, Query(max_length=20)] = None,
 ) -> JSONResponse:
-    """The credit grade (A/B/C/D) with the rules and events behind it, and every move of it
-    (as `anjian credit --enterprise`)."""
+    """The credit grade (A/B/C/D) now, with the rules and events behind it, and every move
+    of it (as `anjian credit --enterprise`); `rulebook`: a version other than the one in
+    force."""
     backend = backend_of(request)
+    when = datetime.now(backend.zone)
     try:
-        when = bound_instant(
-            (at if at is not None and at.tzinfo is not None else _aware(at, backend.zone)),
-            "at",
-        ).astimezone(backend.zone)
         book = current(available(), when, rulebook)
     except ProjectionError as exc:
         raise Problem(404, "NotFound", str(exc)) from None
@@ -178,7 +175,3 @@ def credit(
     return JSONResponse(
         {**rating.to_json(backend.zone), "history": [m.to_json(backend.zone) for m in moves]}
     )
-
-
-def _aware(at: datetime | None, zone: Any) -> datetime:
-    return datetime.now(zone) if at is None else at.replace(tzinfo=zone)

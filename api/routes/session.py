@@ -43,7 +43,7 @@ class Login(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-@router.post("", responses=answers(GRANT, 429, ok=200, auth=False))
+@router.post("", responses=answers(GRANT, 400, 401, 429, ok=200, auth=False))
 def login(request: Request, body: Annotated[Login, Body()]) -> JSONResponse:
     """Log in with a password: sets the session cookie (HttpOnly, SameSite=Strict) and
     returns the session's CSRF token and the caller. 401 on a wrong login or password; 429

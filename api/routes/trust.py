@@ -41,7 +41,7 @@ def _proof(request: Request, caller: Caller, event_id: str) -> dict[str, Any]:
     return make_bundle(backend.ledger(), rec.event_id)
 
 
-@router.get("/anchors", responses=answers(page_of()))
+@router.get("/anchors", responses=answers(page_of(), 404))
 def anchors(
     request: Request, caller: Authenticated, cursor: Cursor = None, limit: Limit = 100
 ) -> JSONResponse:

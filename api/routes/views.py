@@ -19,7 +19,7 @@ from api.auth import Authenticated, backend_of
 from api.docs import OBJECT, answers, page_of
 from api.paging import Cursor, Limit, page
 from api.render import row_json
-from api.scoping import Scope, not_found, records_scope
+from api.scoping import REGION_PATTERN, Scope, not_found, records_scope
 from projections.analytics import ANALYSES
 from projections.export import frame
 from projections.penalties import clocks as penalty_clocks
@@ -29,7 +29,9 @@ router = APIRouter(prefix="/v1", tags=["views"])
 
 Region = Annotated[
     str | None,
-    Query(pattern=r"^\d{6}$", description="GB/T 2260 code (default: the caller's jurisdiction)"),
+    Query(
+        pattern=REGION_PATTERN, description="GB/T 2260 code (default: the caller's jurisdiction)"
+    ),
 ]
 Enterprise = Annotated[
     str | None, Query(min_length=18, max_length=18, description="only this enterprise's records")

@@ -4,7 +4,7 @@ world recorded through the ingest path, and a TestClient whose callers are fixed
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ class World:
     wuhan2: str  # another enterprise of Wuhan (Hongshan, 420111)
     yichang: str  # USCC of an enterprise of Yichang (420502)
     hazard: str = ""  # event id of the hazard the Wuhan enterprise reported
-    ids: dict[str, str] = field(default_factory=dict)
+    yichang_hazard: str = ""  # event id of the hazard the Yichang enterprise reported
 
     def events(self) -> int:
         """How many events the store holds."""
@@ -48,6 +48,7 @@ TOKENS = {
     "reg-wh-read": ("r-wh", "regulator", "420100", (), "read"),
     "reg-yc": ("r-yc", "regulator", "420500", (), "write"),
     "reg-prov": ("r-prov", "regulator", "420000", (), "write"),
+    "reg-jh": ("r-jh", "regulator", "420102", (), "write"),
     "ent-wh": ("e-wh", "enterprise", "420102", ("wuhan",), "write"),
     "ent-yc": ("e-yc", "enterprise", "420502", ("yichang",), "write"),
     "auditor": ("aud", "auditor", "420000", (), "read"),
@@ -107,7 +108,7 @@ def hazard(uscc: str, region: str, by: str, description: str = "消防通道堵�
 
 def record(p: Platform, account: str | None, lines: list[dict[str, Any]]) -> list[str]:
     principal = Principal.operator(account) if account else Principal.migration()
-    out = []
+    out: list[str] = []
     for committed in p.ingest.record(lines, principal):
         out.extend(r.event_id for r in committed.recorded)
     return out
@@ -137,6 +138,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
                 actor(p, "r-wh", "regulator", "420100"),
                 actor(p, "r-yc", "regulator", "420500"),
                 actor(p, "r-prov", "regulator", "420000"),
+                actor(p, "r-jh", "regulator", "420102"),
             ],
         )
         record(p, "r-wh", [register(wuhan, "420102", "r-wh"), register(wuhan2, "420111", "r-wh")])
@@ -150,12 +152,12 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             ],
         )
         (report,) = record(p, "e-wh", [hazard(wuhan, "420102", "e-wh")])
-        record(p, "e-yc", [hazard(yichang, "420502", "e-yc", "储罐区无警示标志")])
+        (other,) = record(p, "e-yc", [hazard(yichang, "420502", "e-yc", "储罐区无警示标志")])
         backend = backend_of(p, auth)
         backend.public_url = PUBLIC_URL
         backend.secure_cookies = False  # the TestClient speaks http
         backend.after_write = None  # tests sync the ledger themselves
-        yield World(p, backend, auth, wuhan, wuhan2, yichang, report)
+        yield World(p, backend, auth, wuhan, wuhan2, yichang, report, other)
     finally:
         p.close()
 

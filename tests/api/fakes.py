@@ -26,7 +26,9 @@ class FakeAuthenticator:
     def login(self, login: str, password: str, *, source: str) -> SessionGrant:
         self.seen.append(("login", source))
         if self.failures.get(login, 0) >= LOCK_AFTER:
-            raise LockedOut("too many failed logins", until=datetime.now(UTC) + timedelta(minutes=5))
+            raise LockedOut(
+                "too many failed logins", until=datetime.now(UTC) + timedelta(minutes=5)
+            )
         known = self.logins.get(login)
         if known is None or known[0] != password:
             self.failures[login] = self.failures.get(login, 0) + 1

@@ -9,9 +9,9 @@ from uuid import uuid4
 
 from fastapi.testclient import TestClient
 
+from domain.ids import enterprise_id
 from domain.stored import parse_event_id
 from ledger.canonical import canonical_text
-from domain.ids import enterprise_id
 from ledger.receipt import open_receipt
 from tests.api.conftest import PUBLIC_URL, World, bearer, hazard, register
 from tests.support import new_uscc
@@ -151,9 +151,7 @@ def test_a_schema_error_of_one_command_points_into_the_body(
     assert "command" not in r.json()
 
 
-def test_a_signed_command_is_taken_as_its_actor_signed_it(
-    client: TestClient, world: World
-) -> None:
+def test_a_signed_command_is_taken_as_its_actor_signed_it(client: TestClient, world: World) -> None:
     key = world.platform.keystore.custodial("r-wh")
     envelope = {
         "actor": "r-wh",
