@@ -73,3 +73,11 @@ def test_an_unexpected_failure_is_a_500_problem_without_its_inner_detail(
     assert r.status_code == 500
     assert r.headers["content-type"] == "application/problem+json"
     assert "secret" not in r.text
+
+
+def test_a_query_parameter_given_twice_is_refused_not_read_as_the_last(
+    client: TestClient, world: World
+) -> None:
+    r = client.get("/v1/hazards?region=420500&region=420100", headers=bearer("reg-wh"))
+    assert r.status_code == 400
+    assert r.json()["type"] == f"{PUBLIC_URL}/problems/repeated-parameter"
