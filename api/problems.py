@@ -230,14 +230,14 @@ def install(app: FastAPI) -> None:
 
     async def http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        names = {404: "NotFound", 405: "MethodNotAllowed"}
+        names = {400: "MalformedRequest", 404: "NotFound", 405: "MethodNotAllowed"}
         name = names.get(exc.status_code, "HttpError")
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(_allowed(request))
         detail = (
             f"no route {request.method} {request.url.path}"
-            if exc.status_code in names
+            if exc.status_code in (404, 405)
             else str(exc.detail)
         )
         return _answer(request, Problem(exc.status_code, name, detail, headers=headers))

@@ -81,3 +81,9 @@ def test_a_query_parameter_given_twice_is_refused_not_read_as_the_last(
     r = client.get("/v1/hazards?region=420500&region=420100", headers=bearer("reg-wh"))
     assert r.status_code == 400
     assert r.json()["type"] == f"{PUBLIC_URL}/problems/repeated-parameter"
+
+
+def test_a_body_that_is_not_json_is_a_400_problem(client: TestClient) -> None:
+    r = client.post("/v1/session", content=b"\xff{", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["type"] == f"{PUBLIC_URL}/problems/malformed-request"
