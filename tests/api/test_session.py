@@ -26,13 +26,14 @@ def test_login_sets_an_httponly_samesite_cookie_and_returns_the_csrf_token(
     r = client.post("/v1/session", json={"login": "nobody", "password": "x"})
     assert r.status_code == 401
     cookie, csrf = login(client, world)
+    client.cookies.set(COOKIE, cookie)
     header = client.post("/v1/session", json={"login": "wh-ent", "password": "s3cret"}).headers[
         "set-cookie"
     ]
     assert "HttpOnly" in header
     assert "SameSite=strict" in header or "SameSite=Strict" in header
     assert csrf
-    who = client.get("/v1/session", cookies={COOKIE: cookie}).json()
+    who = client.get("/v1/session").json()
     assert (who["account"], who["via"]) == ("e-wh", "session")
 
 
@@ -47,36 +48,38 @@ def test_a_post_with_the_cookie_but_no_csrf_token_is_refused_and_writes_nothing(
     client: TestClient, world: World
 ) -> None:
     cookie, csrf = login(client, world)
+    client.cookies.set(COOKIE, cookie)
     count = world.events()
     body = hazard(world.wuhan, "420102", "e-wh", "跨站请求")
-    r = client.post("/v1/commands", json=body, cookies={COOKIE: cookie})
+    r = client.post("/v1/commands", json=body)
     assert r.status_code == 403
     assert r.json()["type"] == f"{PUBLIC_URL}/problems/csrf-rejected"
-    r = client.post(
-        "/v1/commands", json=body, cookies={COOKIE: cookie}, headers={CSRF_HEADER: csrf + "x"}
-    )
+    r = client.post("/v1/commands", json=body, headers={CSRF_HEADER: csrf + "x"})
     assert r.status_code == 403
     assert world.events() == count
-    r = client.post(
-        "/v1/commands", json=body, cookies={COOKIE: cookie}, headers={CSRF_HEADER: csrf}
-    )
+    r = client.post("/v1/commands", json=body, headers={CSRF_HEADER: csrf})
     assert r.status_code == 200, r.text
     assert world.events() == count + 1
 
 
 def test_reads_with_the_cookie_need_no_csrf_token(client: TestClient, world: World) -> None:
     cookie, _ = login(client, world)
-    r = client.get(f"/v1/enterprises/{world.wuhan}", cookies={COOKIE: cookie})
+    client.cookies.set(COOKIE, cookie)
+    r = client.get(f"/v1/enterprises/{world.wuhan}")
     assert r.status_code == 200
 
 
 def test_logout_ends_the_session(client: TestClient, world: World) -> None:
     cookie, csrf = login(client, world)
-    assert client.delete("/v1/session", cookies={COOKIE: cookie}).status_code == 403
-    r = client.delete("/v1/session", cookies={COOKIE: cookie}, headers={CSRF_HEADER: csrf})
+    client.cookies.set(COOKIE, cookie)
+    assert client.delete("/v1/session").status_code == 403
+    r = client.delete("/v1/session", headers={CSRF_HEADER: csrf})
     assert r.status_code == 204
     assert f"{COOKIE}=" in r.headers["set-cookie"]
-    assert client.get("/v1/session", cookies={COOKIE: cookie}).status_code == 401
+    assert COOKIE not in client.cookies  # the browser drops it
+    assert world.auth.sessions == {}  # and the server forgot it:
+    client.cookies.set(COOKIE, cookie)
+    assert client.get("/v1/session").status_code == 401
 
 
 def test_repeated_failed_logins_lock_the_login_out(client: TestClient, world: World) -> None:
