@@ -96,7 +96,7 @@ class Envelope:
         if not isinstance(obj["data"], dict):
             raise InvalidEnvelope("data must be a JSON object", field="data")
         channel = obj.get("channel")
-        if channel is not None and channel not in CHANNELS:
+        if channel is not None and (not isinstance(channel, str) or channel not in CHANNELS):
             raise InvalidEnvelope(
                 f"channel must be one of {', '.join(sorted(CHANNELS))}, got {channel!r}",
                 field="channel",

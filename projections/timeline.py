@@ -211,3 +211,18 @@ def lifecycle(
             )
         )
     return out
+
+
+def owners(conn: Connection, notification_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """The enterprise (USCC) and region each event of `notification_ids` is about, for the
+    events the timeline holds (records about an enterprise); others are left out."""
+    out: dict[int, tuple[str, str]] = {}
+    ids = sorted(set(notification_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        q = select(timeline.c.notification_id, timeline.c.uscc, timeline.c.region).where(
+            timeline.c.notification_id.in_(chunk)
+        )
+        for nid, uscc, region in conn.execute(q):
+            out[int(nid)] = (str(uscc), str(region))
+    return out

@@ -24,6 +24,7 @@ One module per command group:
     stream.py       stream status | tail | relay | types
     users.py        users add | list | change | disable | reset-password | log
     tokens.py       tokens create | list | revoke
+    serve.py        serve (the HTTP API)
     arguments.py    the options several commands share, and their checks
     context.py      the platform of one run, the read models brought up to date
     output.py       errors, JSON, tables
@@ -52,6 +53,7 @@ from ops.cli.output import OneLineErrors, err, out
 from ops.cli.privacy import privacy_app
 from ops.cli.projections import projections_app
 from ops.cli.records import catalog, enterprises, history, record, show
+from ops.cli.serve import serve
 from ops.cli.stream import stream_app
 from ops.cli.tokens import tokens_app
 from ops.cli.users import users_app
@@ -68,7 +70,7 @@ app = typer.Typer(
     cls=OneLineErrors,
 )
 _COMMANDS: list[Callable[..., None]] = [record, show, history, enterprises, catalog, demo]
-_VIEWS: list[Callable[..., None]] = [credit, analytics, dashboard, export]
+_VIEWS: list[Callable[..., None]] = [credit, analytics, dashboard, export, serve]
 for _command in _COMMANDS:
     app.command()(_command)
 app.add_typer(ledger_app, name="ledger")

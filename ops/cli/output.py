@@ -33,9 +33,7 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
-from domain.catalog import CATALOG
 from domain.plain_text import escape
-from domain.stored import StoredRecord
 from ops.settings import DEFAULT_ZONE
 from projections.results import local
 
@@ -105,21 +103,6 @@ def local_time(iso: str, zone: tzinfo = DEFAULT_ZONE) -> str:
         return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
     except (ValueError, OverflowError):
         return iso
-
-
-def record_json(rec: StoredRecord) -> dict[str, Any]:
-    return {
-        "event_id": rec.event_id,
-        "notification_id": rec.notification_id,
-        "type": rec.type,
-        "event": CATALOG[rec.type].event if rec.type in CATALOG else rec.type,
-        "subject": str(rec.subject),
-        "version": rec.version,
-        "recorded_at": rec.recorded_at,
-        "envelope": rec.envelope,
-        "signature": rec.signature,
-        "key_id": rec.key_id,
-    }
 
 
 def utc_local_time(naive_utc: datetime, zone: tzinfo = DEFAULT_ZONE) -> str:

@@ -30,7 +30,6 @@ from ops.cli.output import (
     highlighted_json,
     local_time,
     out,
-    record_json,
     text_table,
     timeline_when,
 )
@@ -39,6 +38,7 @@ from ops.cli.stream import stream_after
 from projections.catalog_view import event_name_of
 from services.ingest.batches import Committed, LineRefused, bounded_lines
 from services.ingest.principal import Principal
+from services.stored_events import record_json
 
 if TYPE_CHECKING:
     from services.ledger.displayed import Verified
