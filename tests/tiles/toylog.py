@@ -1,0 +1,97 @@
+"""A Merkle log over a real event store, filled fast, with signed checkpoints: enough to serve
+tiles of tens of thousands of leaves without the domain's write path (tests/ledger/toyapp.py
+has the same event shape; here the events are inserted in bulk, unsigned by any actor, since
+tiles only need their leaf bytes)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import uuid4
+
+from eventsourcing.persistence import StoredEvent
+from sqlalchemy import text
+
+from ledger.checkpoints import Checkpointer, CheckpointStore, StoredCheckpoint
+from ledger.log import MerkleLog
+from ledger.note import Signer
+from services.ledger.tiles import TileServer
+from tests.ledger.toyapp import ToyApp, new_app, sqlite_env
+
+ORIGIN = "anjian.example/tiles"
+_TOPIC = "tests.ledger.toyapp:Toy.Created"
+_CHUNK = 10_000
+
+
+def _state(n: int, data: str) -> bytes:
+    envelope = json.dumps(
+        {"actor": "inspector-0042", "data": {"n": n, "note": data}, "id": str(uuid4())},
+        ensure_ascii=False,
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    return json.dumps(
+        {
+            "envelope": envelope,
+            "key_id": "ab" * 16,
+            "signature": "c2ln" * 22,
+            "timestamp": {"_type_": "datetime_iso", "_data_": "2024-05-01T02:00:00.123456+00:00"},
+        }
+    ).encode()
+
+
+@dataclass
+class ToyLog:
+    """An event store and the Merkle log following it, in one SQLite file."""
+
+    path: Path
+    signer: Signer = field(default_factory=lambda: Signer.generate(ORIGIN))
+    events: int = 0
+
+    def __post_init__(self) -> None:
+        self.app: ToyApp = new_app(sqlite_env(str(self.path)))
+        self.log = MerkleLog.open(f"sqlite:///{self.path}")
+        self.checkpoints = CheckpointStore(self.log.engine)
+        self.checkpointer = Checkpointer(
+            self.log, self.signer, ORIGIN, every_leaves=1, every_seconds=1.0
+        )
+
+    def close(self) -> None:
+        self.log.close()
+
+    def server(self) -> TileServer:
+        return TileServer(self.log, self.checkpoints, self.app.recorder)
+
+    def record(self, count: int, data: str = '隐患 "quoted" \\ back\nline') -> None:
+        """Store `count` more events (not logged yet)."""
+        for start in range(0, count, _CHUNK):
+            self.app.recorder.insert_events(
+                [
+                    StoredEvent(uuid4(), 1, _TOPIC, _state(self.events + i, data))
+                    for i in range(start, min(count, start + _CHUNK))
+                ]
+            )
+        self.events += count
+
+    def log_events(self) -> int:
+        """Append every stored event to the Merkle log (no checkpoint); the new size."""
+        self.log.catch_up(self.app.recorder, 10_000)
+        return self.log.size()
+
+    def sync(self) -> StoredCheckpoint:
+        """Log every stored event and sign a checkpoint of the head."""
+        self.log_events()
+        return self.checkpointer.checkpoint()
+
+    def grow(self, count: int) -> StoredCheckpoint:
+        self.record(count)
+        return self.sync()
+
+    def tamper_event(self, notification_id: int) -> None:
+        """Change a logged event's stored state behind the log's back."""
+        with self.log.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE stored_events SET state = :s WHERE rowid = :n"),
+                {"s": _state(-1, "changed"), "n": notification_id},
+            )
