@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import struct
 from datetime import UTC, datetime
 
 import pytest
@@ -12,21 +11,11 @@ from ledger.checkpoints import WitnessAnswer
 from ledger.rfc6962 import leaf_hash, root_from_hashes
 from services.ledger.tiles import TileNotFound, TileServer, TileUnavailable
 from tests.tiles.conftest import SPEC_EXAMPLE
-from tests.tiles.toylog import ToyLog
+from tests.tiles.toylog import ToyLog, bundle_entries
 
 
 def hashes(blob: bytes) -> list[bytes]:
     return [blob[i : i + 32] for i in range(0, len(blob), 32)]
-
-
-def entries(bundle: bytes) -> list[bytes]:
-    out, at = [], 0
-    while at < len(bundle):
-        (length,) = struct.unpack_from(">H", bundle, at)
-        out.append(bundle[at + 2 : at + 2 + length])
-        at += 2 + length
-    assert at == len(bundle)
-    return out
 
 
 def widths(server: TileServer, paths: list[str]) -> list[int]:
@@ -74,9 +63,9 @@ def test_a_prefix_of_a_tile_is_served_as_the_partial_tile_of_an_older_tree(
 def test_an_entry_bundle_holds_the_leaves_of_its_level_0_tile(big_log: ToyLog) -> None:
     server = big_log.server()
     for n in ["000", "001", "272"]:
-        bundle = entries(server.tile(f"tile/entries/{n}").data)
+        bundle = bundle_entries(server.tile(f"tile/entries/{n}").data)
         assert [leaf_hash(e) for e in bundle] == hashes(server.tile(f"tile/0/{n}").data)
-    partial = entries(server.tile("tile/entries/273.p/112").data)
+    partial = bundle_entries(server.tile("tile/entries/273.p/112").data)
     assert [leaf_hash(e) for e in partial] == hashes(server.tile("tile/0/273.p/112").data)
     assert partial[0].startswith(b'{"envelope":{"actor":"inspector-0042"')
 
@@ -96,7 +85,7 @@ def test_nothing_beyond_the_latest_checkpoint_is_served_though_the_log_holds_it(
     toy.checkpointer.checkpoint()
     assert len(server.tile("tile/0/001").data) == 8192
     assert len(server.tile("tile/1/000.p/2").data) == 64
-    assert len(entries(server.tile("tile/entries/002.p/38").data)) == 38
+    assert len(bundle_entries(server.tile("tile/entries/002.p/38").data)) == 38
 
 
 def test_the_checkpoint_is_the_latest_signed_note_with_its_cosignatures(toy: ToyLog) -> None:
@@ -123,7 +112,7 @@ def test_a_bundle_of_an_event_changed_since_it_was_logged_is_not_served(toy: Toy
     assert len(server.tile("tile/0/000.p/10").data) == 320  # the hashes stand as logged
     with pytest.raises(TileUnavailable, match="leaf 3 changed since it was logged"):
         server.tile("tile/entries/000.p/10")
-    assert len(entries(server.tile("tile/entries/000.p/3").data)) == 3
+    assert len(bundle_entries(server.tile("tile/entries/000.p/3").data)) == 3
 
 
 def test_a_leaf_longer_than_an_entry_can_be_is_refused_not_truncated(toy: ToyLog) -> None:

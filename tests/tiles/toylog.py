@@ -41,6 +41,17 @@ def _state(n: int, data: str) -> bytes:
     ).encode()
 
 
+def bundle_entries(bundle: bytes) -> list[bytes]:
+    """The entries of an entry bundle (each a big-endian uint16 length and its bytes)."""
+    out, at = [], 0
+    while at < len(bundle):
+        length = int.from_bytes(bundle[at : at + 2], "big")
+        out.append(bundle[at + 2 : at + 2 + length])
+        at += 2 + length
+    assert at == len(bundle), "a truncated entry"
+    return out
+
+
 @dataclass
 class ToyLog:
     """An event store and the Merkle log following it, in one SQLite file."""
