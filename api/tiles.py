@@ -20,9 +20,10 @@ import gzip
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 
 from services.ledger.tiles import (
+    TILE_PATH_PATTERN,
     BadTilePath,
     Tile,
     TileError,
@@ -72,6 +73,18 @@ def _doc(media: str, what: str) -> dict[int | str, dict[str, Any]]:
     }
 
 
+# The pattern is described, not enforced by FastAPI: a path outside it is answered 400 by the
+# tile server (BadTilePath), one inside it 200 or 404.
+TilePathParam = Annotated[
+    str,
+    Path(
+        description="`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, N in 3-digit groups, all "
+        "but the last prefixed with x (1234067: x001/x234/067)",
+        json_schema_extra={"pattern": TILE_PATH_PATTERN},
+    ),
+]
+
+
 def tiles_router(get_tile_server: Callable[..., TileServer]) -> APIRouter:
     """The `/log` routes over the TileServer that `get_tile_server` (a FastAPI dependency)
     gives for a request."""
@@ -96,7 +109,7 @@ def tiles_router(get_tile_server: Callable[..., TileServer]) -> APIRouter:
         response_class=Response,
         responses=_doc(_OCTETS, "a tile, or an entry bundle (c2sp.org/tlog-tiles)"),
     )
-    def tile(path: str, request: Request, server: Server) -> Response:
+    def tile(path: TilePathParam, request: Request, server: Server) -> Response:
         """A tile `<L>/<N>[.p/<W>]` or an entry bundle `entries/<N>[.p/<W>]`."""
         try:
             found: Tile = server.tile(f"tile/{path}")

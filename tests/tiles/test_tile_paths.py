@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from services.ledger.tiles import BadTilePath, TilePath, index_path, parse_tile_path
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.ledger.tiles import (
+    TILE_PATH_PATTERN,
+    BadTilePath,
+    TilePath,
+    index_path,
+    parse_tile_path,
+)
 
 
 @pytest.mark.parametrize(
@@ -74,3 +84,54 @@ def test_anything_else_is_a_bad_tile_path(path: str) -> None:
 def test_a_huge_index_is_a_path_not_an_error() -> None:
     """Well-formed, so not 400: the server answers 404 because no tree holds it."""
     assert parse_tile_path("tile/0/" + "x999/" * 30 + "999").index == 1000**31 - 1
+
+
+PIECES = [
+    "0",
+    "1",
+    "9",
+    "00",
+    "001",
+    "010",
+    "255",
+    "256",
+    "063",
+    "63",
+    "64",
+    "x",
+    "x000",
+    "x001",
+    "x999",
+    "000",
+    "999",
+    "entries",
+    ".p",
+    "/",
+    "//",
+    "..",
+    "-",
+    "a",
+    "٠",
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=9).map("".join))
+def test_the_published_pattern_matches_exactly_the_paths_read(path: str) -> None:
+    """The API describes tile paths with TILE_PATH_PATTERN: what it matches is read (then 200
+    or 404), what it does not is BadTilePath (400)."""
+    try:
+        parse_tile_path(f"tile/{path}")
+    except BadTilePath:
+        read = False
+    else:
+        read = True
+    assert read is bool(re.fullmatch(TILE_PATH_PATTERN, path))
+
+
+@pytest.mark.parametrize(
+    "path", ["0/000", "63/x001/x234/067", "entries/273.p/112", "2/000.p/1", "1/001.p/255"]
+)
+def test_the_pattern_matches_canonical_paths(path: str) -> None:
+    assert re.fullmatch(TILE_PATH_PATTERN, path)
+    parse_tile_path(f"tile/{path}")
