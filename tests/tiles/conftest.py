@@ -15,7 +15,7 @@ SPEC_EXAMPLE = 70_000
 @pytest.fixture(scope="session")
 def big_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ToyLog]:
     """70,000 logged events under a checkpoint of 70,000 leaves. Tests must not grow it."""
-    toy = ToyLog(tmp_path_factory.mktemp("big") / "log.sqlite")
+    toy = ToyLog.sqlite(tmp_path_factory.mktemp("big") / "log.sqlite")
     toy.grow(SPEC_EXAMPLE)
     yield toy
     toy.close()
@@ -23,6 +23,6 @@ def big_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ToyLog]:
 
 @pytest.fixture
 def toy(tmp_path: Path) -> Iterator[ToyLog]:
-    toy = ToyLog(tmp_path / "log.sqlite")
+    toy = ToyLog.sqlite(tmp_path / "log.sqlite")
     yield toy
     toy.close()

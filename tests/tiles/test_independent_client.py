@@ -99,9 +99,9 @@ def test_a_checkpoint_advancing_stays_consistent_for_the_client(
         assert after["size"] == 956
 
 
-def test_the_client_rejects_a_checkpoint_it_cannot_trust(toy: ToyLog) -> None:
+def test_the_client_rejects_a_checkpoint_it_cannot_trust(toy: ToyLog, tmp_path: Path) -> None:
     first = toy.grow(10)
-    stranger = ToyLog(toy.path.with_name("other.sqlite"))
+    stranger = ToyLog.sqlite(tmp_path / "other.sqlite")
     try:
         other = stranger.grow(10)
         with serving(log_app(toy.server())) as base:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -10,8 +11,9 @@ from audit.cosignature import Cosigner, split_note
 from ledger.checkpoints import WitnessAnswer
 from ledger.rfc6962 import leaf_hash, root_from_hashes
 from services.ledger.tiles import TileNotFound, TileServer, TileUnavailable
+from tests.throwaway import Postgres
 from tests.tiles.conftest import SPEC_EXAMPLE
-from tests.tiles.toylog import ToyLog, bundle_entries
+from tests.tiles.toylog import ToyLog, bundle_entries, toy_events
 
 
 def hashes(blob: bytes) -> list[bytes]:
@@ -120,3 +122,27 @@ def test_a_leaf_longer_than_an_entry_can_be_is_refused_not_truncated(toy: ToyLog
     toy.sync()
     with pytest.raises(TileUnavailable, match="more than an entry bundle holds"):
         toy.server().tile("tile/entries/000.p/1")
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_tiles_and_bundles_are_those_of_sqlite(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    pg, lite = ToyLog.postgres(postgres), ToyLog.sqlite(tmp_path / "log.sqlite")
+    try:
+        events = toy_events(0, 600, "same")
+        for toy in (pg, lite):
+            toy.insert(events)
+        paths = ["tile/0/000", "tile/0/002.p/88", "tile/1/000.p/2", "tile/entries/001",
+                 "tile/entries/002.p/88"]  # fmt: skip
+        for toy in (pg, lite):
+            toy.sync()
+        assert pg.checkpoints.latest().root == lite.checkpoints.latest().root  # type: ignore[union-attr]
+        served = [[t.server().tile(p).data for p in paths] for t in (pg, lite)]
+        assert served[0] == served[1]
+        pg.tamper_event(5)
+        with pytest.raises(TileUnavailable):
+            pg.server().tile("tile/entries/000")
+    finally:
+        pg.close()
+        lite.close()

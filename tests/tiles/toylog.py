@@ -6,6 +6,7 @@ tiles only need their leaf bytes)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import uuid4
@@ -17,7 +18,8 @@ from ledger.checkpoints import Checkpointer, CheckpointStore, StoredCheckpoint
 from ledger.log import MerkleLog
 from ledger.note import Signer
 from services.ledger.tiles import TileServer
-from tests.ledger.toyapp import ToyApp, new_app, sqlite_env
+from tests.ledger.toyapp import ToyApp, new_app, postgres_env, sqlite_env
+from tests.throwaway import Postgres
 
 ORIGIN = "anjian.example/tiles"
 _TOPIC = "tests.ledger.toyapp:Toy.Created"
@@ -41,6 +43,11 @@ def _state(n: int, data: str) -> bytes:
     ).encode()
 
 
+def toy_events(first: int, count: int, data: str) -> list[StoredEvent]:
+    """`count` stored events of fresh aggregates, numbered from `first` in their data."""
+    return [StoredEvent(uuid4(), 1, _TOPIC, _state(first + i, data)) for i in range(count)]
+
+
 def bundle_entries(bundle: bytes) -> list[bytes]:
     """The entries of an entry bundle (each a big-endian uint16 length and its bytes)."""
     out, at = [], 0
@@ -54,15 +61,25 @@ def bundle_entries(bundle: bytes) -> list[bytes]:
 
 @dataclass
 class ToyLog:
-    """An event store and the Merkle log following it, in one SQLite file."""
+    """An event store and the Merkle log following it, in one database (SQLite or
+    PostgreSQL)."""
 
-    path: Path
+    env: Mapping[str, str]
+    url: str
     signer: Signer = field(default_factory=lambda: Signer.generate(ORIGIN))
     events: int = 0
 
+    @classmethod
+    def sqlite(cls, path: Path) -> ToyLog:
+        return cls(sqlite_env(str(path)), f"sqlite:///{path}")
+
+    @classmethod
+    def postgres(cls, db: Postgres) -> ToyLog:
+        return cls(postgres_env(db.host, db.port, db.user, db.dbname), db.url)
+
     def __post_init__(self) -> None:
-        self.app: ToyApp = new_app(sqlite_env(str(self.path)))
-        self.log = MerkleLog.open(f"sqlite:///{self.path}")
+        self.app: ToyApp = new_app(self.env)
+        self.log = MerkleLog.open(self.url)
         self.checkpoints = CheckpointStore(self.log.engine)
         self.checkpointer = Checkpointer(
             self.log, self.signer, ORIGIN, every_leaves=1, every_seconds=1.0
@@ -74,16 +91,14 @@ class ToyLog:
     def server(self) -> TileServer:
         return TileServer(self.log, self.checkpoints, self.app.recorder)
 
-    def record(self, count: int, data: str = '隐患 "quoted" \\ back\nline') -> None:
+    def record(self, count: int, data: str = 'quoted " back \\ 隐患\nline') -> None:
         """Store `count` more events (not logged yet)."""
-        for start in range(0, count, _CHUNK):
-            self.app.recorder.insert_events(
-                [
-                    StoredEvent(uuid4(), 1, _TOPIC, _state(self.events + i, data))
-                    for i in range(start, min(count, start + _CHUNK))
-                ]
-            )
-        self.events += count
+        self.insert(toy_events(self.events, count, data))
+
+    def insert(self, events: list[StoredEvent]) -> None:
+        for start in range(0, len(events), _CHUNK):
+            self.app.recorder.insert_events(events[start : start + _CHUNK])
+        self.events += len(events)
 
     def log_events(self) -> int:
         """Append every stored event to the Merkle log (no checkpoint); the new size."""
@@ -101,8 +116,10 @@ class ToyLog:
 
     def tamper_event(self, notification_id: int) -> None:
         """Change a logged event's stored state behind the log's back."""
+        column = "rowid" if self.log.engine.dialect.name == "sqlite" else "notification_id"
+        table = getattr(self.app.recorder, "events_table_name", "stored_events")
         with self.log.engine.begin() as conn:
             conn.execute(
-                text("UPDATE stored_events SET state = :s WHERE rowid = :n"),
+                text(f"UPDATE {table} SET state = :s WHERE {column} = :n"),
                 {"s": _state(-1, "changed"), "n": notification_id},
             )
