@@ -20,6 +20,12 @@ its own may omit it.
 `id` and `subject` are written in their one form, lower-case and hyphenated (domain.ids): a
 received command (`SignedCommand.of`) is refused otherwise. Parsing stays lenient, so an event
 stored before that rule still loads as it was signed.
+
+A received envelope holds at most MAX_ENVELOPE_BYTES of UTF-8: every event becomes one Merkle
+leaf (ledger/leaf.py: the envelope and less than 1 KiB of event fields), and the log serves its
+leaves in C2SP tlog-tiles entry bundles, whose entries are at most 65,535 bytes. A larger
+command, though valid by its schema (arrays of up to 1,000 items), would make its bundle
+unservable to every client following the log.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from domain.regions import validate_region
 FIELDS = frozenset({"actor", "data", "id", "occurred_at", "region", "role", "subject", "type"})
 OPTIONAL_FIELDS = frozenset({"channel"})
 CHANNELS = frozenset({"cli", "api", "stream", "migration"})
+MAX_ENVELOPE_BYTES = 64_000  # a leaf is the envelope + < 1 KiB; a tlog-tiles entry <= 65,535
 
 
 def parse_instant(value: object, field: str) -> datetime:
@@ -175,12 +182,21 @@ class SignedCommand:
 
     @classmethod
     def of(cls, text: str, signature: str, key_id: str) -> SignedCommand:
-        """A received command; InvalidEnvelope unless `id` and `subject` are canonical UUIDs.
+        """A received command; InvalidEnvelope unless `id` and `subject` are canonical UUIDs
+        and the text has at most MAX_ENVELOPE_BYTES.
 
         The event is stored and proved under the subject's canonical text, so an envelope
         spelling it otherwise (`{…}`, upper case, `urn:uuid:`, no hyphens) could never be
         matched to its own proof.
         """
+        # A character is 1 to 4 bytes: encode only a text that may be too long.
+        if len(text) > MAX_ENVELOPE_BYTES // 4:
+            size = len(text.encode("utf-8", "surrogatepass"))
+            if size > MAX_ENVELOPE_BYTES:
+                raise InvalidEnvelope(
+                    f"the envelope has {size} bytes, more than {MAX_ENVELOPE_BYTES}: its leaf "
+                    "would not fit a log entry (c2sp.org/tlog-tiles)"
+                )
         envelope = Envelope.parse(text)
         for name in ("id", "subject"):
             value = envelope.parsed[name]

@@ -370,6 +370,15 @@ class MerkleLog:
                 return block.block * TILE_WIDTH + offset
         raise UnknownLeafError(f"notification {notification_id} is not in the log")
 
+    def tile(self, level: int, index: int) -> bytes:
+        """The stored hashes of tile (level, index) as they stand (ledger/tree.py layout; level
+        0 is the leaf block, the open one included): up to 256 hashes, b"" if none is stored.
+        Stored hashes never change, so a prefix of it is the tile of every smaller tree."""
+        if not 0 <= level < 64 or not 0 <= index < 1 << 63:  # no such tile in any log
+            return b""
+        with self._engine.connect() as conn:
+            return _SqlTreeStore(conn).read_tiles([(level, index)]).get((level, index), b"")
+
     def last_notification_id(self) -> int:
         """The tracked position: the notification id of the last leaf (0 when empty)."""
         with self._engine.connect() as conn:
