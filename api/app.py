@@ -12,6 +12,8 @@ process builds the platform once. Routes, one module each under api/routes:
     /v1/catalog        the catalog and each command type's JSON Schema (public)
     /v1/events         one event, the change feed
     /v1/proofs …       an event's proof bundle, anchors, an actor's keys
+    /log/…             the Merkle log by C2SP tlog-tiles (api/tiles.py): the checkpoint and
+                       hash tiles for anyone, entry bundles for callers who see the whole log
 
 Errors are RFC 9457 problem documents (api/problems.py); the OpenAPI 3.1 description is at
 /openapi.json (with the catalog's schemas for command bodies), its docs at /docs.
@@ -27,13 +29,31 @@ from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
 from api import problems
+from api.auth import Authenticated, backend_of
 from api.backend import Backend
 from api.command_schemas import components
 from api.routes import catalog, commands, enterprises, events, session, trust, views
+from api.tiles import tiles_router
+from services.ledger.tiles import TileServer
 
 __all__ = ["create_app"]
 
 OpenBackend = Callable[[], AbstractContextManager[Backend]]
+
+
+def _tile_server(request: Request) -> TileServer:
+    return TileServer.of(backend_of(request).ledger())
+
+
+def _entries_reader(who: Authenticated) -> None:
+    """Entry bundles hold every region's events: only a caller who sees the whole log."""
+    if not who.sees_whole_log:
+        raise problems.Problem(
+            403,
+            "Forbidden",
+            "entry bundles hold every region's events: an auditor or a province-wide caller "
+            "reads them (checkpoint and hash tiles are public)",
+        )
 
 
 def create_app(backend: Backend | OpenBackend) -> FastAPI:
@@ -75,6 +95,7 @@ def create_app(backend: Backend | OpenBackend) -> FastAPI:
 
     for module in (session, commands, enterprises, views, catalog, events, trust):
         app.include_router(module.router)
+    app.include_router(tiles_router(_tile_server, _entries_reader))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -235,9 +236,10 @@ def install(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(_allowed(request))
+        routing = exc.detail == HTTPStatus(exc.status_code).phrase  # the router's own answer
         detail = (
             f"no route {request.method} {request.url.path}"
-            if exc.status_code in (404, 405)
+            if exc.status_code in (404, 405) and routing
             else str(exc.detail)
         )
         return _answer(request, Problem(exc.status_code, name, detail, headers=headers))

@@ -22,7 +22,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 
+from api.docs import answers
 from services.ledger.tiles import (
+    ENTRIES_PATH_PATTERN,
     TILE_PATH_PATTERN,
     BadTilePath,
     Tile,
@@ -64,13 +66,15 @@ def _accepts_gzip(request: Request) -> bool:
     return False
 
 
-def _doc(media: str, what: str) -> dict[int | str, dict[str, Any]]:
-    return {
-        200: {"description": what, "content": {media: {}}},
-        400: {"description": "not a tlog-tiles path"},
-        404: {"description": "not in the tree of the latest checkpoint"},
-        503: {"description": "the store cannot give it as the checkpoint signs it"},
-    }
+def _doc(
+    media: str, what: str, *statuses: int, auth: bool = False
+) -> dict[int | str, dict[str, Any]]:
+    """The route's answers: 200 with `media`; problem documents for 400 (not a tlog-tiles
+    path), 404 (not in the tree of the latest checkpoint), 503 (the store cannot give it as
+    the checkpoint signs it) and `statuses`."""
+    out = answers(None, 404, 503, *statuses, auth=auth)
+    out[200] = {"description": what, "content": {media: {}}}
+    return out
 
 
 # The pattern is described, not enforced by FastAPI: a path outside it is answered 400 by the
@@ -85,9 +89,22 @@ TilePathParam = Annotated[
 ]
 
 
-def tiles_router(get_tile_server: Callable[..., TileServer]) -> APIRouter:
+EntriesPathParam = Annotated[
+    str,
+    Path(
+        description="`<N>[.p/<W>]`, N in 3-digit groups, all but the last prefixed with x",
+        json_schema_extra={"pattern": ENTRIES_PATH_PATTERN},
+    ),
+]
+
+
+def tiles_router(
+    get_tile_server: Callable[..., TileServer],
+    entries_reader: Callable[..., object] | None = None,
+) -> APIRouter:
     """The `/log` routes over the TileServer that `get_tile_server` (a FastAPI dependency)
-    gives for a request."""
+    gives for a request. `entries_reader`, a dependency, guards the entry bundles (they hold
+    the events themselves; the checkpoint and the hash tiles reveal nothing of them)."""
     router = APIRouter(prefix="/log", tags=["log"])
     Server = Annotated[TileServer, Depends(get_tile_server)]  # noqa: N806 (a type alias)
 
@@ -104,13 +121,7 @@ def tiles_router(get_tile_server: Callable[..., TileServer]) -> APIRouter:
             raise _refusal(exc) from None
         return Response(note, media_type=_TEXT, headers={"Cache-Control": MUTABLE})
 
-    @router.get(
-        "/tile/{path:path}",
-        response_class=Response,
-        responses=_doc(_OCTETS, "a tile, or an entry bundle (c2sp.org/tlog-tiles)"),
-    )
-    def tile(path: TilePathParam, request: Request, server: Server) -> Response:
-        """A tile `<L>/<N>[.p/<W>]` or an entry bundle `entries/<N>[.p/<W>]`."""
+    def serve(path: str, request: Request, server: TileServer) -> Response:
         try:
             found: Tile = server.tile(f"tile/{path}")
         except TileError as exc:
@@ -123,5 +134,29 @@ def tiles_router(get_tile_server: Callable[..., TileServer]) -> APIRouter:
                 body = gzip.compress(body, mtime=0)
                 headers["Content-Encoding"] = "gzip"
         return Response(body, media_type=_OCTETS, headers=headers)
+
+    @router.get(
+        "/tile/entries/{path:path}",
+        response_class=Response,
+        responses=_doc(
+            _OCTETS,
+            "an entry bundle: the leaves (c2sp.org/tlog-tiles)",
+            *((403,) if entries_reader is not None else ()),
+            auth=entries_reader is not None,
+        ),
+        dependencies=[Depends(entries_reader)] if entries_reader is not None else [],
+    )
+    def entries(path: EntriesPathParam, request: Request, server: Server) -> Response:
+        """An entry bundle `entries/<N>[.p/<W>]`: the logged events, each length-prefixed."""
+        return serve(f"entries/{path}", request, server)
+
+    @router.get(
+        "/tile/{path:path}",
+        response_class=Response,
+        responses=_doc(_OCTETS, "a tile of Merkle tree hashes (c2sp.org/tlog-tiles)"),
+    )
+    def tile(path: TilePathParam, request: Request, server: Server) -> Response:
+        """A tile `<L>/<N>[.p/<W>]` of Merkle tree hashes."""
+        return serve(path, request, server)
 
     return router

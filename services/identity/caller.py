@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from domain.regions import covers
+from domain.regions import PROVINCE, covers
 
 __all__ = [
     "ADMIN",
@@ -79,6 +79,14 @@ class Caller:
     def sees_records(self) -> bool:
         """Reads business records at all (auditors and admins do not)."""
         return self.role in (REGULATOR, INTEGRATOR, ENTERPRISE)
+
+    @property
+    def sees_whole_log(self) -> bool:
+        """May read the log's entries, every region's events: auditors, and province-wide
+        regulators and integrators."""
+        return self.role == AUDITOR or (
+            self.role in (REGULATOR, INTEGRATOR) and self.jurisdiction == PROVINCE
+        )
 
     @property
     def sees_personal_data(self) -> bool:

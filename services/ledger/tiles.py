@@ -51,6 +51,7 @@ from ledger.rfc6962 import HASH_SIZE, leaf_hash
 from services.ledger.stores import Ledger
 
 __all__ = [
+    "ENTRIES_PATH_PATTERN",
     "TILE_PATH_PATTERN",
     "BadTilePath",
     "Tile",
@@ -70,11 +71,12 @@ MAX_ENTRY = 0xFFFF  # an entry's length is a big-endian uint16
 
 # Exactly the canonical paths after `tile/` (ECMA and Python syntax alike), for the API's
 # description: what it matches is answered 200 or 404, anything else is BadTilePath.
-TILE_PATH_PATTERN = (
-    r"^(?:entries|[0-9]|[1-5][0-9]|6[0-3])"
-    r"/(?:[0-9]{3}|x(?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})(?:/x[0-9]{3})*/[0-9]{3})"
+_INDEX_PATTERN = (
+    r"(?:[0-9]{3}|x(?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})(?:/x[0-9]{3})*/[0-9]{3})"
     r"(?:\.p/(?:[1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))?$"
 )
+TILE_PATH_PATTERN = r"^(?:entries|[0-9]|[1-5][0-9]|6[0-3])/" + _INDEX_PATTERN
+ENTRIES_PATH_PATTERN = "^" + _INDEX_PATTERN  # the part after `entries/`
 _LEVEL = re.compile(r"0|[1-9][0-9]?")  # 0..99 (at most two digits: int() stays cheap)
 _WIDTH = re.compile(r"[1-9][0-9]{0,2}")  # 1..999
 _GROUP = re.compile(r"x?[0-9]{3}")
