@@ -81,3 +81,24 @@ def test_an_actor_s_keys_with_their_rotation_history(client: TestClient, world: 
     ]
     assert [e["type"] for e in after["events"]] == ["actor.register", "actor.rotate_key"]
     assert after["events"][1]["event_id"] == r.json()["event_ids"][0]
+
+
+def test_the_log_s_tiles_are_public_and_its_entries_only_for_whoever_sees_the_whole_log(
+    client: TestClient, world: World
+) -> None:
+    assert client.get("/log/checkpoint").status_code == 404  # nothing signed yet
+    sync(world.platform.ledger)
+    note = client.get("/log/checkpoint")
+    assert note.status_code == 200
+    size = int(note.text.splitlines()[1])
+    assert size == world.events()
+    assert client.get("/log/tile/0/000.p/" + str(size)).status_code == 200  # anyone
+    entries = f"/log/tile/entries/000.p/{size}"
+    assert client.get(entries).status_code == 401
+    allowed = {"auditor", "reg-prov"}
+    for token in ("auditor", "reg-prov", "reg-wh", "reg-jh", "ent-wh", "integrator", "admin"):
+        r = client.get(entries, headers=bearer(token))
+        assert r.status_code == (200 if token in allowed else 403), token
+        if r.status_code == 403:
+            assert r.headers["content-type"] == "application/problem+json"
+            assert "entry bundles" in r.json()["detail"]
