@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
@@ -59,7 +60,7 @@ def login(request: Request, body: Annotated[Login, Body()]) -> JSONResponse:
     response.set_cookie(
         COOKIE,
         grant.cookie,
-        expires=grant.expires,
+        expires=grant.expires.astimezone(UTC),  # a cookie's Expires is in GMT
         path="/",
         secure=backend.secure_cookies,
         httponly=True,
