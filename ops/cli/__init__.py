@@ -16,6 +16,7 @@ One module per command group:
     credit.py       credit
     analytics.py    analytics, export
     dashboard.py    dashboard
+    todo.py         todo
     audit.py        audit verify | proof | check
     witness.py      witness key | serve
     privacy.py      privacy erase | subjects
@@ -45,6 +46,7 @@ from ops.cli.output import OneLineErrors, err, out
 from ops.cli.privacy import privacy_app
 from ops.cli.projections import projections_app
 from ops.cli.records import catalog, enterprises, history, record, show
+from ops.cli.todo import todo_command
 from ops.cli.witness import witness_app
 
 __all__ = ["app", "main", "out"]
@@ -65,6 +67,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(projections_app, name="projections")
 for _command in _VIEWS:
     app.command()(_command)
+app.command("todo")(todo_command)
 app.add_typer(audit_app, name="audit")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(witness_app, name="witness")
