@@ -1,5 +1,5 @@
 """`anjian analytics | export`: analyses (polars) over the read models of a jurisdiction, and
-any read model or analysis written to Parquet or CSV for data sharing."""
+any read model or analysis written to a file (Parquet, CSV, XLSX, JSON) for data sharing."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from ops.cli.context import fresh, platform
 from ops.cli.output import emit_json, fail, out, text_table
 from projections import analytics as analyses
 from projections import export as exports
+from projections.sheets import readable
 from services.provenance import provenance
 
 __all__ = ["analytics", "export"]
@@ -59,15 +60,26 @@ def export(
     name: Annotated[str, typer.Argument(help="a read model or an analysis")],
     *,
     output: Annotated[Path, typer.Option("-o", "--output", help="file to write")],
-    fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="parquet, csv, xlsx or json (default: the extension's)"),
+    ] = None,
+    codes: Annotated[
+        bool, typer.Option("--codes", help="CSV/XLSX: machine column names and codes")
+    ] = False,
     region: RegionOpt = "420000",
     at: AtOpt = "",
     stale: StaleOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a read model or an analysis of a jurisdiction to Parquet or CSV."""
-    if fmt not in exports.FORMATS:
-        fail("UsageError", f"--format must be one of {', '.join(exports.FORMATS)}", 2)
+    """Write a read model or an analysis of a jurisdiction to a file: CSV (with a BOM) or XLSX
+    with Chinese headers and values (--codes keeps the codes), JSON for programs, Parquet for
+    data sharing; times carry their offset, amounts are in yuan. The format follows the file's
+    extension unless --format names one."""
+    try:
+        form = exports.format_of(output, fmt)
+    except ValueError as exc:
+        fail("UsageError", str(exc), 2)
     if name not in exports.names():
         fail(
             "UnknownProjection",
@@ -77,16 +89,18 @@ def export(
     jurisdiction, when = arguments.region(region), arguments.instant(at)
     with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
         df = exports.frame(conn, name, jurisdiction, when)
+        if form != "parquet":
+            df = readable(conn, df, name, p.settings.zone, codes=codes or form == "json")
         reflects = provenance(rm, p.ledger)
     try:
-        exports.write(df, output, fmt, {"anjian.reflects": json.dumps(reflects.to_json())})
+        exports.write(df, output, form, {"anjian.reflects": json.dumps(reflects.to_json())})
     except OSError as exc:
         fail(type(exc).__name__, f"cannot write {output}: {exc.strerror or exc}")
     result = {
         "name": name,
         "region": jurisdiction,
         "rows": df.height,
-        "format": fmt,
+        "format": form,
         "path": str(output),
         "reflects": reflects.to_json(),
     }
@@ -94,5 +108,5 @@ def export(
         emit_json(result)
     else:
         where = escape(str(output))
-        out.print(f"{name}: {df.height} rows of {region_name(jurisdiction)} → {where} ({fmt})")
+        out.print(f"{name}: {df.height} rows of {region_name(jurisdiction)} → {where} ({form})")
         out.print(reflects.line(), soft_wrap=True, markup=False)

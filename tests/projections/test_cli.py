@@ -131,7 +131,7 @@ def test_export_writes_a_read_model_of_the_jurisdiction(
     root, wh, _ = home
     target = root / f"hazards.{fmt}"
     code, output = run(
-        "export", "hazards", "--format", fmt, "-o", str(target), "--region", "420100"
+        "export", "hazards", "--format", fmt, "-o", str(target), "--region", "420100", "--codes"
     )
     assert code == 0, output
     df = pl.read_parquet(target) if fmt == "parquet" else pl.read_csv(target)
