@@ -185,3 +185,12 @@ def test_the_query_layer_answers_the_same_rows(world: World) -> None:
     assert [(i.record, i.days_left) for i in listed.items] == [(str(case), -22)]
     assert listed.to_json(at("2024-04-01").tzinfo)["counts"] == {"hazard": 1}  # type: ignore[arg-type]
     assert elsewhere.items == ()
+
+
+def test_a_made_up_region_is_an_error_naming_it_not_a_list_of_wuhan(
+    home: tuple[dict[str, UUID], dict[str, UUID], str],
+) -> None:
+    code, output = run("todo", "--region", "420199", "--at", ASKED)
+    assert code == 2
+    assert "420199" in output
+    assert "待办" not in output
