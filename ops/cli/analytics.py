@@ -87,6 +87,8 @@ def export(
             2,
         )
     jurisdiction, when = arguments.region(region), arguments.instant(at)
+    if not output.parent.is_dir():  # before the store is opened and the read models caught up
+        fail("FileNotFoundError", f"cannot write {output}: No such directory {output.parent}")
     with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
         df = exports.frame(conn, name, jurisdiction, when)
         if form != "parquet":

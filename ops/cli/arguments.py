@@ -14,6 +14,7 @@ import typer
 from domain.errors import DomainError
 from domain.instants import bound_instant
 from domain.regions import validate_region
+from domain.stored import parse_event_id
 from domain.uscc import validate_uscc
 from ops.cli.output import fail
 from ops.settings import http_url, load_settings
@@ -27,6 +28,7 @@ __all__ = [
     "RegionOpt",
     "RpcOpt",
     "StaleOpt",
+    "event_id",
     "instant",
     "region",
     "rulebook",
@@ -74,6 +76,16 @@ def uscc(code: str) -> str:
         return validate_uscc(code, field="--enterprise")
     except DomainError as exc:
         fail(type(exc).__name__, str(exc), 2)
+
+
+def event_id(text: str) -> str:
+    """An event id argument, `<uuid>:<version>`, checked before any store is opened (a
+    malformed one is the same one-line error, exit 1, with or without a store)."""
+    try:
+        parse_event_id(text)
+    except DomainError as exc:
+        fail(type(exc).__name__, str(exc))
+    return text
 
 
 def instant(text: str) -> datetime:

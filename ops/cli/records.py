@@ -118,7 +118,7 @@ def record(
         files = ReceiptFiles(receipts) if receipts is not None else None
     except OSError as exc:
         fail(type(exc).__name__, f"cannot use {receipts} for receipts: {exc.strerror or exc}")
-    with platform(genesis=True) as p, stream:
+    with platform(genesis=True, create=True) as p, stream:
         printed = 0
         try:
             for committed in p.ingest.record(
@@ -165,6 +165,7 @@ def show(event_id: str, as_json: JsonOpt = False) -> None:
     from services.ledger.bundle import notification_id_of
     from services.ledger.displayed import verify_shown
 
+    arguments.event_id(event_id)
     with platform(genesis=True) as p:
         rec = p.records.stored(event_id)
         nid = notification_id_of(p.ledger, rec.subject, rec.version)
