@@ -16,7 +16,7 @@ from domain.regions import region_name
 from ops.cli import arguments
 from ops.cli.arguments import AtOpt, JsonOpt, RegionOpt, StaleOpt
 from ops.cli.context import fresh, platform
-from ops.cli.output import emit_json, fail, out, text_table
+from ops.cli.output import emit_json, err, fail, out, text_table
 from projections import analytics as analyses
 from projections import export as exports
 from projections.sheets import readable
@@ -49,10 +49,15 @@ def analytics(
     with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
         df = analyses.run(name, conn, jurisdiction, when)
         reflects = provenance(rm, p.ledger)
+    analysis = analyses.ANALYSES[name]
     if as_json:  # the rows, as before (`export` of an analysis carries what it reflects)
         emit_json(df.to_dicts())
+        if df.is_empty():
+            err.print(analysis.empty_note(jurisdiction), soft_wrap=True, markup=False)
     else:
-        out.print(_frame_table(df, f"{region_name(jurisdiction)} {analyses.ANALYSES[name].title}"))
+        out.print(_frame_table(df, f"{region_name(jurisdiction)} {analysis.title}"))
+        if df.is_empty():
+            out.print(analysis.empty_note(jurisdiction), soft_wrap=True, markup=False)
         out.print(reflects.line(), soft_wrap=True, markup=False)
 
 

@@ -159,3 +159,16 @@ def test_times_in_json_carry_the_offset_of_the_platforms_time_zone(
     assert moves
     assert {t.utcoffset() for t in moves} == {timedelta(hours=8)}
     assert moves == [datetime.fromisoformat(m["at"]) for m in utc["history"]]  # same instants
+
+
+def test_an_empty_analysis_says_what_its_rule_needs(home: tuple[Path, Site, Site]) -> None:
+    from projections.analytics import ANALYSES
+
+    for name, analysis in ANALYSES.items():
+        code, output = run("analytics", name, "--region", "420200")  # 黄石市: nothing recorded
+        assert code == 0, output
+        assert f"黄石市（420200）无结果：{analysis.needs}" in output.replace("\n", "")
+    code, output = run("analytics", "section_113", "--region", "420100")
+    assert code == 0, output
+    assert "重大事故隐患未销号期间" in output
+    assert "180日内3次" in output
