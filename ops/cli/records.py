@@ -283,18 +283,27 @@ def history(
 
 def enterprises(
     region: Annotated[str, typer.Option(help="GB/T 2260 code of a jurisdiction")] = "420000",
+    name: Annotated[
+        str | None, typer.Option("--name", help="any part of the name (企业名称), e.g. 化工")
+    ] = None,
+    uscc: Annotated[str | None, typer.Option("--uscc", help="any part of the USCC")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Registered enterprises in a jurisdiction, in the order they were registered.
+    """Registered enterprises in a jurisdiction, in the order they were registered; with
+    --name or --uscc, those whose name or USCC holds the text, by USCC.
 
     Deregistered enterprises are listed too, with their status. Read from the
     enterprise directory, brought up to the head of the log first.
     """
     from projections.enterprises import in_registration_order
+    from projections.search import find_enterprises
 
     arguments.region(region)
     with platform() as p, fresh(p) as rm, rm.engine.connect() as conn:
-        rows = in_registration_order(conn, region)
+        if name or uscc:
+            rows = find_enterprises(conn, region, name=name, uscc=uscc)
+        else:
+            rows = in_registration_order(conn, region)
         zone = p.settings.zone
     if as_json:
         emit_json([r.to_json(zone) for r in rows])
