@@ -157,7 +157,6 @@ def todo(
     ask = _Ask(conn, jurisdiction, enterprise, today, today + timedelta(days=within_days))
     items = [
         *_hazards(ask),
-        *_rechecks(ask),
         *_penalties(ask),
         *_licences(ask),
         *_alarms(ask),
@@ -220,36 +219,18 @@ def _hazard_label(m: Any) -> str:
 
 
 def _hazards(ask: _Ask) -> Iterable[TodoItem]:
-    for m in ask.rows(
-        hazards,
-        hazards.c.status.in_(RECTIFYING),
-        hazards.c.deadline.is_not(None),
-        hazards.c.deadline <= ask.until,
-    ):
-        yield ask.item(
-            "hazard",
-            m,
-            _hazard_label(m),
-            step="完成隐患整改",
-            party="enterprise",
-            due=m["deadline"],
-            rule=HAZARD_RULE,
-        )
-
-
-def _rechecks(ask: _Ask) -> Iterable[TodoItem]:
-    for m in ask.rows(
-        hazards, hazards.c.status == "recheck_requested", hazards.c.recheck_due.is_not(None)
-    ):
-        yield ask.item(
-            "recheck",
-            m,
-            _hazard_label(m),
-            step="现场复查",
-            party="regulator",
-            due=m["recheck_due"],
-            rule=RECHECK_RULE,
-        )
+    """Rectification due or overdue (the enterprise's), and re-checks pending (the regulator's)."""
+    c = hazards.c
+    rectifying = (c.status.in_(RECTIFYING), c.deadline.is_not(None), c.deadline <= ask.until)
+    rechecks = (c.status == "recheck_requested", c.recheck_due.is_not(None))
+    lists = (
+        ("hazard", rectifying, "完成隐患整改", "enterprise", "deadline", HAZARD_RULE),
+        ("recheck", rechecks, "现场复查", "regulator", "recheck_due", RECHECK_RULE),
+    )
+    for list_, where, step, party, due, rule in lists:
+        for m in ask.rows(hazards, *where):
+            label = _hazard_label(m)
+            yield ask.item(list_, m, label, step=step, party=party, due=m[due], rule=rule)
 
 
 def _penalties(ask: _Ask) -> Iterable[TodoItem]:

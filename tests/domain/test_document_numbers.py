@@ -3,7 +3,7 @@ takes one: the authority's abbreviation, the year in 〔〕, the number and 号.
 
 from __future__ import annotations
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -38,16 +38,22 @@ def test_every_document_number_field_takes_the_chinese_forms() -> None:
     assert _document_fields() == NUMBERED
 
 
-@pytest.mark.parametrize("number", REAL)
-def test_a_rectification_order_takes_a_real_document_number(
-    h: Harness, regulator: str, number: str
-) -> None:
+def order_with(h: Harness, regulator: str, number: str) -> UUID:
+    """Report a hazard and order its rectification under document `number`; the case."""
     uscc = h.enterprise(regulator)
     case = uuid4()
     data = {"enterprise": uscc, "grade": "general", "source": "public_tip", "description": "漏"}
     h.run_as(regulator, "hazard.report", "420102", data, subject=case)
     order = {"deadline": "2024-03-31", "requirements": "整改", "document_no": number}
     h.run_as(regulator, "hazard.order_rectification", "420102", order, subject=case)
+    return case
+
+
+@pytest.mark.parametrize("number", REAL)
+def test_a_rectification_order_takes_a_real_document_number(
+    h: Harness, regulator: str, number: str
+) -> None:
+    case = order_with(h, regulator, number)
     assert h.records.load(case, HazardCase).status == "ordered"
 
 
@@ -55,10 +61,5 @@ def test_a_rectification_order_takes_a_real_document_number(
 def test_a_document_number_with_spaces_controls_or_markup_is_refused(
     h: Harness, regulator: str, number: str
 ) -> None:
-    uscc = h.enterprise(regulator)
-    case = uuid4()
-    data = {"enterprise": uscc, "grade": "general", "source": "public_tip", "description": "漏"}
-    h.run_as(regulator, "hazard.report", "420102", data, subject=case)
-    order = {"deadline": "2024-03-31", "requirements": "整改", "document_no": number}
     with pytest.raises(InvalidValue, match="document_no"):
-        h.run_as(regulator, "hazard.order_rectification", "420102", order, subject=case)
+        order_with(h, regulator, number)
