@@ -16,7 +16,7 @@ from domain.instants import bound_instant
 from domain.regions import validate_region
 from domain.stored import parse_event_id
 from domain.uscc import validate_uscc
-from ops.cli.output import fail
+from ops.cli.output import err, fail
 from ops.settings import http_url, load_settings
 from projections.errors import ProjectionError
 from projections.rulebook import Rulebook, available, current
@@ -32,6 +32,7 @@ __all__ = [
     "instant",
     "region",
     "rulebook",
+    "rulebook_in_force",
     "uscc",
 ]
 
@@ -102,6 +103,15 @@ def instant(text: str) -> datetime:
         fail("UsageError", f"--at must be an ISO 8601 instant, got {text!r}", 2)
     except DomainError as exc:
         fail(type(exc).__name__, str(exc), 2)
+
+
+def rulebook_in_force(at: datetime) -> Rulebook | None:
+    """The rulebook in force at `at`, or None (said on stderr in one line) before any was."""
+    try:
+        return current(available(), at)
+    except ProjectionError as exc:
+        err.print(f"note: {exc}; the credit grades are left out", soft_wrap=True, markup=False)
+        return None
 
 
 def rulebook(at: datetime, version: str | None) -> Rulebook:

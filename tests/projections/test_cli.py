@@ -172,3 +172,15 @@ def test_an_empty_analysis_says_what_its_rule_needs(home: tuple[Path, Site, Site
     assert code == 0, output
     assert "重大事故隐患未销号期间" in output
     assert "180日内3次" in output
+
+
+def test_a_dashboard_before_any_rulebook_says_so_and_shows_the_rest(
+    home: tuple[Path, Site, Site],
+) -> None:
+    result = runner.invoke(app, ["dashboard", "--region", "420100", "--at", "2019-12-31"])
+    assert result.exit_code == 0, result.output
+    assert "no credit rulebook is in force on 2019-12-31" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "七、信用等级：2019-12-31 无生效的信用评定规则" in result.stdout
+    assert "二、事故隐患" in result.stdout
+    assert "并非该日的重建" in result.stdout  # it says what --at moves, and what it does not
