@@ -27,11 +27,14 @@ from demo.clock import (
     office_within,
     staff_after,
 )
+from demo.penalties import PenaltyPlan, penalty_life
 from demo.sim import Proc, hex64, new_uuid
 from demo.texts import GENERAL_HAZARDS, MAJOR_HAZARDS
 from demo.world import Ent, World, child
 from domain.clocks import last_day
 
+REPEAT_CASES = 3  # §113: 3 penalties within 180 days while a major hazard is open
+REPEAT_OPEN_DAYS = 75  # a repeat offender's deadline: its cases are decided before it
 FATES = ("on_time", "late", "stalled", "rejected", "reopened")
 FATE_WEIGHTS = (80, 8, 3, 6, 3)
 PLAN_TEXT = {
@@ -82,6 +85,10 @@ def hazard_life(w: World, ent: Ent, plan: HazardPlan) -> Proc:
     yield w.now + rng.randint(5, 90) * MINUTE
     days = rng.randint(30, 75) if major else rng.randint(3, 20)
     deadline = plan.deadline or day_of(w.now) + timedelta(days=days)
+    if major and repeats(hid):  # its cases are decided while it is open: §113 lists it
+        deadline = max(deadline, day_of(w.now) + timedelta(days=REPEAT_OPEN_DAYS))
+        for i in range(REPEAT_CASES):
+            w.sim.start(_penalised(w, ent, hid), w.now + (1 + 3 * i) * DAY)
     order: dict[str, Any] = {"deadline": deadline.isoformat()}
     if major or by_regulator:  # only the regulator orders a major hazard's rectification
         order["document_no"] = f"{ent.bureau.code}-ZG-{w.now.year}-{w.number('order'):05d}"
@@ -100,6 +107,26 @@ def hazard_life(w: World, ent: Ent, plan: HazardPlan) -> Proc:
     if major:
         limit = yield from _supervision(w, ent, hid, deadline, rng)
     yield from _loop(w, ent, hid, plan, limit=limit, rng=rng)
+
+
+def repeats(hid: UUID) -> bool:
+    """Whether the unit of major hazard `hid` is penalised again and again while it stays open
+    (安全生产法 §113: 3 times in 180 days refers it for closure): one in two, read from the id so
+    the simulation's random draws stay as they were."""
+    return hid.int % 2 == 0
+
+
+def _penalised(w: World, ent: Ent, hid: UUID) -> Proc:
+    """A case for not removing the major hazard `hid` (§102), filed while it is open."""
+    plan = PenaltyPlan(
+        "未采取措施消除重大事故隐患",
+        "安全生产法 §102",
+        day_of(w.now),
+        {"types": ["fine"], "fine_yuan": 50_000},
+        {"hazard": str(hid)},
+        service="on_the_spot",
+    )
+    yield from penalty_life(w, ent, ent.bureau, plan)
 
 
 def _report(rng: random.Random, ent: Ent, plan: HazardPlan) -> dict[str, Any]:

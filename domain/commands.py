@@ -236,6 +236,16 @@ REGION = {"type": "string", "pattern": r"^\d{6}$", "description": "GB/T 2260 div
 # Ids in their one written form (domain.ids): lower-case, hyphenated.
 UUID_ = {"type": "string", "format": "uuid", "pattern": UUID_PATTERN}
 REF = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"^[A-Za-z0-9_.:/-]+$"}
+# A document number (文号) as authorities write it: 汉应急责改〔2026〕12号, 武应急罚〔2019〕6号,
+# (鄂)JZ安许证字〔2017〕0085, or a plain code (DB-1): the authority's abbreviation, the year in
+# 〔〕 (or [] ［］ （） ()), the number and 号; no spaces, control or markup characters.
+DOC_NO = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 100,
+    "pattern": r"^[A-Za-z0-9_.:/\-\u3400-\u4dbf\u4e00-\u9fff〔〕［］\[\]（）()【】]+$",
+    "description": "文号, e.g. 汉应急责改〔2026〕12号",
+}
 
 
 def array(items: Mapping[str, Any], min_items: int = 0, max_items: int = 1000) -> dict[str, Any]:

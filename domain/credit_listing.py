@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 
 from domain.clocks import local_date, not_before
-from domain.commands import DATE, REF, REGULATOR, USCC, array, command, enum, text
+from domain.commands import DATE, DOC_NO, REGULATOR, USCC, array, command, enum, text
 from domain.context import Context
 from domain.enterprise import enterprise_of
 from domain.envelope import Envelope, SignedCommand
@@ -68,7 +68,7 @@ class CreditListing(Record):
             "facts": text(2000),
             "basis": text(500),
             "evidence": array(EVENT_ID, 1, 50),
-            "document_no": REF,
+            "document_no": DOC_NO,
         },
         required=("enterprise", "case", "facts", "basis", "evidence"),
     )
@@ -101,7 +101,7 @@ class CreditListing(Record):
         rule=f"{ORDER} 第9条",
         roles=(REGULATOR,),
         step=STEP,
-        properties={"decision_no": REF, "statement_considered": text(2000)},
+        properties={"decision_no": DOC_NO, "statement_considered": text(2000)},
         required=("decision_no",),
     )
     def list_(self, cmd: SignedCommand, ctx: Context) -> None:

@@ -40,6 +40,7 @@ from domain.clocks import (
 )
 from domain.commands import (
     DATE,
+    DOC_NO,
     ENTERPRISE,
     REF,
     REGULATOR,
@@ -202,7 +203,7 @@ class HazardCase(Record):
             "requirements": text(2000),
             "stop_production": boolean(),
             "evacuate": boolean(),
-            "document_no": REF,
+            "document_no": DOC_NO,
         },
         required=("deadline", "requirements"),
     )
@@ -272,7 +273,7 @@ class HazardCase(Record):
         event_zh="重大事故隐患已挂牌督办",
         rule=f"{ORDER} §20; 安全生产法 §65",
         roles=(REGULATOR,),
-        properties={"supervisor": text(200), "document_no": REF},
+        properties={"supervisor": text(200), "document_no": DOC_NO},
         required=("supervisor", "document_no"),
     )
     def list_for_supervision(self, cmd: SignedCommand, ctx: Context) -> None:
@@ -491,7 +492,7 @@ class HazardCase(Record):
         event_zh="隐患已销号",
         rule=f"{ORDER} §18",
         roles=(REGULATOR,),
-        properties={"document_no": REF, "note": text(1000)},
+        properties={"document_no": DOC_NO, "note": text(1000)},
     )
     def close(self, cmd: SignedCommand, ctx: Context) -> None:
         """销号 follows an accepted on-site re-check; for a listed major hazard it also lifts

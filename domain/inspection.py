@@ -21,7 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.clocks import local_date, not_before, parse_date
-from domain.commands import DATE, REF, REGULATOR, USCC, UUID_, array, command, enum, text
+from domain.commands import DATE, DOC_NO, REF, REGULATOR, USCC, UUID_, array, command, enum, text
 from domain.context import Context
 from domain.enterprise import enterprise_of
 from domain.envelope import Envelope, SignedCommand
@@ -171,7 +171,7 @@ class Inspection(Record):
         roles=(REGULATOR,),
         step="执法",
         properties={
-            "measure_no": REF,
+            "measure_no": DOC_NO,
             "measure": enum(*MEASURES),
             "findings": array(REF, 1, 100),
             "deadline": DATE,

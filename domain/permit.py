@@ -34,7 +34,17 @@ from uuid import UUID
 
 from domain.accident import Accident
 from domain.clocks import TooLate, judged_at_command, judged_note
-from domain.commands import ENTERPRISE, REF, REGULATOR, USCC, UUID_, array, command, enum, text
+from domain.commands import (
+    DOC_NO,
+    ENTERPRISE,
+    REGULATOR,
+    USCC,
+    UUID_,
+    array,
+    command,
+    enum,
+    text,
+)
 from domain.context import Context
 from domain.enterprise import enterprise_of
 from domain.envelope import Envelope, SignedCommand
@@ -313,7 +323,7 @@ class Permit(Record):
         rule=SUSPEND_RULE,
         roles=(REGULATOR,),
         step="准入",
-        properties={"reason": text(1000), "stop_order": REF},
+        properties={"reason": text(1000), "stop_order": DOC_NO},
         required=("reason",),
     )
     def suspend(self, cmd: SignedCommand, ctx: Context) -> None:
@@ -359,7 +369,7 @@ class Permit(Record):
         rule=REVOKE_RULE,
         roles=(REGULATOR,),
         step="准入",
-        properties={"reason": text(1000), "decision": REF},
+        properties={"reason": text(1000), "decision": DOC_NO},
         required=("reason",),
     )
     def revoke(self, cmd: SignedCommand, ctx: Context) -> None:

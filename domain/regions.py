@@ -4,6 +4,8 @@ A regulator's jurisdiction is a code; it covers every code sharing its significa
 the province 420000 covers 42xxxx, a prefecture 420100 covers 4201xx, a county covers itself.
 County-level codes are accepted when their prefecture is known and the county part is 01–99;
 names are known for the prefectures, the province-administered cities and Wuhan's districts.
+Where every county of a prefecture is known (Wuhan's 13 districts), any other code of it is
+refused, naming the code: 420199 is no district, and must not pass for 武汉市.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ DISTRICTS: dict[str, str] = {
     "420117": "新洲区",
 }
 
+# Prefectures whose every county-level code is listed above: others of them are made up.
+COMPLETE: dict[str, dict[str, str]] = {"420100": DISTRICTS}
+
 NAMES: dict[str, str] = {
     PROVINCE: "湖北省",
     **{k: v[0] for k, v in PREFECTURES.items()},
@@ -81,6 +86,14 @@ def validate_region(code: str, *, field: str = "region") -> str:
     if pref not in PREFECTURES:
         raise InvalidValue(
             f"region {code}: {pref} is not a prefecture of Hubei", rule=RULE, field=field
+        )
+    counties = COMPLETE.get(pref)
+    if counties is not None and code not in counties:
+        raise InvalidValue(
+            f"region {code} is not a division of {PREFECTURES[pref][0]} "
+            f"(its codes: {pref}, {', '.join(counties)})",
+            rule=RULE,
+            field=field,
         )
     return code
 

@@ -46,6 +46,7 @@ __all__ = [
     "KeysDirError",
     "KeysDirTooOpen",
     "KeysMissing",
+    "check_apart",
     "key_directory",
     "keys_statement",
 ]
@@ -65,6 +66,16 @@ class KeysMissing(KeysDirError):
     """The data directory's keys live apart and are not where ANJIAN_KEYS_DIR points."""
 
 
+def check_apart(settings: Settings) -> None:
+    """Raise KeysDirError when ANJIAN_KEYS_DIR lies inside the data directory (a setting's
+    error, found before anything is opened or created)."""
+    if settings.keys_dir is None:
+        return
+    keys = settings.keys_dir.absolute()
+    if keys.resolve().is_relative_to(settings.home.resolve()):
+        raise KeysDirError(f"ANJIAN_KEYS_DIR {keys} lies inside the data directory {settings.home}")
+
+
 def key_directory(settings: Settings) -> Path:
     """The directory of the platform's signing keys, checked (see the module docstring).
     Precondition: ops.home.secure_home ran (umask 077, the home exists)."""
@@ -78,8 +89,7 @@ def key_directory(settings: Settings) -> Path:
             )
         return home / "keys"
     keys = settings.keys_dir.absolute()
-    if keys.resolve().is_relative_to(home.resolve()):
-        raise KeysDirError(f"ANJIAN_KEYS_DIR {keys} lies inside the data directory {home}")
+    check_apart(settings)
     if keys.exists():
         _private(keys)
     else:

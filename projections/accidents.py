@@ -10,6 +10,7 @@ enterprise's, joined from the enterprise directory at query time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    Date,
     DateTime,
     Float,
     Integer,
@@ -26,7 +28,7 @@ from sqlalchemy import (
     select,
 )
 
-from domain.accident import GRADES, REPORT_WITHIN, grade_of
+from domain.accident import GRADES, INVESTIGATION_DAYS, REPORT_WITHIN, grade_of
 from projections.enterprises import enterprises
 from projections.events import Event, utc_naive
 from projections.rows import Row, RowProjection
@@ -48,6 +50,7 @@ accidents = Table(
     Column("liability", Boolean),  # None until the investigation report
     Column("concealment", String(20)),  # concealed | false_report
     Column("reported_late", Boolean, nullable=False),
+    Column("investigation_due", Date),  # 条例 §32: 60 days, + an extension
     Column("last_notification_id", BigInteger, nullable=False),
 )
 
@@ -61,7 +64,9 @@ STATUS_AFTER = {
 
 class Accidents(RowProjection):
     name = "accidents"
-    version = "2"  # 2: a late report is judged at the recorded time of the unit's own report
+    # 2: a late report is judged at the recorded time of the unit's own report; 3: the
+    # investigation's due date
+    version = "3"
     kinds: ClassVar[frozenset[str]] = frozenset({"accident"})
     tables = (accidents,)
     table = accidents
@@ -83,6 +88,10 @@ class Accidents(RowProjection):
                 "liability": None,
                 "concealment": None,
                 "reported_late": utc_naive(e.judged.isoformat()) - happened > REPORT_WITHIN,
+                # As domain.accident: the calendar day of happened_at in its own offset.
+                "investigation_due": (
+                    datetime.fromisoformat(d["happened_at"]) + timedelta(days=INVESTIGATION_DAYS)
+                ).date(),
             }
         if row is None:
             return None
@@ -94,6 +103,8 @@ class Accidents(RowProjection):
             row["grade"] = grade_of(
                 row["deaths"], row["serious_injuries"], row["direct_loss"]
             ).grade
+        elif verb == "extend_investigation":
+            row["investigation_due"] += timedelta(days=d["days"])
         elif verb == "submit_report":
             row["liability"] = bool(d["liability"])
         elif verb == "flag_concealment":

@@ -327,17 +327,53 @@ class Analysis:
     name: str
     title: str
     run: Callable[[Connection, str, datetime], pl.DataFrame]
+    needs: str  # what the rule needs to list a row: said when the list is empty
+
+    def empty_note(self, jurisdiction: str) -> str:
+        """Why an empty answer is empty: what the rule needs, in the jurisdiction asked about."""
+        return f"{region_name(jurisdiction)}（{jurisdiction}）无结果：{self.needs}"
 
 
 ANALYSES = {
     a.name: a
     for a in (
-        Analysis("repeated_hazards", "重复隐患 (同一判定标准)", repeated_hazards),
-        Analysis("section_113", "§113 提请关闭 (180日内3次/一年内4次处罚)", section_113),
-        Analysis("accident_trend", "事故趋势 (月份×地区×行业×等级)", accident_trend),
-        Analysis("risk_heat", "区域风险热力 (红橙黄蓝)", risk_heat),
-        Analysis("inspection_coverage", "执法检查覆盖率 (季度×地区)", inspection_coverage),
-        Analysis("top_open_risk", "未消除风险最多的企业", top_open_risk),
+        Analysis(
+            "repeated_hazards",
+            "重复隐患 (同一判定标准)",
+            repeated_hazards,
+            "需要同一企业的两项以上隐患引用同一判定标准条目 (criterion_ref)",
+        ),
+        Analysis(
+            "section_113",
+            "§113 提请关闭 (180日内3次/一年内4次处罚)",
+            section_113,
+            "安全生产法 §113 需要企业在一项重大事故隐患未销号期间受到行政处罚"
+            "（作出处罚决定且未撤销）180日内3次或一年内4次",
+        ),
+        Analysis(
+            "accident_trend",
+            "事故趋势 (月份×地区×行业×等级)",
+            accident_trend,
+            "需要至少一起已报告的生产安全事故",
+        ),
+        Analysis(
+            "risk_heat",
+            "区域风险热力 (红橙黄蓝)",
+            risk_heat,
+            "需要企业登记的安全风险点（四色分级）或未销号的重大事故隐患",
+        ),
+        Analysis(
+            "inspection_coverage",
+            "执法检查覆盖率 (季度×地区)",
+            inspection_coverage,
+            "需要至少一家已登记的企业和一次执法检查",
+        ),
+        Analysis(
+            "top_open_risk",
+            "未消除风险最多的企业",
+            top_open_risk,
+            "需要未销号的隐患、未消除的报警或红橙色风险点",
+        ),
     )
 }
 

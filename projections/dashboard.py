@@ -55,9 +55,10 @@ def _bump(d: dict[str, int], key: str, n: int = 1) -> None:
 
 
 def summarise(
-    conn: Connection, jurisdiction: str, at: datetime, book: Rulebook, soon_days: int = 7
+    conn: Connection, jurisdiction: str, at: datetime, book: Rulebook | None, soon_days: int = 7
 ) -> Dashboard:
-    """Every figure of the dashboard, for the jurisdiction on the day of `at` (aware)."""
+    """Every figure of the dashboard, for the jurisdiction on the day of `at` (aware); without
+    a rulebook (none in force that day) every figure but the credit grades."""
     validate_region(jurisdiction, field="jurisdiction")
     ents: dict[str, int] = {}
     industries: dict[str, int] = {}
@@ -103,7 +104,7 @@ def summarise(
         deaths += int(died or 0)
     grades: dict[str, int] = {}
     candidates: list[str] = []
-    for rated in ratings(conn, book, jurisdiction, at):
+    for rated in ratings(conn, book, jurisdiction, at) if book is not None else ():
         _bump(grades, rated.grade)
         if rated.candidate:
             candidates.append(rated.uscc)
@@ -125,7 +126,7 @@ def summarise(
         alarms_unacknowledged=sum(a.unacknowledged for a in alarms),
         accidents_12m=accidents_12m,
         deaths_12m=deaths,
-        rulebook=book.version,
+        rulebook=book.version if book is not None else "",
         credit_grades=grades,
         dishonesty_candidates=candidates,
     )

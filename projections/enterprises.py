@@ -107,7 +107,7 @@ def list_enterprises(
     q = select(enterprises).where(within(enterprises.c.region, jurisdiction))
     if status is not None:
         q = q.where(enterprises.c.status == status)
-    return [_row(r._mapping) for r in conn.execute(q.order_by(enterprises.c.uscc))]
+    return [enterprise_row(r._mapping) for r in conn.execute(q.order_by(enterprises.c.uscc))]
 
 
 def in_registration_order(conn: Connection, jurisdiction: str) -> list[EnterpriseRow]:
@@ -118,7 +118,7 @@ def in_registration_order(conn: Connection, jurisdiction: str) -> list[Enterpris
         .where(within(enterprises.c.region, jurisdiction))
         .order_by(enterprises.c.registered_notification_id)
     )
-    return [_row(r._mapping) for r in conn.execute(q)]
+    return [enterprise_row(r._mapping) for r in conn.execute(q)]
 
 
 def get_enterprise(conn: Connection, uscc: str, jurisdiction: str) -> EnterpriseRow | None:
@@ -128,10 +128,10 @@ def get_enterprise(conn: Connection, uscc: str, jurisdiction: str) -> Enterprise
             enterprises.c.uscc == uscc, within(enterprises.c.region, jurisdiction)
         )
     ).first()
-    return _row(r._mapping) if r is not None else None
+    return enterprise_row(r._mapping) if r is not None else None
 
 
-def _row(m: Any) -> EnterpriseRow:
+def enterprise_row(m: Any) -> EnterpriseRow:
     return EnterpriseRow(
         m["uscc"],
         m["name"],

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     and_,
     case,
     func,
@@ -30,8 +31,8 @@ from sqlalchemy import (
     Row as Row_,
 )
 
-from domain.clocks import local_date
-from domain.hazard import RECTIFYING
+from domain.clocks import last_day, local_date
+from domain.hazard import RECHECK_DAYS, RECTIFYING
 from projections.events import Event
 from projections.rows import Row, RowProjection
 from projections.store import metadata, within
@@ -44,10 +45,13 @@ hazards = Table(
     Column("region", String(6), nullable=False, index=True),
     Column("grade", String(10), nullable=False),
     Column("criterion_ref", String(100)),
+    Column("description", Text),
     Column("source", String(20), nullable=False),
     Column("status", String(30), nullable=False),
     Column("reported_at", DateTime, nullable=False),
     Column("deadline", Date),
+    Column("document_no", String(100)),  # of the rectification order (责令整改指令书)
+    Column("recheck_due", Date),  # the regulator's 10 days from a pending re-check request
     Column("stop_production", Boolean, nullable=False),
     Column("listed", Boolean, nullable=False),  # ever listed for supervision (挂牌督办)
     Column("supervised", Boolean, nullable=False),  # listed and the listing not lifted
@@ -71,6 +75,7 @@ STATUS_AFTER = {
 
 class Hazards(RowProjection):
     name = "hazards"
+    version = "2"  # 2: description, order number, re-check due date
     kinds: ClassVar[frozenset[str]] = frozenset({"hazard"})
     tables = (hazards,)
     table = hazards
@@ -84,10 +89,13 @@ class Hazards(RowProjection):
                 "region": e.region,
                 "grade": d["grade"],
                 "criterion_ref": d.get("criterion_ref"),
+                "description": d.get("description"),
                 "source": d["source"],
                 "status": "reported",
                 "reported_at": e.at,
                 "deadline": None,
+                "document_no": None,
+                "recheck_due": None,
                 "stop_production": False,
                 "listed": False,
                 "supervised": False,
@@ -100,9 +108,15 @@ class Hazards(RowProjection):
         major = row["grade"] == "major"
         if verb in STATUS_AFTER:
             row["status"] = STATUS_AFTER[verb]
+        # As domain.hazard.recheck_due: 10 days from the judged time of the pending request.
+        if verb == "request_recheck":
+            row["recheck_due"] = last_day(e.judged, RECHECK_DAYS)
+        elif row["status"] != "recheck_requested":
+            row["recheck_due"] = None
         if verb == "order_rectification":
             row["deadline"] = date.fromisoformat(d["deadline"])
             row["stop_production"] = bool(d.get("stop_production", False))
+            row["document_no"] = d.get("document_no")
         elif verb == "list_for_supervision":
             row["listed"] = row["supervised"] = True
         elif verb == "reject":

@@ -57,6 +57,8 @@ penalties = Table(
     Column("types", String(200), nullable=False),  # decided sanction types, comma-separated
     Column("fine_yuan", BigInteger, nullable=False),
     Column("decided_at", DateTime),
+    Column("decision_no", String(100)),  # 行政处罚决定书 number
+    Column("decided_by", String(100)),  # the signing officer's account
     Column("served_at", DateTime),
     Column("paid_fen", BigInteger, nullable=False),
     Column("executed", String(200), nullable=False),  # carried-out types, comma-separated
@@ -110,6 +112,7 @@ def _split(text: str) -> set[str]:
 
 class Penalties(RowProjection):
     name = "penalties"
+    version = "2"  # 2: decision number and deciding officer
     kinds: ClassVar[frozenset[str]] = frozenset({"penalty"})
     tables = (penalties,)
     table = penalties
@@ -132,6 +135,8 @@ class Penalties(RowProjection):
                 "types": "",
                 "fine_yuan": 0,
                 "decided_at": None,
+                "decision_no": None,
+                "decided_by": None,
                 "served_at": None,
                 "paid_fen": 0,
                 "executed": "",
@@ -173,6 +178,8 @@ class Penalties(RowProjection):
             status="decided",
             outcome=d["outcome"],
             decided_at=e.at,
+            decision_no=d["decision_no"],
+            decided_by=e.actor,
             types=",".join(sorted(sanction.get("types", []))),
             fine_yuan=int(sanction.get("fine_yuan", 0)),
             clock="service",

@@ -16,6 +16,8 @@ One module per command group:
     credit.py       credit
     analytics.py    analytics, export
     dashboard.py    dashboard
+    todo.py         todo
+    search.py       documents
     audit.py        audit verify | proof | check
     witness.py      witness key | serve
     privacy.py      privacy erase | subjects
@@ -53,8 +55,10 @@ from ops.cli.output import OneLineErrors, err, out
 from ops.cli.privacy import privacy_app
 from ops.cli.projections import projections_app
 from ops.cli.records import catalog, enterprises, history, record, show
+from ops.cli.search import documents
 from ops.cli.serve import serve
 from ops.cli.stream import stream_app
+from ops.cli.todo import todo_command
 from ops.cli.tokens import tokens_app
 from ops.cli.users import users_app
 from ops.cli.witness import witness_app
@@ -77,6 +81,8 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(projections_app, name="projections")
 for _command in _VIEWS:
     app.command()(_command)
+app.command("todo")(todo_command)
+app.command()(documents)
 app.add_typer(audit_app, name="audit")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(witness_app, name="witness")

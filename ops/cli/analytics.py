@@ -1,5 +1,5 @@
 """`anjian analytics | export`: analyses (polars) over the read models of a jurisdiction, and
-any read model or analysis written to Parquet or CSV for data sharing."""
+any read model or analysis written to a file (Parquet, CSV, XLSX, JSON) for data sharing."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from domain.regions import region_name
 from ops.cli import arguments
 from ops.cli.arguments import AtOpt, JsonOpt, RegionOpt, StaleOpt
 from ops.cli.context import fresh, platform
-from ops.cli.output import emit_json, fail, out, text_table
+from ops.cli.output import emit_json, err, fail, out, text_table
 from projections import analytics as analyses
 from projections import export as exports
+from projections.sheets import readable
 from services.provenance import provenance
 
 __all__ = ["analytics", "export"]
@@ -48,10 +49,15 @@ def analytics(
     with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
         df = analyses.run(name, conn, jurisdiction, when)
         reflects = provenance(rm, p.ledger)
+    analysis = analyses.ANALYSES[name]
     if as_json:  # the rows, as before (`export` of an analysis carries what it reflects)
         emit_json(df.to_dicts())
+        if df.is_empty():
+            err.print(analysis.empty_note(jurisdiction), soft_wrap=True, markup=False)
     else:
-        out.print(_frame_table(df, f"{region_name(jurisdiction)} {analyses.ANALYSES[name].title}"))
+        out.print(_frame_table(df, f"{region_name(jurisdiction)} {analysis.title}"))
+        if df.is_empty():
+            out.print(analysis.empty_note(jurisdiction), soft_wrap=True, markup=False)
         out.print(reflects.line(), soft_wrap=True, markup=False)
 
 
@@ -59,15 +65,26 @@ def export(
     name: Annotated[str, typer.Argument(help="a read model or an analysis")],
     *,
     output: Annotated[Path, typer.Option("-o", "--output", help="file to write")],
-    fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="parquet, csv, xlsx or json (default: the extension's)"),
+    ] = None,
+    codes: Annotated[
+        bool, typer.Option("--codes", help="CSV/XLSX: machine column names and codes")
+    ] = False,
     region: RegionOpt = "420000",
     at: AtOpt = "",
     stale: StaleOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a read model or an analysis of a jurisdiction to Parquet or CSV."""
-    if fmt not in exports.FORMATS:
-        fail("UsageError", f"--format must be one of {', '.join(exports.FORMATS)}", 2)
+    """Write a read model or an analysis of a jurisdiction to a file: CSV (with a BOM) or XLSX
+    with Chinese headers and values (--codes keeps the codes), JSON for programs, Parquet for
+    data sharing; times carry their offset, amounts are in yuan. The format follows the file's
+    extension unless --format names one."""
+    try:
+        form = exports.format_of(output, fmt)
+    except ValueError as exc:
+        fail("UsageError", str(exc), 2)
     if name not in exports.names():
         fail(
             "UnknownProjection",
@@ -75,18 +92,22 @@ def export(
             2,
         )
     jurisdiction, when = arguments.region(region), arguments.instant(at)
+    if not output.parent.is_dir():  # before the store is opened and the read models caught up
+        fail("FileNotFoundError", f"cannot write {output}: No such directory {output.parent}")
     with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
         df = exports.frame(conn, name, jurisdiction, when)
+        if form != "parquet":
+            df = readable(conn, df, name, p.settings.zone, codes=codes or form == "json")
         reflects = provenance(rm, p.ledger)
     try:
-        exports.write(df, output, fmt, {"anjian.reflects": json.dumps(reflects.to_json())})
+        exports.write(df, output, form, {"anjian.reflects": json.dumps(reflects.to_json())})
     except OSError as exc:
         fail(type(exc).__name__, f"cannot write {output}: {exc.strerror or exc}")
     result = {
         "name": name,
         "region": jurisdiction,
         "rows": df.height,
-        "format": fmt,
+        "format": form,
         "path": str(output),
         "reflects": reflects.to_json(),
     }
@@ -94,5 +115,5 @@ def export(
         emit_json(result)
     else:
         where = escape(str(output))
-        out.print(f"{name}: {df.height} rows of {region_name(jurisdiction)} → {where} ({fmt})")
+        out.print(f"{name}: {df.height} rows of {region_name(jurisdiction)} → {where} ({form})")
         out.print(reflects.line(), soft_wrap=True, markup=False)

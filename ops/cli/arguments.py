@@ -14,8 +14,9 @@ import typer
 from domain.errors import DomainError
 from domain.instants import bound_instant
 from domain.regions import validate_region
+from domain.stored import parse_event_id
 from domain.uscc import validate_uscc
-from ops.cli.output import fail
+from ops.cli.output import err, fail
 from ops.settings import http_url, load_settings
 from projections.errors import ProjectionError
 from projections.rulebook import Rulebook, available, current
@@ -27,9 +28,11 @@ __all__ = [
     "RegionOpt",
     "RpcOpt",
     "StaleOpt",
+    "event_id",
     "instant",
     "region",
     "rulebook",
+    "rulebook_in_force",
     "uscc",
 ]
 
@@ -76,6 +79,16 @@ def uscc(code: str) -> str:
         fail(type(exc).__name__, str(exc), 2)
 
 
+def event_id(text: str) -> str:
+    """An event id argument, `<uuid>:<version>`, checked before any store is opened (a
+    malformed one is the same one-line error, exit 1, with or without a store)."""
+    try:
+        parse_event_id(text)
+    except DomainError as exc:
+        fail(type(exc).__name__, str(exc))
+    return text
+
+
 def instant(text: str) -> datetime:
     """`--at`: an ISO 8601 instant within the platform's bounds, or now when empty; in the
     platform's time zone (ANJIAN_TIMEZONE), which also reads one written without an offset."""
@@ -90,6 +103,15 @@ def instant(text: str) -> datetime:
         fail("UsageError", f"--at must be an ISO 8601 instant, got {text!r}", 2)
     except DomainError as exc:
         fail(type(exc).__name__, str(exc), 2)
+
+
+def rulebook_in_force(at: datetime) -> Rulebook | None:
+    """The rulebook in force at `at`, or None (said on stderr in one line) before any was."""
+    try:
+        return current(available(), at)
+    except ProjectionError as exc:
+        err.print(f"note: {exc}; the credit grades are left out", soft_wrap=True, markup=False)
+        return None
 
 
 def rulebook(at: datetime, version: str | None) -> Rulebook:

@@ -15,6 +15,7 @@ import typer
 from rich.markup import escape
 
 from domain import plain_text
+from ops.cli import arguments
 from ops.cli.arguments import JsonOpt, LogKeyOpt, RpcOpt
 from ops.cli.context import platform
 from ops.cli.output import emit_json, err, fail, out
@@ -121,6 +122,7 @@ def audit_proof(
     proof, signed checkpoint, log key, anchor and consistency proof (verify: audit check)."""
     from services.ledger.bundle import make_bundle
 
+    arguments.event_id(event_id)
     with platform() as p:
         bundle = make_bundle(p.ledger, event_id)
     text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"

@@ -5,6 +5,11 @@ Every command that touches the store runs inside `platform()`: it builds the Pla
 the errors of the layers below to `ErrorName: message` on stderr, exit 1. Queries read the
 read models through `fresh(p)`, brought up to the head of the log first. Tests replace
 `open_platform` to run commands against a platform they built.
+
+Only the commands that create records or accounts (`demo`, `record`, `users add`:
+`platform(create=True)`) may start an embedded store where there is none; any other command run
+without one (ANJIAN_HOME unset or mistyped) fails with `NoStore` naming the directory, instead of
+answering from a store it silently created empty.
 """
 
 from __future__ import annotations
@@ -15,16 +20,16 @@ from contextlib import AbstractContextManager, contextmanager
 from domain.errors import DomainError
 from ops.bootstrap import Platform, build
 from ops.cli.output import err, fail
-from ops.key_directory import KeysDirError
+from ops.key_directory import KeysDirError, check_apart
 from ops.nats_server import NatsServerError
-from ops.settings import load_settings
+from ops.settings import Settings, load_settings
 from projections import quarantine
 from projections.errors import ProjectionError
 from services.ingest.genesis import ensure_genesis
 from services.ledger.errors import LedgerServiceError
 from services.readmodels import ReadModels
 
-__all__ = ["fresh", "open_platform", "platform"]
+__all__ = ["fresh", "open_platform", "platform", "require_store"]
 
 
 def open_platform() -> AbstractContextManager[Platform]:
@@ -32,10 +37,33 @@ def open_platform() -> AbstractContextManager[Platform]:
     return build(load_settings())
 
 
+def require_store(settings: Settings) -> None:
+    """Fail with NoStore, naming where it was looked for, when the embedded event store does not
+    exist (a PostgreSQL store is the server's to have)."""
+    if settings.is_postgres or settings.sqlite_path.exists():
+        return
+    if settings.database_url:
+        where = f"ANJIAN_DATABASE_URL names {settings.sqlite_path}, which does not exist"
+    elif not settings.home.exists():
+        where = f"the data directory {settings.home.resolve()} (ANJIAN_HOME) does not exist"
+    else:
+        where = f"the data directory {settings.home.resolve()} (ANJIAN_HOME) holds no event store"
+    fail(
+        "NoStore",
+        f"{where}; set ANJIAN_HOME to the platform's data directory, "
+        "or create one with `anjian demo`, `anjian record` or `anjian users add`",
+    )
+
+
 @contextmanager
-def platform(*, genesis: bool = False) -> Iterator[Platform]:
-    """The run's platform; with `genesis`, the store holds the genesis event first."""
+def platform(*, genesis: bool = False, create: bool = False) -> Iterator[Platform]:
+    """The run's platform; with `genesis`, the store holds the genesis event first; unless
+    `create`, its embedded store must exist already (require_store)."""
     try:
+        if not create:
+            settings = load_settings()
+            check_apart(settings)
+            require_store(settings)
         opened = open_platform()
     except KeysDirError as exc:  # before anything is opened: nothing written
         fail(type(exc).__name__, str(exc))

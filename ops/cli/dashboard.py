@@ -51,9 +51,13 @@ def render_dashboard(d: Dashboard) -> list[str]:
         f"{d.alarms_unacknowledged} 起）",
         f"六、生产安全事故（近12个月）：{_counts(d.accidents_12m, ACCIDENT_GRADES)}；"
         f"死亡 {d.deaths_12m} 人",
-        f"七、信用等级（规则 {d.rulebook}）：{_counts(dict(sorted(d.credit_grades.items())))}；"
-        f"严重失信主体名单候选 {len(d.dishonesty_candidates)} 家"
-        + (f"：{'、'.join(d.dishonesty_candidates[:10])}" if d.dishonesty_candidates else ""),
+        (
+            f"七、信用等级（规则 {d.rulebook}）：{_counts(dict(sorted(d.credit_grades.items())))}；"
+            f"严重失信主体名单候选 {len(d.dishonesty_candidates)} 家"
+            + (f"：{'、'.join(d.dishonesty_candidates[:10])}" if d.dishonesty_candidates else "")
+            if d.rulebook
+            else f"七、信用等级：{d.at} 无生效的信用评定规则，不评定"
+        ),
     ]
 
 
@@ -69,7 +73,7 @@ def dashboard(
     """A readable summary of one jurisdiction: enterprises, hazards, penalties and their clocks,
     licences, alarms, accidents and credit."""
     jurisdiction, when = arguments.region(region), arguments.instant(at)
-    book = arguments.rulebook(when, rulebook)
+    book = arguments.rulebook(when, rulebook) if rulebook else arguments.rulebook_in_force(when)
     with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
         d = summarise(conn, jurisdiction, when, book)
         lag = rm.follower.lag()
@@ -80,6 +84,13 @@ def dashboard(
         return
     for line in render_dashboard(d):
         out.print(line, soft_wrap=True, markup=False)
+    if at:
+        out.print(
+            f"（--at {d.at}：法定时限、到期与近12个月按该日计算；状态与数量为读模型的当前状态，"
+            "并非该日的重建）",
+            soft_wrap=True,
+            markup=False,
+        )
     if lag:
         out.print(f"（读模型滞后 {lag} 条记录）")
     out.print(reflects.line(), soft_wrap=True, markup=False)

@@ -47,7 +47,7 @@ def demo(
             reset_store(load_settings())
         except DemoError as exc:
             fail(type(exc).__name__, str(exc))
-    with platform() as p:
+    with platform(create=True) as p:
         try:
             options = DemoOptions(enterprises, months, seed)
             where = p.settings.store_location

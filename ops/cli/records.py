@@ -119,7 +119,7 @@ def record(
         files = ReceiptFiles(receipts) if receipts is not None else None
     except OSError as exc:
         fail(type(exc).__name__, f"cannot use {receipts} for receipts: {exc.strerror or exc}")
-    with platform(genesis=True) as p, stream:
+    with platform(genesis=True, create=True) as p, stream:
         printed = 0
         try:
             for committed in p.ingest.record(
@@ -168,6 +168,7 @@ def show(event_id: str, as_json: JsonOpt = False) -> None:
     from services.ledger.bundle import notification_id_of
     from services.ledger.displayed import verify_shown
 
+    arguments.event_id(event_id)
     with platform(genesis=True) as p:
         rec = p.records.stored(event_id)
         nid = notification_id_of(p.ledger, rec.subject, rec.version)
@@ -286,18 +287,27 @@ def history(
 
 def enterprises(
     region: Annotated[str, typer.Option(help="GB/T 2260 code of a jurisdiction")] = "420000",
+    name: Annotated[
+        str | None, typer.Option("--name", help="any part of the name (企业名称), e.g. 化工")
+    ] = None,
+    uscc: Annotated[str | None, typer.Option("--uscc", help="any part of the USCC")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Registered enterprises in a jurisdiction, in the order they were registered.
+    """Registered enterprises in a jurisdiction, in the order they were registered; with
+    --name or --uscc, those whose name or USCC holds the text, by USCC.
 
     Deregistered enterprises are listed too, with their status. Read from the
     enterprise directory, brought up to the head of the log first.
     """
     from projections.enterprises import in_registration_order
+    from projections.search import find_enterprises
 
     arguments.region(region)
     with platform() as p, fresh(p) as rm, rm.engine.connect() as conn:
-        rows = in_registration_order(conn, region)
+        if name or uscc:
+            rows = find_enterprises(conn, region, name=name, uscc=uscc)
+        else:
+            rows = in_registration_order(conn, region)
         zone = p.settings.zone
     if as_json:
         emit_json([r.to_json(zone) for r in rows])

@@ -82,7 +82,7 @@ def add(  # noqa: PLR0917 (typer passes each option by position)
     _role(role)
     region = arguments.region(region)
     bound = _enterprises(enterprise) or []
-    with platform(genesis=True) as p, refusals():
+    with platform(genesis=True, create=True) as p, refusals():
         new = p.identity.add(login, role, region, enterprises=bound, name=name)
     _show_password(new, as_json)
 

@@ -90,7 +90,22 @@ def test_a_usage_error_is_one_line_exit_2_and_writes_nothing(home: Path, args: l
         assert [r.envelope["type"] for r in p.records.notifications()] in ([], ["actor.register"])
 
 
+def test_without_a_store_only_users_add_creates_one(home: Path) -> None:
+    for args in (["users", "list"], ["users", "disable", "ghost"], ["tokens", "list"]):
+        result = anjian(*args)
+        assert result.exit_code == 1
+        assert result.stderr.startswith("NoStore: ")
+        assert not home.exists()
+    assert (
+        anjian("users", "add", "wh-reg", "--role", "regulator", "--region", "420100").exit_code == 0
+    )
+    assert [a["login"] for a in as_json(anjian("users", "list", "--json"))] == ["wh-reg"]
+
+
 def test_an_unknown_account_is_one_line_exit_1(home: Path) -> None:
+    assert (
+        anjian("users", "add", "wh-reg", "--role", "regulator", "--region", "420100").exit_code == 0
+    )
     for args in (["users", "disable", "ghost"], ["users", "reset-password", "ghost"]):
         result = anjian(*args)
         assert result.exit_code == 1

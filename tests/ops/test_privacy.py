@@ -117,7 +117,7 @@ def test_a_home_with_looser_permissions_is_tightened_and_reported(tmp_path: Path
     notes.write_text("x")
     for path, mode in ((home, 0o755), (home / "keys", 0o755), (secret, 0o644), (notes, 0o664)):
         path.chmod(mode)
-    done = anjian(home, "ledger", "status")
+    done = anjian(home, "record", "/dev/null", "--no-sync")  # the first run creates the store
     assert done.returncode == 0, done.stderr
     assert modes(home)["."] == 0o700
     assert (modes(home)["keys"], modes(home)["keys/custody.secret"]) == (0o700, 0o600)

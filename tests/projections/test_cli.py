@@ -131,7 +131,7 @@ def test_export_writes_a_read_model_of_the_jurisdiction(
     root, wh, _ = home
     target = root / f"hazards.{fmt}"
     code, output = run(
-        "export", "hazards", "--format", fmt, "-o", str(target), "--region", "420100"
+        "export", "hazards", "--format", fmt, "-o", str(target), "--region", "420100", "--codes"
     )
     assert code == 0, output
     df = pl.read_parquet(target) if fmt == "parquet" else pl.read_csv(target)
@@ -159,3 +159,28 @@ def test_times_in_json_carry_the_offset_of_the_platforms_time_zone(
     assert moves
     assert {t.utcoffset() for t in moves} == {timedelta(hours=8)}
     assert moves == [datetime.fromisoformat(m["at"]) for m in utc["history"]]  # same instants
+
+
+def test_an_empty_analysis_says_what_its_rule_needs(home: tuple[Path, Site, Site]) -> None:
+    from projections.analytics import ANALYSES
+
+    for name, analysis in ANALYSES.items():
+        code, output = run("analytics", name, "--region", "420200")  # 黄石市: nothing recorded
+        assert code == 0, output
+        assert f"黄石市（420200）无结果：{analysis.needs}" in output.replace("\n", "")
+    code, output = run("analytics", "section_113", "--region", "420100")
+    assert code == 0, output
+    assert "重大事故隐患未销号期间" in output
+    assert "180日内3次" in output
+
+
+def test_a_dashboard_before_any_rulebook_says_so_and_shows_the_rest(
+    home: tuple[Path, Site, Site],
+) -> None:
+    result = runner.invoke(app, ["dashboard", "--region", "420100", "--at", "2019-12-31"])
+    assert result.exit_code == 0, result.output
+    assert "no credit rulebook is in force on 2019-12-31" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "七、信用等级：2019-12-31 无生效的信用评定规则" in result.stdout
+    assert "二、事故隐患" in result.stdout
+    assert "并非该日的重建" in result.stdout  # it says what --at moves, and what it does not

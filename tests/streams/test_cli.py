@@ -13,6 +13,7 @@ from typer.testing import CliRunner, Result
 
 from ops.cli import app
 from ops.cli.stream import types_markdown
+from services.ingest.genesis import ensure_genesis
 from tests.nats_throwaway import NatsProcess, nats_server
 from tests.ops.test_cli_errors import assert_one_line_error
 from tests.ops.test_misconfigured import anjian
@@ -102,7 +103,21 @@ def test_on_the_embedded_default_the_demo_streams_every_event_and_the_stream_out
     assert (home / "nats" / "jetstream").is_dir()
 
 
+def a_store(home: Path, url: str) -> None:
+    """A store holding the genesis: `stream` commands need one (NoStore otherwise)."""
+    with platform(home, url) as p:
+        ensure_genesis(p.ingest)
+
+
+def test_status_without_a_store_is_no_store(tmp_path: Path) -> None:
+    done = cli(tmp_path / "h", "", "stream", "status")
+    assert_one_line_error(done.exit_code, done.stderr)
+    assert done.stderr.startswith("NoStore: ")
+    assert not (tmp_path / "h").exists()
+
+
 def test_without_the_nats_server_binary_status_says_so_on_one_line(tmp_path: Path) -> None:
+    a_store(tmp_path / "h", "")
     done = anjian(tmp_path / "h", "stream", "status", ANJIAN_NATS_SERVER=str(tmp_path / "none"))
     assert_one_line_error(done.returncode, done.stderr)
     assert "nats-server not found" in done.stderr
@@ -110,6 +125,7 @@ def test_without_the_nats_server_binary_status_says_so_on_one_line(tmp_path: Pat
 
 def test_an_unreachable_nats_is_one_line(tmp_path: Path) -> None:
     down = NatsProcess(tmp_path / "js")
+    a_store(tmp_path / "h", down.url)
     done = cli(tmp_path / "h", down.url, "stream", "status")
     assert_one_line_error(done.exit_code, done.stderr)
     assert "StreamUnavailable" in done.stderr
