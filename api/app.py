@@ -9,6 +9,7 @@ process builds the platform once. Routes, one module each under api/routes:
     /v1/enterprises    the directory; one enterprise, its history, its credit
     /v1/hazards …      hazards, inspections, penalties, penalty-clocks, permits,
                        certificates, alarms, accidents, analytics
+    /v1/todo           the steps due or overdue; /v1/documents: a search of case numbers
     /v1/catalog        the catalog and each command type's JSON Schema (public)
     /v1/events         one event, the change feed
     /v1/proofs …       an event's proof bundle, anchors, an actor's keys
@@ -32,7 +33,7 @@ from api import problems
 from api.auth import Authenticated, backend_of
 from api.backend import Backend
 from api.command_schemas import components
-from api.routes import catalog, commands, enterprises, events, session, trust, views
+from api.routes import catalog, commands, daily, enterprises, events, session, trust, views
 from api.tiles import tiles_router
 from services.ledger.tiles import TileServer
 
@@ -93,7 +94,7 @@ def create_app(backend: Backend | OpenBackend) -> FastAPI:
             return problem.response(problems.public_url(request), request.url.path)
         return await call_next(request)
 
-    for module in (session, commands, enterprises, views, catalog, events, trust):
+    for module in (session, commands, enterprises, views, daily, catalog, events, trust):
         app.include_router(module.router)
     app.include_router(tiles_router(_tile_server, _entries_reader))
 
