@@ -58,7 +58,7 @@ from domain.application import Records
 from domain.catalog import CATALOG
 from domain.envelope import SignedCommand
 from domain.ids import actor_id, device_id, enterprise_id
-from domain.regions import PREFECTURES
+from domain.regions import COMPLETE, PREFECTURES
 from domain.uscc import make_uscc
 from ledger.canonical import canonical_text
 from ledger.keys import KeyPair
@@ -182,7 +182,10 @@ class Synth:
         """One enterprise's story, its steps at strictly increasing instants."""
         rng = self.rng
         pref = rng.choice(self.prefectures)
-        region = pref if pref.startswith("4290") else pref[:4] + f"{rng.randint(1, 12):02d}"
+        if pref in COMPLETE:  # a prefecture whose counties are all known: one of them
+            region = rng.choice(sorted(COMPLETE[pref]))
+        else:
+            region = pref if pref.startswith("4290") else pref[:4] + f"{rng.randint(1, 12):02d}"
         self.serial += 1
         uscc = make_uscc(f"91{region}MA{self.serial:07d}"[:17])
         reg, o1, o2 = f"r-{pref}", f"o-{pref}-1", f"o-{pref}-2"

@@ -286,7 +286,7 @@ async def consume(args: argparse.Namespace) -> int:
             try:
                 want = 100 if args.count is None else min(100, args.count - seen)
                 messages = await sub.fetch(want, timeout=1.0)
-            except nats.errors.TimeoutError:
+            except (TimeoutError, nats.errors.TimeoutError):  # nats-py raises either
                 if (
                     args.idle is not None
                     and asyncio.get_running_loop().time() - idle_since > args.idle
