@@ -102,3 +102,19 @@ def test_the_log_s_tiles_are_public_and_its_entries_only_for_whoever_sees_the_wh
         if r.status_code == 403:
             assert r.headers["content-type"] == "application/problem+json"
             assert "entry bundles" in r.json()["detail"]
+
+
+def test_no_spelling_of_an_entries_path_escapes_its_guard(client: TestClient, world: World) -> None:
+    sync(world.platform.ledger)
+    size = world.events()
+    for path in (
+        f"/log/tile//entries/000.p/{size}",
+        f"/log/tile/0/../entries/000.p/{size}",
+        f"/log/tile/./entries/000.p/{size}",
+        f"/log/tile/%65ntries/000.p/{size}",
+        f"/log/tile/ENTRIES/000.p/{size}",
+        f"/log/tile/entries/000.p/{size}/",
+    ):
+        r = client.get(path, headers=bearer("reg-wh"))
+        assert r.status_code in (400, 403, 404), (path, r.status_code)
+        assert r.headers["content-type"] == "application/problem+json", path
