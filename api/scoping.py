@@ -17,6 +17,9 @@ from services.identity.caller import AUDITOR, ENTERPRISE, Caller
 __all__ = ["PROVINCE", "REGION_PATTERN", "Scope", "not_found", "records_scope", "sees_event"]
 
 PROVINCE = "420000"
+# A USCC's shape (GB 32100: 18 characters of its alphabet); the check character is checked
+# where it is used.
+USCC_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{18}$"
 # Exactly the codes domain.regions.validate_region accepts: the province, a prefecture or a
 # county of one, a province-administered city.
 REGION_PATTERN = (

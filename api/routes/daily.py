@@ -16,7 +16,9 @@ from api.auth import Authenticated, backend_of
 from api.docs import answers, page_of
 from api.paging import Cursor, Limit, page
 from api.routes.views import Enterprise, Region
-from api.scoping import records_scope
+from api.scoping import not_found, records_scope
+from domain.errors import DomainError
+from domain.uscc import validate_uscc
 from projections.search import find_documents
 from projections.todo import LISTS, todo
 
@@ -39,6 +41,11 @@ def todo_list(
     clocks, licences to renew, alarms to handle, accident reports), most overdue first, each
     with who must take it and the rule that sets its clock (as `anjian todo`)."""
     scope = records_scope(caller, region)
+    if enterprise is not None:
+        try:
+            validate_uscc(enterprise, field="enterprise")
+        except DomainError:  # a USCC no enterprise can hold
+            raise not_found(f"enterprise {enterprise}") from None
     backend = backend_of(request)
     with backend.read() as conn:
         found = todo(conn, scope.jurisdiction, datetime.now(backend.zone), within_days, enterprise)

@@ -19,7 +19,7 @@ from api.auth import Authenticated, backend_of
 from api.docs import OBJECT, answers, page_of
 from api.paging import Cursor, Limit, page
 from api.render import row_json
-from api.scoping import REGION_PATTERN, Scope, not_found, records_scope
+from api.scoping import REGION_PATTERN, USCC_PATTERN, Scope, not_found, records_scope
 from projections.analytics import ANALYSES
 from projections.export import frame
 from projections.penalties import clocks as penalty_clocks
@@ -34,7 +34,11 @@ Region = Annotated[
     ),
 ]
 Enterprise = Annotated[
-    str | None, Query(min_length=18, max_length=18, description="only this enterprise's records")
+    str | None,
+    Query(
+        pattern=USCC_PATTERN,
+        description="USCC (GB 32100): only this enterprise's records",
+    ),
 ]
 Status = Annotated[str | None, Query(max_length=30)]
 

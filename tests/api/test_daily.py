@@ -51,6 +51,18 @@ def test_the_todo_list_outside_the_callers_scope_is_404(client: TestClient) -> N
     assert client.get("/v1/todo?within_days=-1", headers=bearer("reg-wh")).status_code == 422
 
 
+def test_a_todo_list_of_a_uscc_no_enterprise_can_hold_is_404_and_of_a_malformed_one_422(
+    client: TestClient, world: World
+) -> None:
+    wrong_check = world.wuhan[:17] + ("1" if world.wuhan[17] != "1" else "2")
+    answer = client.get(f"/v1/todo?enterprise={wrong_check}", headers=bearer("reg-wh"))
+    assert answer.status_code == 404, answer.text
+    assert wrong_check in answer.json()["detail"]
+    garbled = client.get("/v1/todo?enterprise=91420100MA4KXXXXXZ", headers=bearer("reg-wh"))
+    assert garbled.status_code == 422
+    assert "enterprise" in garbled.text
+
+
 def test_a_document_search_answers_within_the_callers_scope(
     client: TestClient, world: World
 ) -> None:
