@@ -223,12 +223,16 @@ class Platform:
         else:
             engine = self._engine(url, create_store_engine)
         migrate(engine)
-        projections = self._projections if self._projections is not None else all_projections()
-        follower = ReadModelFollower(self.records.recorder, engine, projections)
+        chosen = self._projections
+
+        def fresh() -> list[Projection]:  # the same projections, new instances when they are ours
+            return all_projections() if chosen is None else list(chosen)
+
+        follower = ReadModelFollower(self.records.recorder, engine, fresh())
         # A follower running in this process (projections follow, serve) wakes on each commit
         # of this Records instead of waiting for its next poll.
         self.records.add_commit_listener(follower.wake)
-        return ReadModels(engine, follower)
+        return ReadModels(engine, follower, fresh)
 
     @cached_property
     def log_signer(self) -> Signer:

@@ -8,11 +8,15 @@ when a separate follower process keeps them current).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine
 
-from projections.follower import ReadModelFollower
+from projections.as_of import rebuilt_as_of
+from projections.follower import Projection, ReadModelFollower
 
 __all__ = ["ReadModels"]
 
@@ -21,3 +25,12 @@ __all__ = ["ReadModels"]
 class ReadModels:
     engine: Engine  # the read-model store (owned by the composition root)
     follower: ReadModelFollower  # of every projection, over the event store's notification log
+    projections: Callable[[], Sequence[Projection]]  # fresh instances of the same projections
+
+    @contextmanager
+    def as_of(self, when: datetime) -> Iterator[ReadModels]:
+        """The read models as they stood at `when`: every projection rebuilt, in a throwaway
+        store, from the events of the log that occurred at or before `when`
+        (projections.as_of)."""
+        with rebuilt_as_of(self.follower.recorder, self.projections, when) as follower:
+            yield ReadModels(follower.engine, follower, self.projections)

@@ -46,7 +46,11 @@ def analytics(
             "UnknownProjection", f"no analysis {name!r} (known: {', '.join(analyses.ANALYSES)})", 2
         )
     jurisdiction, when = arguments.region(region), arguments.instant(at)
-    with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
+    with (
+        platform() as p,
+        fresh(p, not stale, when if at else None) as rm,
+        rm.engine.connect() as conn,
+    ):
         df = analyses.run(name, conn, jurisdiction, when)
         reflects = provenance(rm, p.ledger)
     analysis = analyses.ANALYSES[name]
@@ -94,7 +98,11 @@ def export(
     jurisdiction, when = arguments.region(region), arguments.instant(at)
     if not output.parent.is_dir():  # before the store is opened and the read models caught up
         fail("FileNotFoundError", f"cannot write {output}: No such directory {output.parent}")
-    with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
+    with (
+        platform() as p,
+        fresh(p, not stale, when if at else None) as rm,
+        rm.engine.connect() as conn,
+    ):
         df = exports.frame(conn, name, jurisdiction, when)
         if form != "parquet":
             df = readable(conn, df, name, p.settings.zone, codes=codes or form == "json")

@@ -6,7 +6,8 @@ A value that cannot be what the option asks for ends the command as a usage erro
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, time
 from typing import Annotated
 
 import typer
@@ -20,6 +21,8 @@ from ops.cli.output import err, fail
 from ops.settings import http_url, load_settings
 from projections.errors import ProjectionError
 from projections.rulebook import Rulebook, available, current
+
+_DATE_ONLY = re.compile(r"\d{4}-?\d{2}-?\d{2}")  # an ISO 8601 calendar date, no time
 
 __all__ = [
     "AtOpt",
@@ -91,12 +94,15 @@ def event_id(text: str) -> str:
 
 def instant(text: str) -> datetime:
     """`--at`: an ISO 8601 instant within the platform's bounds, or now when empty; in the
-    platform's time zone (ANJIAN_TIMEZONE), which also reads one written without an offset."""
+    platform's time zone (ANJIAN_TIMEZONE), which also reads one written without an offset. A
+    date alone (`2019-12-31`, 截至该日) is the end of that day."""
     zone = load_settings().zone
     if not text:
         return datetime.now(zone)
     try:
         t = datetime.fromisoformat(text)
+        if _DATE_ONLY.fullmatch(text.strip()):
+            t = datetime.combine(t.date(), time.max)
         t = t if t.tzinfo is not None else t.replace(tzinfo=zone)
         return bound_instant(t, "--at").astimezone(zone)
     except ValueError:

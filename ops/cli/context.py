@@ -15,7 +15,8 @@ answering from a store it silently created empty.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from datetime import datetime
 
 from domain.errors import DomainError
 from ops.bootstrap import Platform, build
@@ -77,18 +78,27 @@ def platform(*, genesis: bool = False, create: bool = False) -> Iterator[Platfor
 
 
 @contextmanager
-def fresh(p: Platform, catch_up: bool = True) -> Iterator[ReadModels]:
+def fresh(p: Platform, catch_up: bool = True, at: datetime | None = None) -> Iterator[ReadModels]:
     """The run's read models, brought up to the head of the log first (unless not
-    `catch_up`); says on stderr how many stored events they leave out."""
-    rm = p.readmodels
-    if catch_up:
-        rm.follower.catch_up()
-    with rm.engine.connect() as conn:
-        n = quarantine.count(conn)
-    if n:
-        err.print(
-            f"[yellow]note[/]: {n} stored event(s) set aside, unreadable by the read models, "
-            "are left out of this answer (anjian projections quarantine)",
-            soft_wrap=True,
-        )
-    yield rm
+    `catch_up`); says on stderr how many stored events they leave out.
+
+    With `at` (a command's --at) earlier than anything could yet have occurred, the read models
+    as they stood at `at` instead: every projection rebuilt from the events that occurred by
+    then (ReadModels.as_of). From `at` on, no stored event can lie after it (the write path
+    refuses an occurred_at later than its recorded time plus the clock skew), so the current
+    read models are that view already."""
+    with ExitStack() as stack:
+        rm = p.readmodels
+        if at is not None and at <= p.records.clock() + p.records.skew:
+            rm = stack.enter_context(rm.as_of(at))
+        elif catch_up:
+            rm.follower.catch_up()
+        with rm.engine.connect() as conn:
+            n = quarantine.count(conn)
+        if n:
+            err.print(
+                f"[yellow]note[/]: {n} stored event(s) set aside, unreadable by the read models, "
+                "are left out of this answer (anjian projections quarantine)",
+                soft_wrap=True,
+            )
+        yield rm

@@ -42,7 +42,11 @@ def credit(
     book = arguments.rulebook(when, rulebook)
     if enterprise is not None:
         arguments.uscc(enterprise)
-    with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
+    with (
+        platform() as p,
+        fresh(p, not stale, when if at else None) as rm,
+        rm.engine.connect() as conn,
+    ):
         zone = p.settings.zone
         if compare is not None:
             _compare(

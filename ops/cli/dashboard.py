@@ -9,6 +9,7 @@ import typer
 
 from domain.accident import GRADES as ACCIDENT_GRADES
 from domain.catalog import KIND_NAMES
+from domain.enterprise import INDUSTRIES
 from domain.hazard import GRADES as HAZARD_GRADES
 from ops.cli import arguments
 from ops.cli.arguments import AtOpt, JsonOpt, RegionOpt, StaleOpt
@@ -38,7 +39,7 @@ def render_dashboard(d: Dashboard) -> list[str]:
             if d.enterprises.get("deregistered")
             else ""
         )
-        + (f"；行业分布：{_counts(d.industries)}" if d.industries else ""),
+        + (f"；行业分布：{_counts(d.industries, INDUSTRIES)}" if d.industries else ""),
         f"二、事故隐患：未销号 {_counts(d.hazards_open, HAZARD_GRADES)}；"
         f"逾期未整改 {_counts(d.hazards_overdue, HAZARD_GRADES)}；"
         f"挂牌督办重大隐患 {d.majors_supervised} 项",
@@ -74,7 +75,11 @@ def dashboard(
     licences, alarms, accidents and credit."""
     jurisdiction, when = arguments.region(region), arguments.instant(at)
     book = arguments.rulebook(when, rulebook) if rulebook else arguments.rulebook_in_force(when)
-    with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
+    with (
+        platform() as p,
+        fresh(p, not stale, when if at else None) as rm,
+        rm.engine.connect() as conn,
+    ):
         d = summarise(conn, jurisdiction, when, book)
         lag = rm.follower.lag()
         zone = p.settings.zone
@@ -86,8 +91,8 @@ def dashboard(
         out.print(line, soft_wrap=True, markup=False)
     if at:
         out.print(
-            f"（--at {d.at}：法定时限、到期与近12个月按该日计算；状态与数量为读模型的当前状态，"
-            "并非该日的重建）",
+            f"（--at {d.at}：按该日重建——仅计该日及以前发生的记录，状态、数量、等级与法定时限"
+            "均为该日的情形 as it stood then: rebuilt from the records that occurred by that day）",
             soft_wrap=True,
             markup=False,
         )

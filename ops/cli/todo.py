@@ -64,7 +64,11 @@ def todo_command(
     clocks of a jurisdiction, or of one enterprise; each row names the event behind it."""
     jurisdiction, when = arguments.region(region), arguments.instant(at)
     uscc = arguments.uscc(enterprise) if enterprise is not None else None
-    with platform() as p, fresh(p, not stale) as rm, rm.engine.connect() as conn:
+    with (
+        platform() as p,
+        fresh(p, not stale, when if at else None) as rm,
+        rm.engine.connect() as conn,
+    ):
         t = todo(conn, jurisdiction, when, within, uscc)
         zone = p.settings.zone
         reflects = provenance(rm, p.ledger)

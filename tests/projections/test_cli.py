@@ -183,4 +183,4 @@ def test_a_dashboard_before_any_rulebook_says_so_and_shows_the_rest(
     assert len(result.stderr.strip().splitlines()) == 1
     assert "七、信用等级：2019-12-31 无生效的信用评定规则" in result.stdout
     assert "二、事故隐患" in result.stdout
-    assert "并非该日的重建" in result.stdout  # it says what --at moves, and what it does not
+    assert "按该日重建" in result.stdout  # it says the view is rebuilt as it stood then
