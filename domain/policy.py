@@ -1,11 +1,11 @@
 """The contract between the stream's modules (风险预警, 应急协调指挥) and the worker that runs them.
 
-A module is a `Policy`: a pure, deterministic fold over the events it observes in log order,
-plus what those events and the clock's ticks make it decide. The worker (streams/worker.py)
-feeds it the stream's events (each CloudEvent verified, then decoded into the
-`projections.events.Event` of its envelope), turns every `Decision` into a command signed with
-the module's own service key, records it through the one command path, and acknowledges the
-message only once the command is stored.
+A module's rules are a `Policy`: a pure, deterministic fold over the events it observes in log
+order, plus what those events and the clock's ticks make it decide. It lives in the domain
+(no I/O); the worker (streams/) feeds it the stream's events (each CloudEvent verified, then
+read as the `StoredRecord` it carries), turns every `Decision` into a command signed with the
+module's own service key, records it through the one command path, and acknowledges the message
+only once the command is stored.
 
 Determinism is what makes the worker safe to crash, restart and replay:
 
@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from uuid import UUID, uuid5
 
 from domain.ids import NAMESPACE
-from projections.events import Event
+from domain.stored import StoredRecord
 
 __all__ = ["Decision", "Policy", "command_id"]
 
@@ -71,7 +71,7 @@ class Policy(Protocol):
         """The service account whose key signs the module's commands, e.g. `svc-warning`."""
         ...
 
-    def observe(self, event: Event) -> Sequence[Decision]:
+    def observe(self, event: StoredRecord) -> Sequence[Decision]:
         """Fold `event` into the state; the decisions it causes."""
         ...
 
