@@ -31,6 +31,7 @@ from domain.commands import (
     REGION,
     REGULATOR,
     ROLES,
+    SERVICE,
     USCC,
     array,
     command,
@@ -340,6 +341,7 @@ ROLE_NAMES = {
     AUDITOR: "审计人员",
     INTEGRATOR: "数据对接方",
     ADMIN: "账户管理员",
+    SERVICE: "平台业务模块",
 }
 
 
