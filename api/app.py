@@ -13,6 +13,7 @@ process builds the platform once. Routes, one module each under api/routes:
     /v1/catalog        the catalog and each command type's JSON Schema (public)
     /v1/events         one event, the change feed
     /v1/proofs …       an event's proof bundle, anchors, an actor's keys
+    /healthz, /readyz  liveness; each component's readiness and lag (api/routes/health.py)
     /log/…             the Merkle log by C2SP tlog-tiles (api/tiles.py): the checkpoint and
                        hash tiles for anyone, entry bundles for callers who see the whole log
 
@@ -33,7 +34,17 @@ from api import problems
 from api.auth import Authenticated, backend_of
 from api.backend import Backend
 from api.command_schemas import components
-from api.routes import catalog, commands, daily, enterprises, events, session, trust, views
+from api.routes import (
+    catalog,
+    commands,
+    daily,
+    enterprises,
+    events,
+    health,
+    session,
+    trust,
+    views,
+)
 from api.tiles import tiles_router
 from services.ledger.tiles import TileServer
 
@@ -94,7 +105,7 @@ def create_app(backend: Backend | OpenBackend) -> FastAPI:
             return problem.response(problems.public_url(request), request.url.path)
         return await call_next(request)
 
-    for module in (session, commands, enterprises, views, daily, catalog, events, trust):
+    for module in (session, commands, enterprises, views, daily, catalog, events, trust, health):
         app.include_router(module.router)
     app.include_router(tiles_router(_tile_server, _entries_reader))
 

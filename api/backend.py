@@ -19,6 +19,7 @@ from datetime import tzinfo
 from sqlalchemy import Connection
 
 from domain.application import Records
+from services.health import Readiness
 from services.identity.port import Authenticator
 from services.ingest.batches import Committed, Line
 from services.ingest.principal import Principal
@@ -44,6 +45,8 @@ class Backend:
     public_url: str  # no trailing slash
     secure_cookies: bool = True  # the session cookie's Secure flag (an https public URL)
     after_write: Callable[[], object] | None = None  # e.g. log, checkpoint and anchor
+    readiness: Readiness | None = None  # the running platform's components (/readyz)
+    draining: threading.Event = field(default_factory=threading.Event)  # set on SIGTERM
     max_body_bytes: int = MAX_BODY_BYTES
     max_commands: int = MAX_COMMANDS
     _write_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

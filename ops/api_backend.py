@@ -26,12 +26,15 @@ __all__ = ["backend_of", "open_backend"]
 log = logging.getLogger("anjian.api")
 
 
-def backend_of(p: Platform, authenticator: Authenticator | None = None) -> Backend:
+def backend_of(
+    p: Platform, authenticator: Authenticator | None = None, *, after_write: bool = True
+) -> Backend:
     """The API's backend over `p`; `authenticator` defaults to the platform's identity
-    store (`p.identity`)."""
+    store (`p.identity`). With `after_write`, each write is followed by a ledger sync in the
+    background; without, a ledger follower of the running platform (ops/runtime.py) logs it."""
     auth: Authenticator = authenticator or p.identity
 
-    def after_write() -> None:
+    def sync_ledger() -> None:
         try:
             sync(p.ledger)
         except LedgerServiceError as exc:
@@ -45,7 +48,7 @@ def backend_of(p: Platform, authenticator: Authenticator | None = None) -> Backe
         zone=p.settings.zone,
         public_url=p.settings.public_url,
         secure_cookies=p.settings.public_url.startswith("https://"),
-        after_write=after_write,
+        after_write=sync_ledger if after_write else None,
     )
 
 

@@ -269,6 +269,13 @@ class Platform:
         endpoint, self._nats_server = platform_nats(self.settings, self.keystore)
         return endpoint
 
+    @property
+    def embedded_nats(self) -> EmbeddedNats | None:
+        """The embedded nats-server this process runs (None: external, another process runs it,
+        or not started yet)."""
+        server = self._nats_server
+        return server if server is not None and server.owner else None
+
     def nats_running(self) -> bool:
         """Whether the stream can be published without starting a server: NATS is external,
         or this or another process runs the embedded one (`anjian serve`, a relay)."""

@@ -1,9 +1,11 @@
 """The chain of these settings, wired for the ledger service (its `Chain` port).
 
 Which node: ANJIAN_CHAIN_RPC_URL (or an explicit URL) is used as it is. Without, the embedded
-anvil (ops/chain_node.py) is started from $ANJIAN_HOME/chain for the duration of the operation,
-under $ANJIAN_HOME/chain/node.lock so that two commands never run two nodes on one state file,
-and stopped again (its state is dumped on the clean stop).
+anvil (ops/chain_node.py): the one a long-running process keeps (`ResidentNode`: `anjian serve`,
+`anjian worker ledger`), found by its URL in $ANJIAN_HOME/chain/node.url while it answers; else one
+started from $ANJIAN_HOME/chain for the duration of the operation, under
+$ANJIAN_HOME/chain/node.lock so that two commands never run two nodes on one state file, and
+stopped again (its state is dumped on the clean stop).
 
 Which contract: the platform uses one Anchor contract per chain, recorded in
 `ledger_deployments` (ledger/anchors.py):
@@ -25,8 +27,12 @@ commands that never anchor (status, proofs, offline audits) do not load it.
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ledger.anchors import AnchorStore
@@ -40,8 +46,9 @@ if TYPE_CHECKING:
     from web3 import Web3
 
     from ledger.chain import AnchorChain
+    from ops.chain_node import AnvilNode
 
-__all__ = ["FUND_AMOUNT", "FUND_BELOW", "SettingsChain", "chain_rpc"]
+__all__ = ["FUND_AMOUNT", "FUND_BELOW", "ResidentNode", "SettingsChain", "chain_rpc"]
 
 FUND_BELOW = 10**18  # anchorer balance (wei) under which the owner tops it up...
 FUND_AMOUNT = 10 * 10**18  # ...with this much, where gas is not free
@@ -73,7 +80,7 @@ class SettingsChain:
 def chain_rpc(settings: Settings, override: str | None = None) -> Iterator[str]:
     """The chain's JSON-RPC URL: `override`, ANJIAN_CHAIN_RPC_URL, or the embedded anvil,
     started from $ANJIAN_HOME/chain for the duration (ChainUnreachable if it cannot start)."""
-    url = override or settings.chain_rpc_url
+    url = override or settings.chain_rpc_url or _resident_url(settings)
     if url:
         yield url
         return
@@ -90,6 +97,85 @@ def chain_rpc(settings: Settings, override: str | None = None) -> Iterator[str]:
             yield node.rpc_url
         finally:
             node.stop()
+
+
+def _resident_url(settings: Settings) -> str | None:
+    """The URL of the embedded node a long-running process keeps, while it answers."""
+    from ops.chain_node import DEV_CHAIN_ID, rpc_chain_id
+
+    try:
+        url = (settings.home / "chain" / RESIDENT_URL).read_text().strip()
+        return url if rpc_chain_id(url, 2.0) == DEV_CHAIN_ID else None
+    except (OSError, ValueError):
+        return None
+
+
+RESIDENT_URL = "node.url"
+RESIDENT_PID = "node.pid"
+
+
+def _remember(chain_dir: Path, pid: int | None) -> None:
+    if pid is not None:
+        (chain_dir / RESIDENT_PID).write_text(f"{pid}\n")
+
+
+def _end_orphan(pid_file: Path, timeout: float = 15.0) -> None:
+    """Stop the anvil a killed server left running on this state file (we hold the node lock,
+    so no live process owns it): two nodes must never write one state file."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if b"anvil" not in command:
+        return
+    os.kill(pid, signal.SIGTERM)  # anvil dumps its state on SIGTERM
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if Path(f"/proc/{pid}").exists():
+        os.kill(pid, signal.SIGKILL)
+
+
+class ResidentNode:
+    """The embedded anvil kept running for the life of a process (`anjian serve`): started
+    under $ANJIAN_HOME/chain/node.lock (held until `stop`), restarted by its supervisor when it
+    dies (same port, same state file), its URL in node.url for every command of this home.
+    Nothing to do with ANJIAN_CHAIN_RPC_URL set: the chain is someone else's."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._stack = ExitStack()
+        self.node: AnvilNode | None = None
+
+    def start(self) -> None:
+        if self.settings.chain_rpc_url or self.node is not None:
+            return
+        from ops.chain_node import AnvilNode, ChainNodeError
+
+        chain_dir = self.settings.home / "chain"
+        chain_dir.mkdir(parents=True, exist_ok=True)
+        self._stack.enter_context(locked(chain_dir / "node.lock"))
+        try:
+            _end_orphan(chain_dir / RESIDENT_PID)
+            node = AnvilNode(chain_dir)
+            node.start()
+        except ChainNodeError as exc:
+            self._stack.close()
+            raise ChainUnreachable(f"the embedded chain node did not start: {exc}") from exc
+        node.child.on_start = lambda child: _remember(chain_dir, child.pid)
+        _remember(chain_dir, node.pid)
+        node.child.watch()
+        (chain_dir / RESIDENT_URL).write_text(node.rpc_url + "\n")
+        self.node = node
+
+    def stop(self) -> None:
+        node, self.node = self.node, None
+        if node is not None:
+            (self.settings.home / "chain" / RESIDENT_URL).unlink(missing_ok=True)
+            node.stop()
+            (self.settings.home / "chain" / RESIDENT_PID).unlink(missing_ok=True)
+        self._stack.close()
 
 
 def _owner(settings: Settings, chain_id: int, embedded: bool) -> LocalAccount | None:

@@ -86,7 +86,7 @@ def find_anvil(root: Path | None = None) -> Path:
     return path
 
 
-def _rpc_chain_id(url: str, timeout: float) -> int | None:
+def rpc_chain_id(url: str, timeout: float) -> int | None:
     """eth_chainId over plain HTTP, or None while the node does not answer."""
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError(f"not a loopback node URL: {url}")
@@ -192,7 +192,7 @@ class AnvilNode:
     def _answers(self, port: int) -> bool:
         """Ready once eth_chainId answers; another chain id means another node holds the port."""
         url = f"http://127.0.0.1:{port}"
-        chain_id = _rpc_chain_id(url, timeout=1.0)
+        chain_id = rpc_chain_id(url, timeout=1.0)
         if chain_id is not None and chain_id != self.chain_id:
             raise NodeStartFailed(
                 f"{url} answers chain id {chain_id}, expected {self.chain_id}: "

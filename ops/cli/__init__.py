@@ -26,7 +26,7 @@ One module per command group:
     stream.py       stream status | tail | relay | types
     users.py        users add | list | change | disable | reset-password | log
     tokens.py       tokens create | list | revoke
-    serve.py        serve (the HTTP API)
+    serve.py        serve (the running platform: API, followers, children) | worker NAME
     arguments.py    the options several commands share, and their checks
     context.py      the platform of one run, the read models brought up to date
     output.py       errors, JSON, tables
@@ -56,7 +56,7 @@ from ops.cli.privacy import privacy_app
 from ops.cli.projections import projections_app
 from ops.cli.records import catalog, enterprises, history, record, show
 from ops.cli.search import documents
-from ops.cli.serve import serve
+from ops.cli.serve import serve, worker
 from ops.cli.stream import stream_app
 from ops.cli.todo import todo_command
 from ops.cli.tokens import tokens_app
@@ -74,7 +74,7 @@ app = typer.Typer(
     cls=OneLineErrors,
 )
 _COMMANDS: list[Callable[..., None]] = [record, show, history, enterprises, catalog, demo]
-_VIEWS: list[Callable[..., None]] = [credit, analytics, dashboard, export, serve]
+_VIEWS: list[Callable[..., None]] = [credit, analytics, dashboard, export, serve, worker]
 for _command in _COMMANDS:
     app.command()(_command)
 app.add_typer(ledger_app, name="ledger")

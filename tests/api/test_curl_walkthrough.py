@@ -70,7 +70,7 @@ def test_a_newcomer_records_sees_and_proves_a_hazard_with_curl_alone(tmp_path: P
     log_key = json.loads(anjian(env, "ledger", "status", "--json").stdout)["log_key"]  # published
     server = subprocess.Popen(
         [sys.executable, "-m", "ops.cli", "serve", "--port", str(port)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(tmp_path / "serve.log").open("w"),
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
