@@ -1,5 +1,6 @@
 # Anjian — set-up and the two jobs of the README's quick start.
-# `make demo`: set up, build the demo province on the embedded default, print one history.
+# `make run`: set up, build the demo province when the data directory holds none, serve it.
+# `make demo`: set up, build the demo province afresh on the embedded default, print one history.
 # `make test`: set up, then ruff, the dependency rule (import-linter), mypy --strict and the
 # whole pytest suite (starts its own PostgreSQL and EVM node on free loopback ports).
 
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 BUILT_FROM := pyproject.toml setup.py ledger/_ed25519.c
 STAMP := $(VENV)/.installed-$(shell cat $(BUILT_FROM) | sha256sum | cut -c1-16)
 
-.PHONY: setup demo test lint typecheck pytest clean
+.PHONY: setup run demo test lint typecheck pytest clean
 
 setup: $(STAMP) node_modules/.package-lock.json
 
@@ -27,6 +28,11 @@ node_modules/.package-lock.json: package-lock.json
 	touch $@
 
 # The data directory is private (0700, files 0600): create it so from the start.
+# `anjian serve` prints the URL, the data directory and the demo's logins; Ctrl-C stops it cleanly.
+run: setup
+	umask 077 && mkdir -p var && $(BIN)/anjian demo --if-empty --enterprises 200 --months 24 --seed 2018 --json > /dev/null
+	exec $(BIN)/anjian serve
+
 demo: setup
 	umask 077 && mkdir -p var && $(BIN)/anjian demo --enterprises 200 --months 24 --seed 2018 --reset --json > var/demo.json
 	$(BIN)/anjian history --enterprise "$$($(BIN)/python -c 'import json; print(json.load(open("var/demo.json"))["showcase"])')"

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from demo.clock import START, end_of
-from demo.logins import DemoLogin
+from demo.logins import DemoLogin, login_lines
 from demo.runner import DemoOptions, DemoReport, check_empty, kind_name, run
 from services.identity.accounts import Accounts
 from services.ingest.service import Ingest
@@ -80,10 +80,9 @@ def print_logins(console: Console, logins: list[DemoLogin]) -> None:
     """The demo's logins with their one-time passwords (shown once), one per line, never cut
     to the terminal's width."""
     console.print("登录账户 logins (login, role, jurisdiction, one-time password; shown once):")
-    for x in logins:
-        bound = f" {' '.join(x.enterprises)}" if x.enterprises else ""
+    for line in login_lines(logins):
         console.print(
-            f"  {x.login:<18} {x.role:<11} {x.jurisdiction}{bound}  {x.password}",
+            line,
             soft_wrap=True,
             markup=False,
             highlight=False,

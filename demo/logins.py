@@ -20,7 +20,11 @@ from dataclasses import dataclass
 from domain.regions import PROVINCE
 from services.identity.accounts import Accounts
 
-__all__ = ["LOGINS", "DemoLogin", "create_logins"]
+__all__ = ["LOGINS", "LOGINS_FILE", "DemoLogin", "create_logins", "login_lines"]
+
+# Where `anjian demo` keeps its logins in the (private) data directory, for `anjian serve` (and
+# `make run`) to show them again at every start: demo passwords, as the demo set them.
+LOGINS_FILE = "demo-logins.txt"
 
 
 @dataclass(frozen=True)
@@ -57,3 +61,12 @@ def create_logins(accounts: Accounts, enterprise: tuple[str, str] | None) -> lis
         new = accounts.add(ENTERPRISE_LOGIN, "enterprise", county, enterprises=[uscc])
         out.insert(3, DemoLogin(ENTERPRISE_LOGIN, "enterprise", county, (uscc,), new.password))
     return out
+
+
+def login_lines(logins: list[DemoLogin]) -> list[str]:
+    """One line per login: login, role, jurisdiction, bound USCCs, password."""
+    lines = []
+    for x in logins:
+        bound = f" {' '.join(x.enterprises)}" if x.enterprises else ""
+        lines.append(f"  {x.login:<18} {x.role:<11} {x.jurisdiction}{bound}  {x.password}")
+    return lines

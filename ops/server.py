@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from types import FrameType
 
 from ops.bootstrap import Platform, build
 from ops.chain import ResidentNode
+from ops.home import secure_home
 from ops.key_directory import key_directory
 from ops.keystore import Keystore
 from ops.runtime import Runtime, Supervised, components_of
@@ -46,6 +48,7 @@ def running_platform(
     """The platform of `settings` with the named components running (all when None, none when
     empty), the embedded chain node kept running when `chain` and the embedded nats-server
     when `nats` (each only on the embedded default); everything stopped, in order, on exit."""
+    secure_home(settings)  # the private umask before the chain node writes its files
     resident = ResidentNode(settings)
     if chain:
         resident.start()
@@ -107,9 +110,25 @@ def serve(settings: Settings, host: str, port: int, *, api_only: bool = False) -
             log_level="info",
             timeout_graceful_shutdown=30,
         )
-        log.info("serving %s on http://%s:%d", settings.home, host, port)
+        for line in banner(settings, host, port):
+            print(line, file=sys.stderr, flush=True)
         Draining(config).run()
         log.info("drained: stopping the followers and the children")
+
+
+def banner(settings: Settings, host: str, port: int) -> list[str]:
+    """What a person starting the platform needs: where it answers, where its data lives, and
+    the demo's logins when the data directory holds a demo province."""
+    from demo.logins import LOGINS_FILE
+
+    lines = [
+        f"安监 Anjian: http://{host}:{port}  (API docs /docs, readiness /readyz; Ctrl-C stops)",
+        f"数据目录 data: {settings.home.absolute()}",
+    ]
+    logins = settings.home / LOGINS_FILE
+    if logins.is_file():
+        lines += logins.read_text(encoding="utf-8").rstrip("\n").splitlines()
+    return lines
 
 
 def work(settings: Settings, name: str) -> None:

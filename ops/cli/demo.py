@@ -7,7 +7,8 @@ with their one-time passwords), then the ledger syncs what it recorded.
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,15 +18,25 @@ from ops.cli.output import emit_json, err, fail, out
 from ops.cli.stream import stream_after
 from ops.settings import load_settings
 
+if TYPE_CHECKING:
+    from demo.logins import DemoLogin
+
 __all__ = ["demo"]
 
 
 def demo(
+    *,
     enterprises: Annotated[int, typer.Option(min=1, max=20_000, help="enterprises")] = 200,
     months: Annotated[int, typer.Option(min=1, max=120, help="months from 2018-01")] = 24,
     seed: Annotated[int, typer.Option(help="the same seed gives the same envelopes")] = 2018,
     reset: Annotated[
         bool, typer.Option("--reset", help="delete the embedded SQLite store first")
+    ] = False,
+    if_empty: Annotated[
+        bool,
+        typer.Option(
+            "--if-empty", help="build it only when the store holds no records yet (make run)"
+        ),
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -38,7 +49,7 @@ def demo(
     use a fresh ANJIAN_HOME, or --reset to delete the embedded SQLite store first.
     """
     from demo.console import print_logins, print_summary, run_with_progress
-    from demo.runner import DemoError, DemoOptions
+    from demo.runner import DemoError, DemoOptions, StoreNotEmpty, check_empty
     from ops.reset import reset_store
     from services.ledger.sync import sync
 
@@ -48,6 +59,16 @@ def demo(
         except DemoError as exc:
             fail(type(exc).__name__, str(exc))
     with platform(create=True) as p:
+        if if_empty:
+            try:
+                check_empty(p.records, p.settings.store_location)
+            except StoreNotEmpty:
+                err.print(
+                    f"the store at {p.settings.store_location} holds records: kept as it is",
+                    soft_wrap=True,
+                    markup=False,
+                )
+                return
         try:
             options = DemoOptions(enterprises, months, seed)
             where = p.settings.store_location
@@ -61,9 +82,23 @@ def demo(
         # Log, checkpoint and anchor what was recorded, so `audit verify` holds at once.
         ledger = sync(p.ledger)
         stream_after(p, start=True)  # the embedded NATS server runs for it
+        remember_logins(p.settings.home, report.logins)
     if as_json:
         emit_json({**report.as_json(), "ledger": ledger.to_json()})
     else:
         print_summary(out, report)
         print_logins(out, report.logins)
         err.print(ledger.summary(), soft_wrap=True)
+
+
+def remember_logins(home: Path, logins: list[DemoLogin]) -> None:
+    """Keep the demo's logins in the data directory (private, 0600) for `anjian serve`."""
+    from demo.logins import LOGINS_FILE, login_lines
+
+    path = home / LOGINS_FILE
+    path.write_text(
+        "演示登录账户 demo logins (login, role, jurisdiction, password as `anjian demo` set it; "
+        "a password changed since is not shown):\n" + "\n".join(login_lines(logins)) + "\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)

@@ -35,6 +35,7 @@ def serve(
     from ops.settings import load_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     run(load_settings(), host, port, api_only=api_only)
 
 
@@ -51,4 +52,5 @@ def worker(
     from ops.settings import load_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     work(load_settings(), name)
