@@ -19,8 +19,10 @@ Nothing leaves the process unless the operator asks, through the standard variab
 and everything else the SDK and the OTLP exporter read themselves (OTEL_RESOURCE_ATTRIBUTES,
 OTEL_TRACES_SAMPLER[_ARG], OTEL_EXPORTER_OTLP_HEADERS / _TIMEOUT / _CERTIFICATE,
 OTEL_METRIC_EXPORT_INTERVAL, OTEL_BSP_*). `console` writes to stderr, never into a command's
-output. With no tracer provider installed the OpenTelemetry API still carries a caller's W3C
-`traceparent` through (non-recording spans): stored, published and logged, never exported.
+output. The values of a request's query string are replaced by REDACTED before any span
+leaves (`QueryValuesRedacted`): the names stay. With no tracer provider installed the
+OpenTelemetry API still carries a caller's W3C `traceparent` through (non-recording spans):
+stored, published and logged, never exported.
 
 Log lines (stderr):
 
@@ -51,6 +53,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import metrics, trace
+from opentelemetry.context import Context
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
@@ -60,17 +63,20 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
 __all__ = [
     "JsonLines",
     "Plan",
+    "QueryValuesRedacted",
     "Telemetry",
     "TelemetryError",
     "configure",
     "plan",
+    "redact_query",
     "register_gauges",
+    "tracer_provider",
 ]
 
 EXPORTERS = ("otlp", "console", "none")
@@ -202,11 +208,9 @@ def configure(env: Mapping[str, str] | None = None) -> Telemetry:
         resource = Resource.create({SERVICE_NAME: wanted.service})
         installed = Telemetry(wanted)
         if wanted.traces:
-            tracer_provider = TracerProvider(resource=resource)
-            for name in wanted.traces:
-                tracer_provider.add_span_processor(BatchSpanProcessor(_span_exporter(name)))
-            trace.set_tracer_provider(tracer_provider)
-            installed.tracer_provider = tracer_provider
+            traces = tracer_provider(resource, [_span_exporter(n) for n in wanted.traces])
+            trace.set_tracer_provider(traces)
+            installed.tracer_provider = traces
         if wanted.metrics:
             readers: list[MetricReader] = [
                 PeriodicExportingMetricReader(_metric_exporter(n)) for n in wanted.metrics
@@ -218,6 +222,41 @@ def configure(env: Mapping[str, str] | None = None) -> Telemetry:
             installed.handler = _json_logs(wanted.log_level)
         _installed.append(installed)
         return installed
+
+
+def redact_query(query: str) -> str:
+    """`a=1&q=张三&flag` → `a=REDACTED&q=REDACTED&flag`: the names of a query, not its values."""
+    parts = (part.partition("=") for part in query.split("&"))
+    return "&".join(f"{name}=REDACTED" if sep else name for name, sep, _ in parts)
+
+
+class QueryValuesRedacted(SpanProcessor):
+    """Keeps the names and drops the values of a span's `url.query` (FastAPI's SERVER spans
+    record it): a search for a person's name must not reach the trace backend."""
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        query = (span.attributes or {}).get("url.query")
+        if isinstance(query, str) and query:
+            span.set_attribute("url.query", redact_query(query))
+
+    def on_end(self, span: ReadableSpan) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def tracer_provider(resource: Resource, exporters: Iterable[SpanExporter]) -> TracerProvider:
+    """The SDK tracer provider `configure` installs: query values redacted, then each
+    exporter behind a batch processor (OTEL_BSP_* tune it)."""
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(QueryValuesRedacted())
+    for exporter in exporters:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
 
 
 def _span_exporter(name: str) -> SpanExporter:
