@@ -26,6 +26,7 @@ cloudevents.event_id).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol, runtime_checkable
@@ -41,6 +42,7 @@ __all__ = ["TraceContexts", "consuming", "parent", "producer_span", "traceparent
 
 _tracer = trace.get_tracer("anjian")
 _propagator = TraceContextTextMapPropagator()
+_TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 MAX_ATTRIBUTE = 256  # characters of a consumed event's attribute copied onto its span
 
 
@@ -55,8 +57,9 @@ class TraceContexts(Protocol):
 
 def parent(traceparent: object) -> Context | None:
     """The context whose span is the remote parent `traceparent` names, None if it is not a
-    valid W3C traceparent."""
-    if not isinstance(traceparent, str):
+    valid W3C traceparent of version 00 exactly as written (no blanks, no line end around it,
+    no field after it), the only form the platform writes."""
+    if not isinstance(traceparent, str) or not _TRACEPARENT.fullmatch(traceparent):
         return None
     context = _propagator.extract({"traceparent": traceparent})
     if not trace.get_current_span(context).get_span_context().is_valid:
