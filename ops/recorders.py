@@ -25,7 +25,7 @@ gated: Records judges first there.)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, ProgrammingError, StoredEvent
@@ -130,6 +130,8 @@ class GatedSQLiteRecorder(SQLiteApplicationRecorder):
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         """The library's insert, inside a `store` span (ops.trace_contexts)."""
+        if not trace_contexts.tracing():
+            return super().insert_events(stored_events, **kwargs)
         span = trace_contexts.store_span("sqlite", self.events_table_name, len(stored_events))
         with trace.use_span(span, end_on_exit=True, record_exception=False):
             return super().insert_events(stored_events, **kwargs)
@@ -268,10 +270,11 @@ class PostgresRecordsRecorder(PostgresApplicationRecorder):
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         """The library's insert, inside a `store` span (ops.trace_contexts)."""
+        if not trace_contexts.tracing():
+            return cast("Sequence[int] | None", super().insert_events(stored_events, **kwargs))
         span = trace_contexts.store_span("postgresql", self.events_table_name, len(stored_events))
         with trace.use_span(span, end_on_exit=True, record_exception=False):
-            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-            return ids
+            return cast("Sequence[int] | None", super().insert_events(stored_events, **kwargs))
 
     def trace_contexts(self, first: int, last: int) -> dict[int, str]:
         """notification id → stored traceparent, for the ids from `first` to `last`."""

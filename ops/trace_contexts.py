@@ -26,9 +26,18 @@ from collections.abc import Sequence
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-__all__ = ["current", "rows", "store_span", "table_name"]
+__all__ = ["current", "rows", "store_span", "table_name", "tracing"]
 
 _tracer = trace.get_tracer("anjian")
+
+
+def tracing() -> bool:
+    """Whether a tracer provider is installed. Without one, a span would be the no-op that
+    hands back the current span (a caller's context, or none): the recorders then skip
+    starting it, the same outcome without its cost on every insert."""
+    return not isinstance(
+        trace.get_tracer_provider(), (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+    )
 
 
 def table_name(events_table_name: str) -> str:

@@ -105,36 +105,48 @@ def line_refused(line: object, error: DomainError) -> None:
 
 
 class BatchSpan:
-    """The span of one batch, told its outcome once (`accepted`, or `refused`)."""
+    """The span of one batch (None without a tracer provider), told its outcome once."""
 
-    def __init__(self, span: Span, types: Sequence[str]) -> None:
+    def __init__(self, span: Span | None, types: Sequence[str]) -> None:
         self.span = span
         self.types = types
         self.told = False
 
     def accepted(self, recorded: Sequence[Recorded]) -> None:
         self.told = True
-        new = sum(not r.recorded_before for r in recorded)
+        new = 0
         for r in recorded:
             outcome = "duplicate" if r.recorded_before else "accepted"
-            kind = _known(r.type)
-            COMMANDS.add(1, {"anjian.command.type": kind, "anjian.command.outcome": outcome})
-        attributes: dict[str, Any] = {"anjian.command.outcome": "accepted" if new else "duplicate"}
-        if recorded:
-            attributes["anjian.notification.last"] = max(r.notification_id for r in recorded)
-        self.span.set_attributes(attributes)
+            new += not r.recorded_before
+            COMMANDS.add(
+                1, {"anjian.command.type": _known(r.type), "anjian.command.outcome": outcome}
+            )
+        if self.span is not None:
+            attributes: dict[str, Any] = {
+                "anjian.command.outcome": "accepted" if new else "duplicate"
+            }
+            if recorded:
+                attributes["anjian.notification.last"] = max(r.notification_id for r in recorded)
+            self.span.set_attributes(attributes)
 
     def refused(self, error: DomainError) -> None:
         self.told = True
         for kind in self.types:
             COMMANDS.add(1, {"anjian.command.type": kind, "anjian.command.outcome": "refused"})
-        _refused(self.span, error)
+        _refused(self.span or trace.INVALID_SPAN, error)
 
 
 @contextmanager
 def batch_span(types: Sequence[object]) -> Iterator[BatchSpan]:
     """The current span around one batch's transaction (`types`: its commands' types)."""
     known = [type_of(t) for t in types]
+    if isinstance(
+        trace.get_tracer_provider(), (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+    ):
+        # No tracer provider: the span would be a no-op (the current one handed back), so
+        # only the counters are kept, without a span's cost on every batch.
+        yield BatchSpan(None, known)
+        return
     distinct = set(known)
     name = f"record {known[0]}" if len(distinct) == 1 else "record batch"
     attributes: dict[str, Any] = {"anjian.command.count": len(known)}

@@ -64,7 +64,12 @@ class TraceContextContract(StoreFixtures):
         assert store.attributes is not None
         assert store.attributes["anjian.notification.last"] == nid
 
-    def test_a_callers_context_is_kept_without_a_tracer_provider(self, h: Harness) -> None:
+    @pytest.mark.parametrize("installed", [False, True])
+    def test_a_callers_context_is_kept_without_a_tracer_provider(
+        self, h: Harness, installed: bool, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """None installed (the recorder skips its span), or the API's no-op installed."""
+        monkeypatch.setattr(trace_contexts, "tracing", lambda: installed)
         with trace.use_span(NonRecordingSpan(CALLER)):
             uscc = h.enterprise("r-wh")
         nid = last(h, enterprise_id(uscc))
