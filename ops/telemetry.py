@@ -20,9 +20,9 @@ and everything else the SDK and the OTLP exporter read themselves (OTEL_RESOURCE
 OTEL_TRACES_SAMPLER[_ARG], OTEL_EXPORTER_OTLP_HEADERS / _TIMEOUT / _CERTIFICATE,
 OTEL_METRIC_EXPORT_INTERVAL, OTEL_BSP_*). `console` writes to stderr, never into a command's
 output. The values of a request's query string are replaced by REDACTED before any span
-leaves (`QueryValuesRedacted`): the names stay. With no tracer provider installed the
-OpenTelemetry API still carries a caller's W3C `traceparent` through (non-recording spans):
-stored, published and logged, never exported.
+leaves (`QueryValuesRedacted`): the names stay. With no tracer provider installed nothing
+is traced at all: no span is started, a caller's `traceparent` is not read, and no trace
+context is stored beside the events.
 
 Log lines (stderr):
 

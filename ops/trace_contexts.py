@@ -6,8 +6,9 @@ Table `<prefix>_trace_contexts` (prefix: the events table's name without `_event
     traceparent      the W3C traceparent of the `store` span that inserted the event
 
 The recorders (ops/recorders.py) insert one row per event in the transaction that inserts the
-events and their command ids, only when a span is active (a caller's traceparent, or a span of
-an installed tracer provider): with telemetry off nothing is written. The relay reads the rows
+events and their command ids, only when a valid span context is current: with no tracer
+provider installed (telemetry off) there is none, and nothing is written. A span the sampler
+left out still has one: its context is kept, so the stream carries it on. The relay reads the rows
 of each window (`trace_contexts(first, last)`, streams.tracing.TraceContexts) and publishes each
 event with a PRODUCER span whose parent is its stored context, so the trace of the command
 continues through the stream to the modules, later and in another process.
@@ -33,8 +34,8 @@ _tracer = trace.get_tracer("anjian")
 
 def tracing() -> bool:
     """Whether a tracer provider is installed. Without one, a span would be the no-op that
-    hands back the current span (a caller's context, or none): the recorders then skip
-    starting it, the same outcome without its cost on every insert."""
+    hands back the current span: the recorders then skip starting it, the same outcome
+    without its cost on every insert."""
     return not isinstance(
         trace.get_tracer_provider(), (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
     )

@@ -60,7 +60,7 @@ _lock = threading.Lock()
 _installed: dict[str, Any] = {}
 
 
-def _install() -> tuple[Switch, InMemoryMetricReader]:
+def install() -> tuple[Switch, InMemoryMetricReader]:
     with _lock:
         if not _installed:
             switch = Switch()
@@ -75,7 +75,7 @@ def _install() -> tuple[Switch, InMemoryMetricReader]:
 @contextmanager
 def recording() -> Iterator[InMemorySpanExporter]:
     """Spans started in the block are recorded (SDK provider, in-memory exporter)."""
-    switch, _ = _install()
+    switch, _ = install()
     provider = TracerProvider()
     exporter = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -88,7 +88,7 @@ def recording() -> Iterator[InMemorySpanExporter]:
 
 
 def reader() -> InMemoryMetricReader:
-    return _install()[1]
+    return install()[1]
 
 
 @dataclass(frozen=True)

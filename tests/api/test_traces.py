@@ -16,7 +16,16 @@ from api.app import create_app
 from streams.tracing import consuming
 from tests.api.conftest import World, bearer, hazard, record
 from tests.nats_throwaway import NatsProcess, nats_server
-from tests.otel import by_name, collect, parent_of, recording, span_id, trace_id, traceparent
+from tests.otel import (
+    by_name,
+    collect,
+    install,
+    parent_of,
+    recording,
+    span_id,
+    trace_id,
+    traceparent,
+)
 from tests.streams.support import read_stream
 
 
@@ -151,3 +160,21 @@ def test_one_server_span_a_request_continues_a_callers_trace(
         200, 200, 405, 404,
     ]  # fmt: skip
     assert {s.status.status_code for s in spans} == {StatusCode.UNSET}
+
+
+def test_a_callers_trace_context_is_stored_with_its_command_even_when_no_span_is_recorded(
+    world: World, client: TestClient
+) -> None:
+    """A tracer provider installed that records nothing (here the API's no-op; a sampler
+    that leaves the request out does the same): the caller's context still reaches the store."""
+    install()
+    caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    answer = client.post(
+        "/v1/commands",
+        json=hazard(world.wuhan, "420102", "e-wh"),
+        headers={**bearer("ent-wh"), "traceparent": caller},
+    )
+    assert answer.status_code == 200, answer.text
+    (nid,) = answer.json()["notification_ids"]
+    recorder: Any = world.platform.records.recorder
+    assert recorder.trace_contexts(nid, nid) == {nid: caller}
