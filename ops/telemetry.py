@@ -20,7 +20,7 @@ and everything else the SDK and the OTLP exporter read themselves (OTEL_RESOURCE
 OTEL_TRACES_SAMPLER[_ARG], OTEL_EXPORTER_OTLP_HEADERS / _TIMEOUT / _CERTIFICATE,
 OTEL_METRIC_EXPORT_INTERVAL, OTEL_BSP_*). `console` writes to stderr, never into a command's
 output. The values of a request's query string are replaced by REDACTED before any span
-leaves (`QueryValuesRedacted`): the names stay. With no tracer provider installed nothing
+leaves (ops/exporters.py): the names stay. With no tracer provider installed nothing
 is traced at all: no span is started, a caller's `traceparent` is not read, and no trace
 context is stored beside the events.
 
@@ -30,6 +30,8 @@ Log lines (stderr):
                              message, trace_id and span_id when a span is active, exception
     ANJIAN_LOG_FORMAT=text   (default) Python's own plain lines, as before
     ANJIAN_LOG_LEVEL         DEBUG | INFO | WARNING (default) | ERROR, for the json format
+
+(uvicorn, in `serve`, takes `log_config=uvicorn_log_config()` so its lines are JSON too.)
 
 Metrics live on the meter `anjian`: the commands and rejections counters of services/ingest
 (services/ingest/telemetry.py), the warning latency of streams/metrics.py, and the gauges an
@@ -50,33 +52,24 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import metrics, trace
-from opentelemetry.context import Context
 from opentelemetry.metrics import CallbackOptions, Observation
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import (
-    ConsoleMetricExporter,
-    MetricExporter,
-    MetricReader,
-    PeriodicExportingMetricReader,
-)
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+if TYPE_CHECKING:  # the SDK is imported only when something is exported (ops/exporters.py)
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.trace import TracerProvider
 
 __all__ = [
     "JsonLines",
     "Plan",
-    "QueryValuesRedacted",
     "Telemetry",
     "TelemetryError",
     "configure",
     "plan",
-    "redact_query",
     "register_gauges",
-    "tracer_provider",
+    "uvicorn_log_config",
 ]
 
 EXPORTERS = ("otlp", "console", "none")
@@ -205,74 +198,33 @@ def configure(env: Mapping[str, str] | None = None) -> Telemetry:
         if _installed:
             return _installed[0]
         wanted = plan(os.environ if env is None else env)
-        resource = Resource.create({SERVICE_NAME: wanted.service})
         installed = Telemetry(wanted)
-        if wanted.traces:
-            traces = tracer_provider(resource, [_span_exporter(n) for n in wanted.traces])
-            trace.set_tracer_provider(traces)
-            installed.tracer_provider = traces
-        if wanted.metrics:
-            readers: list[MetricReader] = [
-                PeriodicExportingMetricReader(_metric_exporter(n)) for n in wanted.metrics
-            ]
-            meter_provider = MeterProvider(resource=resource, metric_readers=readers)
-            metrics.set_meter_provider(meter_provider)
-            installed.meter_provider = meter_provider
+        if wanted.exports:
+            from ops import exporters
+
+            resource = exporters.resource(wanted.service)
+            if wanted.traces:
+                traces = exporters.tracer_provider(resource, wanted.traces)
+                trace.set_tracer_provider(traces)
+                installed.tracer_provider = traces
+            if wanted.metrics:
+                meters = exporters.meter_provider(resource, wanted.metrics)
+                metrics.set_meter_provider(meters)
+                installed.meter_provider = meters
         if wanted.log_format == "json":
             installed.handler = _json_logs(wanted.log_level)
         _installed.append(installed)
         return installed
 
 
-def redact_query(query: str) -> str:
-    """`a=1&q=张三&flag` → `a=REDACTED&q=REDACTED&flag`: the names of a query, not its values."""
-    parts = (part.partition("=") for part in query.split("&"))
-    return "&".join(f"{name}=REDACTED" if sep else name for name, sep, _ in parts)
-
-
-class QueryValuesRedacted(SpanProcessor):
-    """Keeps the names and drops the values of a span's `url.query` (FastAPI's SERVER spans
-    record it): a search for a person's name must not reach the trace backend."""
-
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        query = (span.attributes or {}).get("url.query")
-        if isinstance(query, str) and query:
-            span.set_attribute("url.query", redact_query(query))
-
-    def on_end(self, span: ReadableSpan) -> None:
+def uvicorn_log_config() -> dict[str, Any] | None:
+    """The `log_config` to hand `uvicorn.run`: None in JSON mode (uvicorn then installs no
+    handler of its own and its records reach the JSON lines), uvicorn's default otherwise."""
+    if _installed and _installed[0].plan.log_format == "json":
         return None
+    from uvicorn.config import LOGGING_CONFIG
 
-    def shutdown(self) -> None:
-        return None
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
-
-
-def tracer_provider(resource: Resource, exporters: Iterable[SpanExporter]) -> TracerProvider:
-    """The SDK tracer provider `configure` installs: query values redacted, then each
-    exporter behind a batch processor (OTEL_BSP_* tune it)."""
-    provider = TracerProvider(resource=resource)
-    provider.add_span_processor(QueryValuesRedacted())
-    for exporter in exporters:
-        provider.add_span_processor(BatchSpanProcessor(exporter))
-    return provider
-
-
-def _span_exporter(name: str) -> SpanExporter:
-    if name == "console":
-        return ConsoleSpanExporter(out=sys.stderr)
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-    return OTLPSpanExporter()
-
-
-def _metric_exporter(name: str) -> MetricExporter:
-    if name == "console":
-        return ConsoleMetricExporter(out=sys.stderr)
-    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-
-    return OTLPMetricExporter()
+    return LOGGING_CONFIG
 
 
 def _json_logs(level: str) -> logging.Handler:

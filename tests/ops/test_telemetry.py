@@ -24,15 +24,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from ops.telemetry import (
-    JsonLines,
-    Plan,
-    TelemetryError,
-    plan,
-    redact_query,
-    register_gauges,
-    tracer_provider,
-)
+from ops.exporters import redact_query, tracer_provider
+from ops.telemetry import JsonLines, Plan, TelemetryError, plan, register_gauges
 from streams.metrics import warning_latency
 from tests.otel import collect, recording
 
@@ -194,6 +187,17 @@ def _free(port: int) -> bool:
     return True
 
 
+def test_a_process_that_exports_nothing_never_loads_the_sdk() -> None:
+    script = (
+        "import sys; from ops.telemetry import configure; configure(); import ops.cli; "
+        "print(sorted(m for m in sys.modules if m.startswith('opentelemetry.sdk')))"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    done = subprocess.run([sys.executable, "-c", script], env={**clean, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    assert done.stdout.strip() == "[]"
+
+
 def test_with_no_otel_variable_nothing_is_sent_nor_printed() -> None:
     """Not even to the OTLP default port, where the spec's default exporter would send."""
     if not _free(4318):
@@ -241,6 +245,30 @@ def test_json_log_lines_carry_the_trace_id_of_the_exported_span(collector: Colle
     assert datetime.fromisoformat(inside["time"]).utcoffset() == timedelta(0)
     assert "trace_id" not in outside
     assert outside["message"] == "outside"
+
+
+def test_uvicorn_logs_through_the_json_lines_in_json_mode() -> None:
+    script = (
+        "import logging; from ops.telemetry import configure, uvicorn_log_config; configure(); "
+        "print(uvicorn_log_config() is None); logging.getLogger('uvicorn.error').warning('up')"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "ANJIAN_LOG"))}
+
+    def run(**extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", script],
+            env={**clean, "PYTHONPATH": str(ROOT), **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+
+    json_mode = run(ANJIAN_LOG_FORMAT="json")
+    assert json_mode.stdout == "True\n"
+    assert json.loads(json_mode.stderr)["logger"] == "uvicorn.error"
+    text_mode = run()
+    assert text_mode.stdout == "False\n"
 
 
 def test_plain_log_lines_stay_as_python_writes_them() -> None:
