@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 from ops.recorders import GatedSQLiteRecorder
+from streams.relay import StreamUnavailable
 from streams.tracing import consuming, parent
 from tests.nats_throwaway import nats_server
 from tests.otel import by_name, parent_of, recording, span_id, trace_id, traceparent
@@ -106,3 +108,36 @@ def test_only_a_valid_w3c_traceparent_names_a_parent() -> None:
                 "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01", " " + valid,
                 valid + "-extra", valid.upper()]:  # fmt: skip
         assert parent(bad) is None, bad
+
+
+def test_a_window_that_fails_ends_its_spans_in_error_and_the_retry_is_a_new_span(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with nats_server(tmp_path / "nats") as server:
+        p = platform(tmp_path / "home", server.url)
+        try:
+            register_regulator(p)
+            p.stream.catch_up()
+            with recording(), trace.get_tracer("test").start_as_current_span("command"):
+                register_enterprises(p, 1)
+
+            def refused(messages: Any) -> None:
+                raise StreamUnavailable("event x: no PubAck")
+
+            with recording() as exported:
+                with monkeypatch.context() as m:
+                    m.setattr(p.stream.publisher, "publish", refused)
+                    with pytest.raises(StreamUnavailable):
+                        p.stream.catch_up()
+                assert p.stream.catch_up() == 1
+                spans = exported.get_finished_spans()
+            (event,) = [e for _, e in read_stream(server.url)][-1:]
+        finally:
+            p.close()
+    failed, published = by_name(spans, "publish ANJIAN_EVENTS")
+    assert failed.status.status_code == StatusCode.ERROR
+    assert failed.attributes is not None
+    assert failed.attributes["error.type"] == "StreamUnavailable"
+    assert published.status.status_code == StatusCode.UNSET
+    assert parent_of(failed) == parent_of(published)  # both under the stored context
+    assert event.get_attributes()["traceparent"] == traceparent(published)
