@@ -321,12 +321,15 @@ class Relay:
         if batch.after != self.position():
             raise PositionMoved(f"the stream holds events up to {self.position()}")
         row, stored = first
+        spans: list[Span] = []
         if stored is None:
             head = self._message(row, batch.after, traceparent())
         else:
-            head = Traced.of(self._message(row, batch.after, None), row, batch.after, stored)
-        spans: list[Span] = []
-        messages = [self._traced(m, spans) if isinstance(m, Traced) else m for m in (head, *rest)]
+            head = self._traced(row, batch.after, stored, spans)
+        messages = [head] + [
+            self._traced(m.row, m.previous, m.stored, spans) if isinstance(m, Traced) else m
+            for m in rest
+        ]
         try:
             self.publisher.publish(messages)
         except BaseException as exc:
@@ -340,12 +343,12 @@ class Relay:
         if not self.positions.move(self.name, batch.after, batch.last):
             raise PositionMoved(f"the relay's position moved past {batch.after}")
 
-    def _traced(self, item: Traced, spans: list[Span]) -> Message:
-        """The message of `item`, built in a PRODUCER span started now (added to `spans`)."""
-        row = item.row
-        span = producer_span(item.stored, f"{row.originator_id}:{row.originator_version}", row.id)
+    def _traced(self, row: Raw, previous: int, stored: str, spans: list[Span]) -> Message:
+        """The message of `row`, built in a PRODUCER span started now under its `stored`
+        trace context (the span is added to `spans`, for the caller to end)."""
+        span = producer_span(stored, f"{row.originator_id}:{row.originator_version}", row.id)
         spans.append(span)
-        message = self._message(row, item.previous, traceparent_of(span))
+        message = self._message(row, previous, traceparent_of(span))
         if span.is_recording():
             span.set_attribute("messaging.destination.name", message.subject)
         return message
