@@ -17,6 +17,7 @@ process builds the platform once. Routes, one module each under api/routes:
     /log/…             the Merkle log by C2SP tlog-tiles (api/tiles.py): the checkpoint and
                        hash tiles for anyone, entry bundles for callers who see the whole log
 
+Every request is a SERVER span (FastAPI's OpenTelemetry), the root of its command's trace.
 Errors are RFC 9457 problem documents (api/problems.py); the OpenAPI 3.1 description is at
 /openapi.json (with the catalog's schemas for command bodies), its docs at /docs.
 """
@@ -82,6 +83,11 @@ def create_app(backend: Backend | OpenBackend) -> FastAPI:
             yield
 
     app = FastAPI(
+        # FastAPI's own OpenTelemetry: a SERVER span per request (named by its route
+        # template), its operation spans and the http.server metrics, through the providers
+        # ops/telemetry.py installs; no OpenTelemetry log records: they would carry request
+        # bodies' values (personal data before it is sealed).
+        telemetry={"logs": False},
         title="Anjian (安监) API",
         summary="Signed, immutable, anchored work-safety records of Hubei",
         version="1",

@@ -10,6 +10,10 @@ the highest rowid once its row is deleted, so a deleted last event would leave n
 created with the library's table is rebuilt with it once, at start-up, keeping every
 notification id.
 
+Both also keep, beside each event, the trace context of the `store` span that inserted it
+(ops.trace_contexts), in the same transaction and only when a span is active; the relay
+continues the command's trace from it.
+
 The SQLite recorder also gates its commit: Records maps and verifies a batch on two cores at
 once, and this recorder runs Records' `before_commit` check after its inserts and before
 COMMIT, so the inserts overlap the last verifications. A failing check raises inside the
@@ -21,17 +25,18 @@ gated: Records judges first there.)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from opentelemetry import trace
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from ops import command_ids
+from ops import command_ids, trace_contexts
 
 
 class GatedSQLiteRecorder(SQLiteApplicationRecorder):
@@ -43,6 +48,7 @@ class GatedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         self.command_ids_table_name = command_ids.table_name(events_table_name)
+        self.trace_contexts_table_name = trace_contexts.table_name(events_table_name)
         super().__init__(datastore, events_table_name)
         self.insert_events_statement = (
             f"INSERT INTO {events_table_name} "
@@ -50,6 +56,10 @@ class GatedSQLiteRecorder(SQLiteApplicationRecorder):
         )
         self.insert_command_ids_statement = (
             f"INSERT INTO {self.command_ids_table_name} (command_id, notification_id) VALUES (?,?)"
+        )
+        self.insert_trace_contexts_statement = (
+            f"INSERT INTO {self.trace_contexts_table_name} (notification_id, traceparent) "
+            "VALUES (?,?)"
         )
 
     def construct_create_table_statements(self) -> list[str]:
@@ -66,6 +76,9 @@ class GatedSQLiteRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {self.command_ids_table_name} ("
             "notification_id INTEGER PRIMARY KEY, "
             "command_id TEXT NOT NULL UNIQUE)",
+            f"CREATE TABLE IF NOT EXISTS {self.trace_contexts_table_name} ("
+            "notification_id INTEGER PRIMARY KEY, "
+            "traceparent TEXT NOT NULL)",
         ]
 
     def create_table(self) -> None:
@@ -113,6 +126,16 @@ class GatedSQLiteRecorder(SQLiteApplicationRecorder):
                 [(str(cid), n) for cid, n in rows],
             )
 
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's insert, inside a `store` span (ops.trace_contexts)."""
+        if not trace_contexts.tracing():
+            return super().insert_events(stored_events, **kwargs)
+        span = trace_contexts.store_span("sqlite", self.events_table_name, len(stored_events))
+        with trace.use_span(span, end_on_exit=True, record_exception=False):
+            return super().insert_events(stored_events, **kwargs)
+
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
@@ -120,6 +143,9 @@ class GatedSQLiteRecorder(SQLiteApplicationRecorder):
         assert notification_ids is not None
         rows = command_ids.rows(stored_events, notification_ids, kwargs.get("command_ids"))
         self._insert_command_ids(c, rows)
+        traced = trace_contexts.rows(notification_ids)
+        if traced:
+            c.executemany(self.insert_trace_contexts_statement, traced)
         before_commit: Callable[[], None] | None = kwargs.get("before_commit")
         if before_commit is not None:
             before_commit()  # raises to roll the transaction back
@@ -127,6 +153,16 @@ class GatedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def _insert_command_ids(self, c: SQLiteCursor, rows: list[tuple[UUID, int]]) -> None:
         c.executemany(self.insert_command_ids_statement, [(str(cid), n) for cid, n in rows])
+
+    def trace_contexts(self, first: int, last: int) -> dict[int, str]:
+        """notification id → stored traceparent, for the ids from `first` to `last`."""
+        query = (
+            f"SELECT notification_id, traceparent FROM {self.trace_contexts_table_name} "
+            "WHERE notification_id BETWEEN ? AND ?"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(query, (first, last))
+            return {int(n): str(t) for n, t in c.fetchall()}
 
     def recorded_commands(self, ids: Sequence[UUID]) -> Mapping[UUID, Notification | None]:
         found: dict[UUID, Notification | None] = {}
@@ -186,6 +222,21 @@ class PostgresRecordsRecorder(PostgresApplicationRecorder):
         self.insert_command_id_statement = SQL(
             "INSERT INTO {0} (command_id, notification_id) VALUES (%s, %s)"
         ).format(self.command_ids_table)
+        self.trace_contexts_table = SQL("{0}.{1}").format(
+            Identifier(datastore.schema),
+            Identifier(trace_contexts.table_name(events_table_name)),
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0} ("
+                "notification_id bigint PRIMARY KEY, "
+                "traceparent text NOT NULL)"
+            ).format(self.trace_contexts_table)
+        )
+        self.insert_trace_contexts_statement = SQL(
+            "INSERT INTO {0} (notification_id, traceparent) "
+            "SELECT * FROM unnest(%s::bigint[], %s::text[])"
+        ).format(self.trace_contexts_table)
 
     def create_table(self) -> None:
         super().create_table()
@@ -209,7 +260,30 @@ class PostgresRecordsRecorder(PostgresApplicationRecorder):
         assert notification_ids is not None
         rows = command_ids.rows(stored_events, notification_ids, kwargs.get("command_ids"))
         self._insert_command_ids(curs, rows)
+        traced = trace_contexts.rows(notification_ids)
+        if traced:  # pipelined like the command ids: it fails (and rolls back) with the COMMIT
+            ids = ([n for n, _ in traced], [t for _, t in traced])
+            curs.execute(self.insert_trace_contexts_statement, ids, prepare=True)
         return notification_ids
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's insert, inside a `store` span (ops.trace_contexts)."""
+        if not trace_contexts.tracing():
+            return cast("Sequence[int] | None", super().insert_events(stored_events, **kwargs))
+        span = trace_contexts.store_span("postgresql", self.events_table_name, len(stored_events))
+        with trace.use_span(span, end_on_exit=True, record_exception=False):
+            return cast("Sequence[int] | None", super().insert_events(stored_events, **kwargs))
+
+    def trace_contexts(self, first: int, last: int) -> dict[int, str]:
+        """notification id → stored traceparent, for the ids from `first` to `last`."""
+        query = SQL(
+            "SELECT notification_id, traceparent FROM {0} WHERE notification_id BETWEEN %s AND %s"
+        ).format(self.trace_contexts_table)
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (first, last))
+            return {int(r["notification_id"]): str(r["traceparent"]) for r in curs.fetchall()}
 
     def _insert_command_ids(self, curs: Cursor[DictRow], rows: list[tuple[UUID, int]]) -> None:
         # Pipelined without a sync of its own (a round trip saved): a repeated command id

@@ -27,6 +27,13 @@ backlog.
 
 nats-py is asyncio; the publisher runs its own event loop on a daemon thread and the relay
 (synchronous, like every follower) hands it each window.
+
+Tracing (streams.tracing): an event stored with a trace context (the recorder keeps the
+context of the command's store beside it) is published inside a PRODUCER span whose parent is
+that context, from just before the window is sent until its PubAcks are in (ended with an
+error status if the window fails; a retry is a new span), and the CloudEvent's `traceparent`
+is that span's. An event stored without one carries the traceparent of the span active when
+its window was decoded, if any.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js.client import JetStreamContext
 from nats.js.errors import Error as JetStreamError
+from opentelemetry.trace import Span, Status, StatusCode
 
 from domain.following import Batch, Lag, PositionMoved, Runner
 from domain.log_reader import LogReader, NotificationSource, Raw
@@ -55,6 +63,7 @@ from streams.connect import connect
 from streams.position import Positions
 from streams.stream import STREAM, StreamSettings, StreamState, ensure_stream, last_sequence
 from streams.stream import stream_state as read_stream_state
+from streams.tracing import TraceContexts, producer_span, traceparent_of
 
 __all__ = ["JetStreamPublisher", "Relay", "RelayStatus", "StreamUnavailable"]
 
@@ -218,8 +227,24 @@ def _check_ack(msg: Msg | None, event: str, expected: int) -> None:
         )
 
 
-Window = tuple[Raw | None, list[Message]]  # the first row (its `previous` is the batch's
-# position) and the messages of the others
+@dataclass(frozen=True, slots=True)
+class Traced(Message):
+    """The message of an event stored with a trace context, as built without a traceparent:
+    `handle` builds it again inside its PRODUCER span, which its traceparent names."""
+
+    row: Raw
+    previous: int
+    stored: str  # the stored traceparent: the PRODUCER span's parent
+
+    @classmethod
+    def of(cls, message: Message, row: Raw, previous: int, stored: str) -> Traced:
+        return cls(
+            message.sequence, message.subject, message.id, message.payload, row, previous, stored
+        )
+
+
+Window = tuple[tuple[Raw, str | None] | None, list[Message]]  # the first row (its `previous`
+# is the batch's position) with its stored trace context, and the messages of the others
 
 
 @dataclass
@@ -261,6 +286,7 @@ class Relay:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.runner: Runner[Window] = Runner(LogReader(recorder), self, window)
+        self.traces = recorder if isinstance(recorder, TraceContexts) else None
 
     # -- the Follower protocol -------------------------------------------------------------
 
@@ -275,8 +301,17 @@ class Relay:
     def decode(self, rows: Sequence[Raw]) -> Window:
         if not rows:
             return None, []
-        trace = traceparent()
-        return rows[0], [self._message(r, p.id, trace) for p, r in pairwise(rows)]
+        active = traceparent()
+        stored = self.traces.trace_contexts(rows[0].id, rows[-1].id) if self.traces else {}
+
+        def item(row: Raw, previous: int) -> Message:
+            context = stored.get(row.id)
+            if context is None:
+                return self._message(row, previous, active)
+            return Traced.of(self._message(row, previous, None), row, previous, context)
+
+        first = rows[0]
+        return (first, stored.get(first.id)), [item(r, p.id) for p, r in pairwise(rows)]
 
     def handle(self, batch: Batch[Window]) -> None:
         first, rest = batch.items
@@ -285,9 +320,38 @@ class Relay:
         self._floor = max(self._floor, self.publisher.connect())
         if batch.after != self.position():
             raise PositionMoved(f"the stream holds events up to {self.position()}")
-        self.publisher.publish([self._message(first, batch.after, traceparent()), *rest])
+        row, stored = first
+        spans: list[Span] = []
+        if stored is None:
+            head = self._message(row, batch.after, traceparent())
+        else:
+            head = self._traced(row, batch.after, stored, spans)
+        messages = [head] + [
+            self._traced(m.row, m.previous, m.stored, spans) if isinstance(m, Traced) else m
+            for m in rest
+        ]
+        try:
+            self.publisher.publish(messages)
+        except BaseException as exc:
+            for span in spans:
+                span.set_attribute("error.type", type(exc).__name__)
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                span.end()
+            raise
+        for span in spans:
+            span.end()
         if not self.positions.move(self.name, batch.after, batch.last):
             raise PositionMoved(f"the relay's position moved past {batch.after}")
+
+    def _traced(self, row: Raw, previous: int, stored: str, spans: list[Span]) -> Message:
+        """The message of `row`, built in a PRODUCER span started now under its `stored`
+        trace context (the span is added to `spans`, for the caller to end)."""
+        span = producer_span(stored, f"{row.originator_id}:{row.originator_version}", row.id)
+        spans.append(span)
+        message = self._message(row, previous, traceparent_of(span))
+        if span.is_recording():
+            span.set_attribute("messaging.destination.name", message.subject)
+        return message
 
     # -- driving it ----------------------------------------------------------------------------
 

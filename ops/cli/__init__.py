@@ -62,6 +62,7 @@ from ops.cli.todo import todo_command
 from ops.cli.tokens import tokens_app
 from ops.cli.users import users_app
 from ops.cli.witness import witness_app
+from ops.telemetry import TelemetryError, configure
 
 __all__ = ["app", "main", "out"]
 
@@ -102,6 +103,11 @@ def _setting_problem(error: ErrorDetails) -> str:
 
 
 def main() -> None:
+    try:
+        configure()  # traces, metrics and log lines as the OTEL_* / ANJIAN_LOG_* ask
+    except TelemetryError as exc:
+        err.print(f"[bold red]SettingsError[/]: {escape(str(exc))}", markup=True, soft_wrap=True)
+        sys.exit(2)
     try:
         app(prog_name="anjian")
     except ValidationError as exc:  # settings from the environment, read at start-up

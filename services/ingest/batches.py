@@ -26,7 +26,7 @@ from domain.application import Records
 from domain.envelope import SignedCommand
 from domain.errors import BatchRejected, DomainError, InvalidEnvelope
 from domain.stored import Recorded
-from services.ingest import strict_json
+from services.ingest import strict_json, telemetry
 
 __all__ = ["MAX_LINE", "Committed", "Line", "LineRefused", "bounded_lines", "record_batches"]
 
@@ -106,6 +106,7 @@ def record_batches(
             else:
                 command = parse(text)
         except DomainError as exc:  # the batch holding this line is not stored
+            telemetry.line_refused(line, exc)
             raise LineRefused(number, number, exc, line) from exc
         pending.append((number, line, command))
         if len(pending) >= batch:
@@ -135,14 +136,18 @@ def _commit(
 ) -> Committed:
     commands = [c for _, _, c in pending]
     first, last = pending[0][0], pending[-1][0]
-    try:
-        if len(commands) == 1:
-            recorded = [records.execute(commands[0])]
-        else:
-            recorded = records.execute_batch(commands)
-    except BatchRejected as exc:
-        number, line, _ = pending[exc.index]
-        raise LineRefused(number, number, exc.cause, line) from exc
-    except DomainError as exc:
-        raise LineRefused(first, last, exc, pending[0][1]) from exc
-    return Committed(first, last, tuple(recorded), sign(recorded) if sign is not None else ())
+    with telemetry.batch_span([c.envelope.type for c in commands]) as span:
+        try:
+            if len(commands) == 1:
+                recorded = [records.execute(commands[0])]
+            else:
+                recorded = records.execute_batch(commands)
+        except BatchRejected as exc:
+            span.refused(exc.cause)
+            number, line, _ = pending[exc.index]
+            raise LineRefused(number, number, exc.cause, line) from exc
+        except DomainError as exc:
+            span.refused(exc)
+            raise LineRefused(first, last, exc, pending[0][1]) from exc
+        span.accepted(recorded)
+        return Committed(first, last, tuple(recorded), sign(recorded) if sign is not None else ())
