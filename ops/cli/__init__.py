@@ -46,6 +46,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from ops.cli.actors import actors_app
 from ops.cli.analytics import analytics, export
 from ops.cli.audit import audit_app
+from ops.cli.backup import backup, restore
 from ops.cli.credit import credit
 from ops.cli.dashboard import dashboard
 from ops.cli.demo import demo
@@ -91,6 +92,8 @@ app.add_typer(actors_app, name="actors")
 app.add_typer(stream_app, name="stream")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.command()(backup)
+app.command()(restore)
 
 
 def _setting_problem(error: ErrorDetails) -> str:
