@@ -152,6 +152,11 @@ def _members(archive: Path) -> Iterator[tuple[dict[str, Any], Listed, IO[bytes]]
             missing = sorted(set(listed) - seen)
             if missing:
                 raise RestoreError(f"{archive}: member {missing[0]} is listed but missing")
+            current = "(the end of the archive)"
+            raw = tar.fileobj  # the gzip stream: read to its end, so its CRC and size are checked
+            assert raw is not None
+            while raw.read(_BLOCK):
+                pass
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise RestoreError(
             f"{archive}: truncated or not a gzip tar archive (at member {current}): {exc}"
