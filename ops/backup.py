@@ -194,7 +194,12 @@ def _walk(home: Path) -> Iterator[PurePosixPath]:
         dirs[:] = sorted(d for d in dirs if _rel(home, here / d).parts[:2] != ("nats", "jetstream"))
         for name in sorted(files):
             path = here / name
-            mode = path.lstat().st_mode
+            if name.endswith(_COMPANIONS):
+                continue  # inside its database's backup (and gone when its last user closes)
+            try:
+                mode = path.lstat().st_mode
+            except FileNotFoundError:
+                continue  # removed meanwhile (a temporary file): not part of the snapshot
             if stat.S_ISLNK(mode):
                 raise BackupError(f"{path} is a symbolic link: the data directory holds none")
             if not stat.S_ISREG(mode):
@@ -221,8 +226,6 @@ def plan(settings: Settings) -> list[tuple[str, str]]:
     core: list[tuple[str, str]] = []
     for rel in _walk(home):
         name = rel.as_posix()
-        if name.endswith(_COMPANIONS):
-            continue
         if is_sqlite(home / rel):
             if name == store:
                 core.append((name, "sqlite"))
@@ -246,18 +249,19 @@ def plan(settings: Settings) -> list[tuple[str, str]]:
 
 def copy_sqlite(source: Path, target: Path) -> None:
     """One moment of the database at `source` into a new file `target`, checked."""
-    src = sqlite3.connect(f"file:{source}?mode=rw", uri=True, timeout=30)
     try:
-        dst = sqlite3.connect(target)
+        src = sqlite3.connect(f"{source.absolute().as_uri()}?mode=rw", uri=True, timeout=30)
         try:
-            src.backup(dst)  # pages=-1: the whole database in one step, one read transaction
-            verdict = dst.execute("PRAGMA quick_check").fetchone()
+            dst = sqlite3.connect(target)
+            try:
+                src.backup(dst)  # pages=-1: the whole database in one step, one read transaction
+                verdict = dst.execute("PRAGMA quick_check").fetchone()
+            finally:
+                dst.close()
         finally:
-            dst.close()
+            src.close()
     except sqlite3.Error as exc:
         raise BackupError(f"cannot copy the database {source}: {exc}") from None
-    finally:
-        src.close()
     if verdict is None or verdict[0] != "ok":
         raise BackupError(f"the database {source} fails PRAGMA quick_check: {verdict}")
 
@@ -368,7 +372,10 @@ def _stage(home: Path, staging: Path, path: str, kind: str) -> Member:
     elif kind == "chain":
         copy_chain_state(home, target)
     else:
-        shutil.copyfile(source, target)
+        try:
+            shutil.copyfile(source, target)
+        except OSError as exc:
+            raise BackupError(f"cannot copy {source}: {exc.strerror or exc}") from None
     return Member(path, kind, target.stat().st_size, _sha256(target))
 
 
