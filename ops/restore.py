@@ -14,6 +14,8 @@ Nothing in the archive is trusted until checked, and nothing is written until al
    again as it is written, files 0600 and directories 0700, created exclusively), each
    database passes PRAGMA quick_check, and the relay's position is reset to 0 (the stream is
    not archived: the relay republishes every event once, in log order, see ops/backup.py);
+   with the signing keys apart, ANJIAN_KEYS_DIR must hold the very keys the archived
+   keys-apart marker names;
 4. the staged files are moved into the home.
 
 `resume(settings)` then brings the followers up: the read models catch up from their restored
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import os
 import re
@@ -39,6 +42,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from ops.backup import FORMAT, MANIFEST, check_embedded, event_store_path
+from ops.key_directory import MARKER as MARKER_FILE
 from ops.settings import Settings
 
 __all__ = ["RestoreError", "Resumed", "restore", "resume", "safe_path", "verify_archive"]
@@ -207,13 +211,24 @@ def _copy(archive: Path, entry: Listed, source: IO[bytes], target: IO[bytes] | N
 def verify_archive(archive: Path) -> dict[str, Any]:
     """Read `archive` through, writing nothing; its manifest, or RestoreError naming the first
     member that fails."""
+    return _verify(archive)[0]
+
+
+def _verify(archive: Path) -> tuple[dict[str, Any], bytes | None]:
+    """verify_archive, and the bytes of the keys-apart marker when the archive holds one."""
     result: dict[str, Any] | None = None
+    marker = None
     for manifest, entry, fh in _members(archive):
-        _copy(archive, entry, fh, None)
+        if entry.path == MARKER_FILE and entry.size <= MAX_MANIFEST:
+            kept = io.BytesIO()
+            _copy(archive, entry, fh, kept)
+            marker = kept.getvalue()
+        else:
+            _copy(archive, entry, fh, None)
         result = manifest
     if result is None:  # unreachable: the manifest lists the event store, _members checks it
         raise RestoreError(f"{archive}: the archive holds no member but {MANIFEST}")
-    return result
+    return result, marker
 
 
 def _refuse_unless_empty(settings: Settings) -> None:
@@ -257,8 +272,10 @@ def restore(settings: Settings, archive: Path) -> dict[str, Any]:
     _refuse_unless_empty(settings)
     if not archive.is_file():
         raise RestoreError(f"{archive} is not a file")
-    manifest = verify_archive(archive)
+    manifest, marker = _verify(archive)
     _check_settings(settings, manifest, archive)
+    if settings.keys_dir is not None:
+        _same_keys(settings.keys_dir.absolute(), marker, archive)
     home.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     staging = Path(tempfile.mkdtemp(prefix=f".{home.name}.restore-", dir=home.parent))
     try:
@@ -293,6 +310,26 @@ def _write(archive: Path, staging: Path, entry: Listed, source: IO[bytes]) -> No
             verdict = (str(exc),)
         if verdict is None or verdict[0] != "ok":
             raise RestoreError(f"{archive}: member {entry.path} is not a sound database: {verdict}")
+
+
+def _same_keys(keys: Path, marker: bytes | None, archive: Path) -> None:
+    """RestoreError unless `keys` (ANJIAN_KEYS_DIR) holds the signing keys whose SHA-256 the
+    archived keys-apart marker lists (ops/key_directory.py checks the same at every start)."""
+    try:
+        expected = dict(json.loads(marker or b""))
+    except (ValueError, TypeError):
+        raise RestoreError(f"{archive}: the keys are apart but {MARKER_FILE} is missing") from None
+    for name, digest in sorted(expected.items()):
+        path = keys / str(name)
+        try:
+            held = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            held = None
+        if held != digest:
+            raise RestoreError(
+                f"ANJIAN_KEYS_DIR {keys} does not hold the signing key {name} of {archive} "
+                f"({'missing' if held is None else 'another key'})"
+            )
 
 
 def _reset_relay(store: Path) -> None:

@@ -373,6 +373,41 @@ def test_an_archive_without_its_manifest_first_is_refused(archive: Path, tmp_pat
     assert MANIFEST in refused_writing_nothing(tmp_path, bogus)
 
 
+def test_with_the_keys_apart_the_archive_holds_none_and_restore_needs_them(
+    tmp_path: Path,
+) -> None:
+    keys, home = tmp_path / "keys", tmp_path / "home"
+    small = ("demo", "--enterprises", "1", "--months", "1", "--json")
+    assert cli(home, *small, ANJIAN_KEYS_DIR=str(keys)).exit_code == 0
+    archive = tmp_path / "apart.tgz"
+    assert cli(home, "backup", "-o", str(archive), ANJIAN_KEYS_DIR=str(keys)).exit_code == 0
+    manifest = manifest_of(archive)
+    assert manifest["signing_keys"] == "apart"
+    archived = {m["path"] for m in manifest["members"]}
+    assert "keys-apart" in archived
+    assert not {p.name for p in keys.iterdir()} & {PurePosixPath(a).name for a in archived}
+
+    target = tmp_path / "restored"
+    line = one_line_error(cli(target, "restore", str(archive)), "RestoreError")
+    assert "ANJIAN_KEYS_DIR" in line
+    other = tmp_path / "other-keys"
+    other.mkdir(mode=0o700)
+    for key in keys.iterdir():
+        (other / key.name).write_bytes(key.read_bytes())
+    (other / "log.ed25519").write_bytes(bytes(32))
+    line = one_line_error(
+        cli(target, "restore", str(archive), ANJIAN_KEYS_DIR=str(other)), "RestoreError"
+    )
+    assert "log.ed25519" in line
+    assert "another key" in line
+    assert not target.exists()
+
+    restored = cli(target, "restore", str(archive), ANJIAN_KEYS_DIR=str(keys))
+    assert restored.exit_code == 0, restored.output
+    verify = cli(target, "audit", "verify", ANJIAN_KEYS_DIR=str(keys))
+    assert verify.exit_code == 0, verify.output
+
+
 def test_backup_refuses_postgresql_naming_the_tool(province: Path, tmp_path: Path) -> None:
     out = tmp_path / "b.tgz"
     result = cli(province, "backup", "-o", str(out), ANJIAN_DATABASE_URL="postgresql://a@b/c")
