@@ -116,6 +116,12 @@ def _manifest(tar: tarfile.TarFile, archive: Path) -> tuple[dict[str, Any], dict
         if entry.path in listed:
             raise RestoreError(f"{archive}: {MANIFEST} lists {entry.path} twice")
         listed[entry.path] = entry
+    for path in listed:
+        clash = next((p for p in PurePosixPath(path).parents if p.as_posix() in listed), None)
+        if clash is not None:
+            raise RestoreError(
+                f"{archive}: {MANIFEST} lists {clash} as a file and {path} inside it"
+            )
     store = manifest.get("event_store")
     if not isinstance(store, str) or store not in listed or listed[store].kind != "sqlite":
         raise RestoreError(f"{archive}: {MANIFEST} names no event store among its members")
@@ -294,11 +300,16 @@ def restore(settings: Settings, archive: Path) -> dict[str, Any]:
 
 def _write(archive: Path, staging: Path, entry: Listed, source: IO[bytes]) -> None:
     target = staging / entry.path
-    for parent in reversed(PurePosixPath(entry.path).parents):
-        (staging / parent).mkdir(exist_ok=True, mode=0o700)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-    with os.fdopen(os.open(target, flags, 0o600), "wb") as fh:
-        _copy(archive, entry, source, fh)
+    try:
+        for parent in reversed(PurePosixPath(entry.path).parents):
+            (staging / parent).mkdir(exist_ok=True, mode=0o700)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        with os.fdopen(os.open(target, flags, 0o600), "wb") as fh:
+            _copy(archive, entry, source, fh)
+    except OSError as exc:
+        raise RestoreError(
+            f"{archive}: member {entry.path} cannot be written: {exc.strerror or exc}"
+        ) from None
     if entry.kind == "sqlite":
         try:
             conn = sqlite3.connect(target)

@@ -6,6 +6,7 @@ anything is written, and so is a home that is not empty."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tarfile
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
@@ -168,6 +170,22 @@ def test_a_database_the_backup_has_never_heard_of_is_still_copied_consistently(
     copy = tmp_path / "copy.db"
     copy.write_bytes(read_member(tmp_path / "b.tgz", "spool/new.db"))
     assert sqlite3.connect(copy).execute("SELECT x FROM t").fetchall() == [(1,)]
+
+
+def test_the_chain_state_of_a_running_node_is_copied_whole(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert cli(home, "demo", "--enterprises", "1", "--months", "1", "--json").exit_code == 0
+    state = home / "chain" / "anvil-state.json"
+    whole = state.read_bytes()
+    with (home / "chain" / "node.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a node runs, and is dumping its state right now
+        state.write_bytes(whole[: len(whole) // 2])
+        dumped = threading.Timer(0.5, state.write_bytes, args=(whole,))
+        dumped.start()
+        result = cli(home, "backup", "-o", str(tmp_path / "b.tgz"))
+        dumped.join()
+    assert result.exit_code == 0, result.output
+    assert read_member(tmp_path / "b.tgz", "chain/anvil-state.json") == whole
 
 
 # -- the restored platform ----------------------------------------------------------------------
@@ -364,6 +382,19 @@ def test_a_member_listed_under_an_escaping_name_is_refused(archive: Path, tmp_pa
 
     evil = rewrite(archive, tmp_path / "evil.tgz", manifest=escaping)
     assert "malformed member" in refused_writing_nothing(tmp_path, evil)
+
+
+def test_a_member_inside_another_member_is_refused(archive: Path, tmp_path: Path) -> None:
+    data = b"x"
+    inner = _info("keys/log.ed25519/evil", size=len(data))
+    listed = {"path": inner.name, "kind": "file", "size": 1}
+    listed["sha256"] = hashlib.sha256(data).hexdigest()
+
+    def also_listed(m: dict[str, Any]) -> dict[str, Any]:
+        return {**m, "members": [*m["members"], listed]}
+
+    evil = rewrite(archive, tmp_path / "evil.tgz", manifest=also_listed, extra=[(inner, data)])
+    assert "keys/log.ed25519" in refused_writing_nothing(tmp_path, evil)
 
 
 def test_an_archive_without_its_manifest_first_is_refused(archive: Path, tmp_path: Path) -> None:
