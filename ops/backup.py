@@ -185,7 +185,7 @@ def event_store_path(settings: Settings) -> str:
 
 def _walk(home: Path) -> Iterator[PurePosixPath]:
     """Every regular file under `home`, relative; BackupError on a symlink or special file."""
-    for root, dirs, files in os.walk(home):
+    for root, dirs, files in os.walk(home, onerror=_unreadable):
         here = Path(root)
         for name in sorted(dirs):
             path = here / name
@@ -205,6 +205,10 @@ def _walk(home: Path) -> Iterator[PurePosixPath]:
             if not stat.S_ISREG(mode):
                 raise BackupError(f"{path} is not a regular file")
             yield _rel(home, path)
+
+
+def _unreadable(exc: OSError) -> None:
+    raise BackupError(f"cannot read {exc.filename}: {exc.strerror or exc}")
 
 
 def _rel(home: Path, path: Path) -> PurePosixPath:

@@ -80,7 +80,15 @@ def restore(
         manifest = restore_archive(settings, archive)
     except RestoreError as exc:
         fail("RestoreError", str(exc))
-    resumed = resume(settings)
+    try:
+        resumed = resume(settings)
+    except Exception as exc:  # the files are in place: say so, and what did not follow
+        fail(
+            "ResumeError",
+            f"restored into {settings.home.absolute()}, but the followers did not catch up "
+            f"({type(exc).__name__}: {exc}); they resume from their restored positions at the "
+            "next start",
+        )
     if as_json:
         emit_json(
             {

@@ -172,6 +172,17 @@ def test_a_database_the_backup_has_never_heard_of_is_still_copied_consistently(
     assert sqlite3.connect(copy).execute("SELECT x FROM t").fetchall() == [(1,)]
 
 
+def test_a_home_holding_a_symbolic_link_is_refused(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "keys").mkdir(parents=True)
+    sqlite3.connect(home / "anjian.sqlite").execute("CREATE TABLE t (x)").connection.close()
+    (home / "keys" / "log.ed25519").symlink_to("/etc/passwd")
+    line = one_line_error(cli(home, "backup", "-o", str(tmp_path / "b.tgz")), "BackupError")
+    assert "log.ed25519" in line
+    assert "symbolic link" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]  # no archive, no staging
+
+
 def test_the_chain_state_of_a_running_node_is_copied_whole(tmp_path: Path) -> None:
     home = tmp_path / "home"
     assert cli(home, "demo", "--enterprises", "1", "--months", "1", "--json").exit_code == 0
