@@ -558,5 +558,13 @@ def test_a_backup_taken_while_another_process_records_restores_consistently(
     assert result.exit_code == 0, result.output
     verify = cli(restored, "audit", "verify")
     assert verify.exit_code == 0, verify.output
+    assert "(0 not logged yet)" not in verify.stdout  # the writer recorded with --no-sync
     status = ok_json(restored, "projections", "status")
     assert all(row["lag"] == 0 and row["head"] == counts[-1] for row in status)
+    assert ok_json(restored, "stream", "status")["relay"]["lag_events"] == 0
+    # the ledger resumes from the leaves the snapshot holds: it logs what was recorded unsynced
+    sync = cli(restored, "ledger", "sync")
+    assert sync.exit_code == 0, sync.output
+    verify = cli(restored, "audit", "verify")
+    assert verify.exit_code == 0, verify.output
+    assert "(0 not logged yet)" in verify.stdout
