@@ -27,6 +27,7 @@ One module per command group:
     users.py        users add | list | change | disable | reset-password | log
     tokens.py       tokens create | list | revoke
     serve.py        serve (the HTTP API)
+    backup.py       backup, restore (ops/backup.py, ops/restore.py)
     arguments.py    the options several commands share, and their checks
     context.py      the platform of one run, the read models brought up to date
     output.py       errors, JSON, tables
