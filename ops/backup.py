@@ -165,7 +165,7 @@ def check_embedded(settings: Settings) -> None:
             if not path.resolve().is_relative_to(settings.home.resolve()):
                 raise BackupError(
                     f"{variable} names {path}, outside the data directory {settings.home}: "
-                    "anjian backup covers the data directory only"
+                    "anjian backup and restore cover the data directory only"
                 )
 
 

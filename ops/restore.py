@@ -9,13 +9,12 @@ Nothing in the archive is trusted until checked, and nothing is written until al
    every member must be a regular file (no symlink, hard link, device, FIFO or directory) at a
    safe relative path (no absolute path, no `..`, no empty, `.` or repeated separator, no
    backslash or NUL), listed in the manifest once, of the listed size and SHA-256; every listed
-   member must be present. The first failure is refused naming the member;
+   member must be present. The first failure is refused naming the member. With the signing
+   keys apart, ANJIAN_KEYS_DIR must hold the very keys the archived keys-apart marker names;
 3. it is read again into a private staging directory beside the home (each member checked
    again as it is written, files 0600 and directories 0700, created exclusively), each
    database passes PRAGMA quick_check, and the relay's position is reset to 0 (the stream is
    not archived: the relay republishes every event once, in log order, see ops/backup.py);
-   with the signing keys apart, ANJIAN_KEYS_DIR must hold the very keys the archived
-   keys-apart marker names;
 4. the staged files are moved into the home.
 
 `resume(settings)` then brings the followers up: the read models catch up from their restored
@@ -41,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from ops.backup import FORMAT, MANIFEST, check_embedded, event_store_path
+from ops.backup import FORMAT, MANIFEST, BackupError, check_embedded, event_store_path
 from ops.key_directory import MARKER as MARKER_FILE
 from ops.settings import Settings
 
@@ -249,10 +248,21 @@ def _refuse_unless_empty(settings: Settings) -> None:
 
 
 def _check_settings(settings: Settings, manifest: dict[str, Any], archive: Path) -> None:
+    for variable, url in (
+        ("ANJIAN_DATABASE_URL", settings.database_url),
+        ("ANJIAN_VAULT_URL", settings.vault_url),
+        ("ANJIAN_IDENTITY_URL", settings.identity_url),
+    ):
+        if url.startswith("postgresql"):
+            raise RestoreError(
+                f"{variable} names a PostgreSQL database: restore it with the server's tools "
+                "(pg_restore of a pg_dump, or a pg_basebackup); anjian restore covers the "
+                "embedded SQLite default"
+            )
     try:
         check_embedded(settings)
-    except Exception as exc:
-        raise RestoreError(str(exc).replace("back it up", "restore it")) from None
+    except BackupError as exc:
+        raise RestoreError(str(exc)) from None
     store = event_store_path(settings)
     if manifest["event_store"] != store:
         raise RestoreError(

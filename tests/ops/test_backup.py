@@ -458,6 +458,15 @@ def test_backup_refuses_postgresql_naming_the_tool(province: Path, tmp_path: Pat
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+def test_restore_refuses_postgresql_naming_the_tool(archive: Path, tmp_path: Path) -> None:
+    home = tmp_path / "restore-here" / "home"
+    result = cli(home, "restore", str(archive), ANJIAN_IDENTITY_URL="postgresql://a@b/c")
+    line = one_line_error(result, "RestoreError")
+    assert "ANJIAN_IDENTITY_URL" in line
+    assert "pg_restore" in line
+    assert not (tmp_path / "restore-here").exists()
+
+
 def test_backup_never_overwrites_nor_writes_into_the_home(province: Path, tmp_path: Path) -> None:
     existing = tmp_path / "old.tgz"
     existing.write_bytes(b"an older backup")
