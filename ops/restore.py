@@ -2,9 +2,9 @@
 
 Nothing in the archive is trusted until checked, and nothing is written until all of it is:
 
-1. the home must be empty (or not exist), and the settings the embedded default the archive
-   was made of (a SQLite event store at the same path in the home; ANJIAN_KEYS_DIR set exactly
-   when the backup kept the keys apart);
+1. the home must be empty (or not exist), and the settings must name stores of the kinds the
+   archive holds (each SQLite store at the same path in the home, each PostgreSQL store an
+   empty database; ANJIAN_KEYS_DIR set exactly when the backup kept the keys apart);
 2. the archive is read once without writing: `manifest.json` first (format, members), then
    every member must be a regular file (no symlink, hard link, device, FIFO or directory) at a
    safe relative path (no absolute path, no `..`, no empty, `.` or repeated separator, no
@@ -15,7 +15,10 @@ Nothing in the archive is trusted until checked, and nothing is written until al
    again as it is written, files 0600 and directories 0700, created exclusively), each
    database passes PRAGMA quick_check, and the relay's position is reset to 0 (the stream is
    not archived: the relay republishes every event once, in log order, see ops/backup.py);
-4. the staged files are moved into the home.
+4. each PostgreSQL dump is restored with pg_restore in one transaction (the event store
+   first, then its relay position reset), then the staged files are moved into the home.
+   A pg_restore that fails stores nothing of its database; one restored before it keeps its
+   data (drop and create it again before a retry).
 
 `resume(settings)` then brings the followers up: the read models catch up from their restored
 positions and the relay republishes the stream (starting the embedded nats-server for it).
@@ -32,6 +35,7 @@ import os
 import re
 import shutil
 import sqlite3
+import subprocess
 import tarfile
 import tempfile
 import zlib
@@ -40,14 +44,24 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from ops.backup import FORMAT, MANIFEST, BackupError, check_embedded, event_store_path
+from ops.backup import (
+    FORMAT,
+    MANIFEST,
+    VARIABLES,
+    BackupError,
+    check_stores,
+    database_url,
+    databases,
+    pg_command,
+    pg_tool,
+)
 from ops.key_directory import MARKER as MARKER_FILE
 from ops.settings import Settings
 
 __all__ = ["RestoreError", "Resumed", "restore", "resume", "safe_path", "verify_archive"]
 
 MAX_MANIFEST = 4 << 20  # bytes
-KINDS = ("sqlite", "chain", "file")
+KINDS = ("sqlite", "postgres", "chain", "file")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _BLOCK = 1 << 20
 
@@ -73,6 +87,9 @@ class Listed:
     kind: str
     size: int
     sha256: str
+
+
+_NONE = Listed("", "", 0, "")
 
 
 def safe_path(name: str) -> PurePosixPath:
@@ -122,7 +139,7 @@ def _manifest(tar: tarfile.TarFile, archive: Path) -> tuple[dict[str, Any], dict
                 f"{archive}: {MANIFEST} lists {clash} as a file and {path} inside it"
             )
     store = manifest.get("event_store")
-    if not isinstance(store, str) or store not in listed or listed[store].kind != "sqlite":
+    if not isinstance(store, str) or listed.get(store, _NONE).kind not in ("sqlite", "postgres"):
         raise RestoreError(f"{archive}: {MANIFEST} names no event store among its members")
     return manifest, listed
 
@@ -247,28 +264,32 @@ def _refuse_unless_empty(settings: Settings) -> None:
         )
 
 
+def _describe(kind: str | None, path: object) -> str:
+    if kind == "postgres":
+        return "a PostgreSQL database"
+    return f"the SQLite file {path}" if kind == "sqlite" else "nothing"
+
+
 def _check_settings(settings: Settings, manifest: dict[str, Any], archive: Path) -> None:
-    for variable, url in (
-        ("ANJIAN_DATABASE_URL", settings.database_url),
-        ("ANJIAN_VAULT_URL", settings.vault_url),
-        ("ANJIAN_IDENTITY_URL", settings.identity_url),
-    ):
-        if url.startswith("postgresql"):
-            raise RestoreError(
-                f"{variable} names a PostgreSQL database: restore it with the server's tools "
-                "(pg_restore of a pg_dump, or a pg_basebackup); anjian restore covers the "
-                "embedded SQLite default"
-            )
     try:
-        check_embedded(settings)
+        check_stores(settings)
+        for role, (kind, _) in databases(settings).items():
+            if kind == "postgres":
+                pg_tool("pg_restore", VARIABLES[role])
     except BackupError as exc:
         raise RestoreError(str(exc)) from None
-    store = event_store_path(settings)
-    if manifest["event_store"] != store:
-        raise RestoreError(
-            f"{archive} holds the event store at {manifest['event_store']}, these settings "
-            f"put it at {store} (ANJIAN_DATABASE_URL)"
-        )
+    kinds = {m["path"]: m["kind"] for m in manifest["members"]}
+    archived = manifest.get("databases")
+    if not isinstance(archived, dict):
+        raise RestoreError(f"{archive}: {MANIFEST} names no databases")
+    for role, (kind, path) in databases(settings).items():
+        have = archived.get(role)
+        have_kind = kinds.get(have) if isinstance(have, str) else None
+        if have_kind != kind or (kind == "sqlite" and have != path):
+            raise RestoreError(
+                f"{archive} holds the {role} database as {_describe(have_kind, have)}, these "
+                f"settings ({VARIABLES[role]}) want {_describe(kind, path)}"
+            )
     apart = manifest.get("signing_keys") == "apart"
     if apart and settings.keys_dir is None:
         raise RestoreError(
@@ -292,13 +313,26 @@ def restore(settings: Settings, archive: Path) -> dict[str, Any]:
     _check_settings(settings, manifest, archive)
     if settings.keys_dir is not None:
         _same_keys(settings.keys_dir.absolute(), marker, archive)
+    stores = databases(settings)
+    postgres = {role: path for role, (kind, path) in stores.items() if kind == "postgres"}
+    for role in postgres:
+        _refuse_unless_empty_database(database_url(settings, role), VARIABLES[role])
     home.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     staging = Path(tempfile.mkdtemp(prefix=f".{home.name}.restore-", dir=home.parent))
     try:
         for _, entry, fh in _members(archive):
             _write(archive, staging, entry, fh)
-        _reset_relay(staging / manifest["event_store"])
+        if stores["store"][0] == "sqlite":
+            _reset_relay(staging / manifest["event_store"])
         _refuse_unless_empty(settings)  # still empty: nothing appeared meanwhile
+        for role, path in postgres.items():  # the event store first, as it was dumped
+            url = database_url(settings, role)
+            _pg_restore(url, staging / path, VARIABLES[role])
+            if role == "store":
+                _reset_relay_postgres(url)
+            (staging / path).unlink()
+        if postgres:
+            shutil.rmtree(staging / "postgres", ignore_errors=True)
         home.mkdir(exist_ok=True, mode=0o700)
         os.chmod(home, 0o700)
         for child in staging.iterdir():
@@ -306,6 +340,60 @@ def restore(settings: Settings, archive: Path) -> dict[str, Any]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return manifest
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _refuse_unless_empty_database(url: str, variable: str) -> None:
+    import psycopg
+
+    try:
+        with psycopg.connect(url) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+            ).fetchone()
+    except psycopg.Error as exc:
+        raise RestoreError(f"{variable}: cannot reach the database: {_reason(exc)}") from None
+    if row is not None and row[0]:
+        raise RestoreError(
+            f"{variable} names a database that holds {row[0]} table(s): restore into an empty "
+            "database (createdb)"
+        )
+
+
+def _pg_restore(url: str, dump: Path, variable: str) -> None:
+    """pg_restore of `dump` into the empty database at `url`, in one transaction."""
+    try:
+        tool = pg_tool("pg_restore", variable)
+    except BackupError as exc:
+        raise RestoreError(str(exc)) from None
+    conninfo, env = pg_command(url)
+    done = subprocess.run(
+        [
+            tool, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
+            f"--dbname={conninfo}", str(dump),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )  # fmt: skip
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise RestoreError(f"{variable}: pg_restore failed (nothing of it stored): {reason}")
+
+
+def _reset_relay_postgres(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT to_regclass('stream_relay_position')").fetchone()
+        if row is not None and row[0] is not None:
+            conn.execute("UPDATE stream_relay_position SET position = 0")
 
 
 def _write(archive: Path, staging: Path, entry: Listed, source: IO[bytes]) -> None:

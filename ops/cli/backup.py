@@ -36,9 +36,10 @@ def backup(
     as_json: JsonOpt = False,
 ) -> None:
     """备份 Write a consistent snapshot of the data directory while the platform runs: every
-    SQLite database through SQLite's online backup API, the keys, the chain's state, the
-    integrators; one gzip tar with a manifest of SHA-256s. The archive holds the platform's
-    private keys: it is written mode 0600; keep it as you keep the keys."""
+    SQLite database through SQLite's online backup API, each PostgreSQL store with pg_dump in
+    one snapshot, the keys, the chain's state, the integrators; one gzip tar with a manifest of
+    SHA-256s. The archive holds the platform's private keys: it is written mode 0600; keep it
+    as you keep the keys."""
     try:
         manifest = write_backup(load_settings(), output)
     except BackupError as exc:
@@ -72,9 +73,10 @@ def restore(
     archive: Annotated[Path, typer.Argument(help="an archive written by anjian backup")],
     as_json: JsonOpt = False,
 ) -> None:
-    """恢复 Restore an archive of `anjian backup` into an empty data directory (ANJIAN_HOME):
-    every member is checked against the manifest's SHA-256 before anything is written; then the
-    read models catch up and the relay republishes the stream."""
+    """恢复 Restore an archive of `anjian backup` into an empty data directory (ANJIAN_HOME)
+    and, for PostgreSQL stores, empty databases: every member is checked against the manifest's
+    SHA-256 before anything is written; then the read models catch up and the relay
+    republishes the stream."""
     settings = load_settings()
     try:
         manifest = restore_archive(settings, archive)
