@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from ops.backup import MANIFEST, is_sqlite, left_out
+from ops.backup import MANIFEST, VARIABLES, is_sqlite, left_out, pg_command
 from ops.cli import app
 from tests.throwaway import Postgres, create_database
 
@@ -458,23 +458,26 @@ def libpq(db: Postgres) -> str:
 def test_a_province_on_postgresql_is_dumped_in_one_snapshot_and_restored(
     tmp_path: Path, postgres_server_instance: Postgres
 ) -> None:
-    source = create_database(postgres_server_instance, "backup_source")
-    target = create_database(postgres_server_instance, "backup_target")
+    def databases(side: str) -> dict[str, str]:
+        return {
+            variable: libpq(create_database(postgres_server_instance, f"backup_{role}_{side}"))
+            for role, variable in VARIABLES.items()
+        }
+
     home, archive = tmp_path / "home", tmp_path / "pg.tgz"
-    on_source = {"ANJIAN_DATABASE_URL": libpq(source)}
+    on_source = databases("source")
     small = ("demo", "--enterprises", "3", "--months", "3", "--json")
     assert cli(home, *small, **on_source).exit_code == 0
     assert cli(home, "backup", "-o", str(archive), **on_source).exit_code == 0
     manifest = manifest_of(archive)
-    kinds = {m["path"]: m["kind"] for m in manifest["members"]}
+    order = [m["path"] for m in manifest["members"] if m["kind"] == "postgres"]
+    assert order == ["postgres/store.dump", "postgres/vault.dump", "postgres/identity.dump"]
     assert manifest["databases"]["store"] == "postgres/store.dump"
-    assert kinds["postgres/store.dump"] == "postgres"
-    assert kinds["keys/vault.sqlite"] == kinds["keys/identity.sqlite"] == "sqlite"
-    assert "anjian.sqlite" not in kinds
+    assert not [m for m in manifest["members"] if m["kind"] == "sqlite"]
     assert manifest["checkpoint"]["size"] == manifest["events"] > 0
 
     restored = tmp_path / "restored"
-    on_target = {"ANJIAN_DATABASE_URL": libpq(target)}
+    on_target = databases("target")
     done = cli(restored, "restore", str(archive), **on_target)
     assert done.exit_code == 0, done.output
     assert not (restored / "postgres").exists()  # the dumps went into the database
@@ -492,13 +495,20 @@ def test_a_province_on_postgresql_is_dumped_in_one_snapshot_and_restored(
 
     again = tmp_path / "again"  # the target database holds the platform now
     line = one_line_error(cli(again, "restore", str(archive), **on_target), "RestoreError")
-    assert "ANJIAN_DATABASE_URL" in line
+    assert "ANJIAN_" in line
     assert "table(s)" in line
     assert not again.exists()
     sqlite_home = tmp_path / "sqlite-home"  # the archive's store is PostgreSQL, not SQLite
     line = one_line_error(cli(sqlite_home, "restore", str(archive)), "RestoreError")
     assert "a PostgreSQL database" in line
     assert not sqlite_home.exists()
+
+
+def test_the_password_of_a_postgresql_url_never_reaches_a_command_line() -> None:
+    conninfo, env = pg_command("postgresql://anjian:s3cret@127.0.0.1:5432/anjian")
+    assert "s3cret" not in conninfo
+    assert "dbname=anjian" in conninfo
+    assert env["PGPASSWORD"] == "s3cret"
 
 
 def test_backup_of_an_unreachable_postgresql_is_one_line(province: Path, tmp_path: Path) -> None:
