@@ -285,7 +285,7 @@ def _check_settings(settings: Settings, manifest: dict[str, Any], archive: Path)
     for role, (kind, path) in databases(settings).items():
         have = archived.get(role)
         have_kind = kinds.get(have) if isinstance(have, str) else None
-        if have_kind != kind or (kind == "sqlite" and have != path):
+        if have_kind != kind or have != path:
             raise RestoreError(
                 f"{archive} holds the {role} database as {_describe(have_kind, have)}, these "
                 f"settings ({VARIABLES[role]}) want {_describe(kind, path)}"
@@ -323,7 +323,7 @@ def restore(settings: Settings, archive: Path) -> dict[str, Any]:
         for _, entry, fh in _members(archive):
             _write(archive, staging, entry, fh)
         if stores["store"][0] == "sqlite":
-            _reset_relay(staging / manifest["event_store"])
+            _reset_relay(staging / stores["store"][1])
         _refuse_unless_empty(settings)  # still empty: nothing appeared meanwhile
         for role, path in postgres.items():  # the event store first, as it was dumped
             url = database_url(settings, role)
