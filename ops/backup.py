@@ -161,7 +161,7 @@ def left_out(rel: PurePosixPath) -> str | None:
         return "inside its database's backup"
     if rel.parts[:2] == ("nats", "jetstream"):
         return "the stream: republished by the relay after a restore"
-    if name in _GENERATED or rel.name.endswith(".partial"):
+    if name in _GENERATED or (rel.parts[0] == "nats" and rel.name.endswith(".partial")):
         return "rewritten by the embedded nats-server at every start"
     if rel.suffix == ".lock":
         return "a lock"
@@ -466,7 +466,8 @@ def backup(settings: Settings, output: Path, *, now: datetime | None = None) -> 
     items = plan(settings)
     when = (now or datetime.now(settings.zone)).astimezone(settings.zone)
     staging = Path(tempfile.mkdtemp(prefix=".anjian-backup-", dir=output.parent))
-    partial = output.with_name(f".{output.name}.partial")
+    copies = staging / "members"  # the copies, at their paths in the home
+    partial = staging / "archive.partial"  # linked to `output` once whole; removed with staging
     stores = databases(settings)
     facts: dict[str, Any] = {}
     try:
@@ -474,11 +475,11 @@ def backup(settings: Settings, output: Path, *, now: datetime | None = None) -> 
         for path, kind in items:
             if kind == "postgres":
                 role = next(r for r, (_, p) in stores.items() if p == path)
-                members.append(_dump(settings, staging, path, role, facts))
+                members.append(_dump(settings, copies, path, role, facts))
             else:
-                members.append(_stage(home, staging, path, kind))
+                members.append(_stage(home, copies, path, kind))
             if path == stores["store"][1] and kind == "sqlite":
-                facts.update(sqlite_facts(staging / path))
+                facts.update(sqlite_facts(copies / path))
         manifest = {
             "format": FORMAT,
             "version": platform_version(),
@@ -490,12 +491,12 @@ def backup(settings: Settings, output: Path, *, now: datetime | None = None) -> 
             "stream": STREAM_NOTE,
             "members": [asdict(m) for m in members],
         }
-        _write_tar(partial, staging, manifest, members, when)
-        os.link(partial, output)  # never replaces a file that appeared meanwhile
-    except FileExistsError:
-        raise BackupError(f"{output} exists: name a new file") from None
+        _write_tar(partial, copies, manifest, members, when)
+        try:
+            os.link(partial, output)  # never replaces a file that appeared meanwhile
+        except FileExistsError:
+            raise BackupError(f"{output} exists: name a new file") from None
     finally:
-        partial.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
     return manifest
 

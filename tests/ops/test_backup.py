@@ -161,10 +161,12 @@ def test_a_database_the_backup_has_never_heard_of_is_still_copied_consistently(
     writer.execute("PRAGMA journal_mode=WAL")
     writer.execute("CREATE TABLE t (x)")
     writer.execute("INSERT INTO t VALUES (1)")  # committed: in the -wal file only
+    (home / "archive.partial").write_text("a name the backup uses for its own file")
     result = cli(home, "backup", "-o", str(tmp_path / "b.tgz"))
     assert result.exit_code == 0, result.output
     writer.close()
     manifest = manifest_of(tmp_path / "b.tgz")
+    assert read_member(tmp_path / "b.tgz", "archive.partial").startswith(b"a name")
     assert {"path": "spool/new.db", "kind": "sqlite"}.items() <= next(
         m for m in manifest["members"] if m["path"] == "spool/new.db"
     ).items()
