@@ -27,6 +27,7 @@ One module per command group:
     users.py        users add | list | change | disable | reset-password | log
     tokens.py       tokens create | list | revoke
     serve.py        serve (the running platform: API, followers, children) | worker NAME
+    backup.py       backup, restore (ops/backup.py, ops/restore.py)
     arguments.py    the options several commands share, and their checks
     context.py      the platform of one run, the read models brought up to date
     output.py       errors, JSON, tables
@@ -46,6 +47,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from ops.cli.actors import actors_app
 from ops.cli.analytics import analytics, export
 from ops.cli.audit import audit_app
+from ops.cli.backup import backup, restore
 from ops.cli.credit import credit
 from ops.cli.dashboard import dashboard
 from ops.cli.demo import demo
@@ -92,6 +94,8 @@ app.add_typer(actors_app, name="actors")
 app.add_typer(stream_app, name="stream")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.command()(backup)
+app.command()(restore)
 
 
 def _setting_problem(error: ErrorDetails) -> str:
