@@ -16,6 +16,7 @@ One module per command group:
     credit.py       credit
     analytics.py    analytics, export
     dashboard.py    dashboard
+    incidents.py    incidents, incident, teams (应急协调指挥)
     todo.py         todo
     search.py       documents
     audit.py        audit verify | proof | check
@@ -49,6 +50,7 @@ from ops.cli.audit import audit_app
 from ops.cli.credit import credit
 from ops.cli.dashboard import dashboard
 from ops.cli.demo import demo
+from ops.cli.incidents import incident_command, incidents, teams
 from ops.cli.integrators import integrators_app
 from ops.cli.ledger import ledger_app
 from ops.cli.output import OneLineErrors, err, out
@@ -91,6 +93,9 @@ app.add_typer(actors_app, name="actors")
 app.add_typer(stream_app, name="stream")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.command()(incidents)
+app.command("incident")(incident_command)
+app.command()(teams)
 
 
 def _setting_problem(error: ErrorDetails) -> str:
