@@ -30,8 +30,10 @@ from domain.accident import GRADES, KINDS, grade_of
 from domain.centroids import seat_of
 from domain.dispatch import TeamPosition, needs, suggest
 from domain.emergency import LEVEL_OF_GRADE, incident_id, owner_region
+from domain.errors import DomainError
 from domain.policy import Decision
 from domain.stored import StoredRecord
+from domain.uscc import validate_uscc
 
 NAME = "emergency"
 ACCOUNT = "svc-emergency"
@@ -39,6 +41,14 @@ ACCIDENT_RULE = "accident-opens-incident@1"
 WARNING_RULE = "red-warning-opens-incident@1"
 WARNING_LEVEL = "IV"
 SUMMARY_MAX = 2000
+
+
+def is_uscc(text: str) -> bool:
+    try:
+        validate_uscc(text)
+    except DomainError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,7 @@ def red_warning_at_major_source(data: Mapping[str, Any]) -> RedWarning | None:
     if data.get("level") != "red":
         return None
     enterprise = data.get("enterprise")
-    if not isinstance(enterprise, str):
+    if not isinstance(enterprise, str) or not is_uscc(enterprise):
         return None
     if not (data.get("source") or data.get("major_hazard_source") is True):
         return None
@@ -176,8 +186,9 @@ class EmergencyPolicy:
             return ()
         self._incidents.add(incident)
         env = event.envelope
-        region: str = env["region"]
         known = self._enterprises.get(enterprise)
+        # The incident is filed from the enterprise's region (a warning may be filed elsewhere).
+        region: str = known.region if known else env["region"]
         seat = seat_of(region)
         wanted = needs(kind, known.industry if known else None, casualties)
         suggested = suggest(self._teams.values(), seat, wanted)

@@ -217,3 +217,47 @@ def test_replaying_the_log_into_a_fresh_policy_gives_the_same_decisions(
     reports = [e for e in events if e.type == "accident.report"]
     assert len(opened) == len(reports) == len(live)
     assert {e.envelope["data"]["cause"] for e in opened} == {e.event_id for e in reports}
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["level", "enterprise", "source", "major_hazard_source", "message"]),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(),
+            st.text(max_size=20),
+            st.sampled_from(["red", "91420102MA0000001Y"]),
+            st.dictionaries(st.sampled_from(["zh", "en"]), st.one_of(st.text(), st.integers())),
+        ),
+    )
+)
+def test_any_warning_data_is_read_without_failing(data: dict[str, Any]) -> None:
+    red = red_warning_at_major_source(data)
+    if red is not None:
+        assert data["level"] == "red"
+        assert isinstance(red.message, str)
+
+
+def test_a_red_warning_naming_no_valid_uscc_opens_nothing() -> None:
+    for bad in ("91420102MA0000001Z", "x" * 18, ""):
+        data = {"level": "red", "enterprise": bad, "source": "MHS-1"}
+        assert red_warning_at_major_source(data) is None
+
+
+def test_a_warning_filed_elsewhere_opens_the_incident_at_the_enterprises_county() -> None:
+    w = world(teams=False)
+    w.step()  # the policy learns the enterprise (region 420102)
+    warning = uuid4()
+    env: dict[str, Any] = {
+        "type": "warning.issue",
+        "region": "420100",
+        "occurred_at": w.h.clock.isoformat(),
+        "data": {"level": "red", "enterprise": w.uscc, "major_hazard_source": True},
+    }
+    event = StoredRecord(f"{warning}:1", warning, 1, "warning", env, "", "", "", "")
+    (d,) = w.policy.observe(event)
+    assert d.command["region"] == COUNTY
+    recorded = w.h.records.execute(sign(w.h, d))
+    assert recorded.type == "emergency.open"
+    assert w.h.records.load(incident_id("warning", warning), EmergencyIncident).trigger == "warning"
