@@ -241,3 +241,23 @@ def test_the_prefecture_incident_is_hidden_from_other_prefectures(
     result = runner.invoke(app, ["incident", subject, "--region", "420500"])
     assert result.exit_code == 1
     assert "NotFound" in result.stderr
+
+
+def test_stored_text_is_shown_as_text_not_markup(
+    province: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record(
+        tmp_path,
+        [
+            {
+                "type": "rescue.update",
+                "actor": "r-hb",
+                "region": "420111",
+                "subject": str(team_id("WH-MED-1")),
+                "data": {"name": "[red]假队伍[/red] %s {0}"},
+            }
+        ],
+    )
+    monkeypatch.setattr(out, "width", 400)
+    text = invoke("teams").stdout
+    assert "[red]假队伍[/red] %s {0}" in text
