@@ -55,6 +55,10 @@ from domain.terms import parse_instant
 from domain.uscc import validate_uscc
 
 RULE = "生产安全事故应急条例; 突发事件应对法"
+# Article numbers marked (?) are from memory of the 2019 text and wait for a check against it.
+OPEN_RULE = "生产安全事故应急条例 §18 (启动应急响应, 组织救援) (?); 突发事件应对法"
+TASK_RULE = "生产安全事故应急条例 §18 (应急救援措施) (?)"
+CLOSE_RULE = "生产安全事故应急条例 (应急救援结束); 突发事件应对法"
 LEVEL_RULE = "国家安全生产事故灾难应急预案 (分级响应); 生产安全事故应急条例"
 CASUALTY_RULE = "生产安全事故报告和调查处理条例 §13 (30日内补报, 火灾7日)"
 CASUALTIES_WITHIN = timedelta(days=30)
@@ -147,7 +151,7 @@ class EmergencyIncident(Record):
         zh="启动应急响应",
         en="Open emergency incident",
         event_zh="应急响应已启动",
-        rule=RULE + " §17 (事故发生后启动应急救援预案)",
+        rule=OPEN_RULE,
         roles=(SERVICE, REGULATOR),
         creates=True,
         step="应急",
@@ -297,7 +301,7 @@ class EmergencyIncident(Record):
         zh="应急任务部署",
         en="Update emergency task",
         event_zh="应急任务已更新",
-        rule=RULE + " §18 (应急救援措施)",
+        rule=TASK_RULE,
         roles=(REGULATOR,),
         step="应急",
         properties={
@@ -394,7 +398,7 @@ class EmergencyIncident(Record):
         zh="应急响应终止",
         en="Close emergency incident",
         event_zh="应急响应已终止",
-        rule=RULE + " §19 (应急救援结束)",
+        rule=CLOSE_RULE,
         roles=(REGULATOR,),
         step="应急",
         properties={"summary": text(4000)},

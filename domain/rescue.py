@@ -33,8 +33,8 @@ from domain.ids import NAMESPACE, actor_id
 from domain.record import Record
 from domain.regions import covers
 
-RULE = "生产安全事故应急条例 §§10-12 (应急救援队伍)"
-DISPATCH_RULE = "生产安全事故应急条例 §18 (调动应急救援队伍)"
+RULE = "生产安全事故应急条例 §§10-12 (应急救援队伍) (?)"
+DISPATCH_RULE = "生产安全事故应急条例 §18 (调动应急救援队伍) (?)"
 CODE = {"type": "string", "minLength": 1, "maxLength": 40, "pattern": "^[A-Z0-9-]+$"}
 # WGS 84 degrees; the handlers refuse a point outside Hubei (domain.centroids.in_hubei).
 COORDINATES = {"latitude": {"type": "number"}, "longitude": {"type": "number"}}
