@@ -3,7 +3,8 @@
 Lifecycle:
 
     open ──► open ──close──► closed
-               │ update_task, update_casualties (within 30 days of the accident, 7 for a fire)
+               │ update_task
+               │ update_casualties (within 30 days of the accident, 7 for a fire; also closed)
                └ escalate (to a higher response level: the lead passes up)
 
 An incident is opened by the emergency service (role service: on an accident report or on a red
@@ -140,6 +141,20 @@ def higher(a: str, b: str) -> bool:
     return ORDER.index(a) < ORDER.index(b)
 
 
+def _check_suggestion(ctx: Context, s: dict[str, Any], field: str) -> None:
+    """A suggested team is a registered rescue team (domain.rescue, read here by its KIND to
+    keep the import one way), named by its code, having the capability it is suggested for."""
+    team = ctx.find(UUID(s["team"]), Record)
+    if team is None or team.KIND != "rescue":
+        raise NotFound(f"no rescue team record {s['team']}", field=f"{field}.team")
+    if getattr(team, "code", None) != s["code"]:
+        raise InvalidValue(f"team {s['team']} is not {s['code']}", field=f"{field}.code")
+    if s["capability"] not in getattr(team, "capabilities", ()):
+        raise InvalidValue(
+            f"team {s['code']} has no capability {s['capability']}", field=f"{field}.capability"
+        )
+
+
 class EmergencyIncident(Record):
     KIND = "emergency"
     KIND_ZH = "应急事件"
@@ -259,6 +274,8 @@ class EmergencyIncident(Record):
                 f"location {location['latitude']}, {location['longitude']} is outside Hubei",
                 field="data.location",
             )
+        for i, s in enumerate(d.get("suggested", ())):
+            _check_suggestion(ctx, s, f"data.suggested[{i}]")
         return cls.create(cmd)
 
     def on_open(self, env: Envelope, d: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from domain.errors import (
     NotAuthorized,
     NotFound,
 )
+from domain.ids import actor_id
 from domain.rescue import RescueTeam, team_id
 from tests.domain.emergency_world import COUNTY, PREFECTURE, World, sign, world
 
@@ -340,3 +341,19 @@ def test_team_registration_refusals() -> None:
         w.h.run_as(
             "reg-hb", "rescue.update", "420107", {"latitude": 45.0}, subject=team_id("WH-HAZ-1")
         )
+
+
+def test_suggested_teams_must_be_registered_teams_with_the_capability() -> None:
+    w = world()
+    team = str(team_id("WH-MED-1"))
+    good = {"team": team, "code": "WH-MED-1", "name": "x", "capability": "medical",
+            "distance_km": 1.0}  # fmt: skip
+    regulator_open(w, "reg-ja", COUNTY, suggested=[good])
+    for change, message in (
+        ({"team": str(uuid4())}, r"no rescue team record .* \[data\.suggested\[0\]\.team\]"),
+        ({"team": str(actor_id("reg-ja"))}, "no rescue team record"),
+        ({"code": "WH-HAZ-1"}, r"is not WH-HAZ-1 \[data\.suggested\[0\]\.code\]"),
+        ({"capability": "mine"}, "has no capability mine"),
+    ):
+        with pytest.raises((InvalidValue, NotFound), match=message):
+            regulator_open(w, "reg-ja", COUNTY, suggested=[{**good, **change}])
