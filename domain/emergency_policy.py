@@ -79,6 +79,7 @@ def red_warning_at_major_source(data: Mapping[str, Any]) -> RedWarning | None:
 class _Enterprise:
     region: str
     industry: str | None
+    active: bool = True
 
 
 class EmergencyPolicy:
@@ -130,6 +131,8 @@ class EmergencyPolicy:
             self._enterprises[uscc] = _Enterprise(region, d.get("industry"))
         elif verb == "update_profile" and uscc in self._enterprises and "industry" in d:
             self._enterprises[uscc].industry = d["industry"]
+        elif verb == "deregister" and uscc in self._enterprises:
+            self._enterprises[uscc].active = False
 
     def _learn_team(self, team: str, verb: str, d: Mapping[str, Any]) -> None:
         known = self._teams.get(team)
@@ -182,11 +185,11 @@ class EmergencyPolicy:
         summary: str,
     ) -> Sequence[Decision]:
         incident = str(incident_id(trigger, event.subject))
-        if incident in self._incidents:
-            return ()
+        known = self._enterprises.get(enterprise)
+        if incident in self._incidents or (known is not None and not known.active):
+            return ()  # an incident exists, or the enterprise is deregistered (none can be)
         self._incidents.add(incident)
         env = event.envelope
-        known = self._enterprises.get(enterprise)
         # The incident is filed from the enterprise's region (a warning may be filed elsewhere).
         region: str = known.region if known else env["region"]
         seat = seat_of(region)

@@ -17,6 +17,7 @@ from domain.emergency_policy import (
     EmergencyPolicy,
     red_warning_at_major_source,
 )
+from domain.ids import enterprise_id
 from domain.policy import Decision, Policy, command_id
 from domain.rescue import RescueTeam, team_id
 from domain.stored import StoredRecord
@@ -261,3 +262,24 @@ def test_a_warning_filed_elsewhere_opens_the_incident_at_the_enterprises_county(
     recorded = w.h.records.execute(sign(w.h, d))
     assert recorded.type == "emergency.open"
     assert w.h.records.load(incident_id("warning", warning), EmergencyIncident).trigger == "warning"
+
+
+def test_no_incident_is_decided_for_a_deregistered_enterprise() -> None:
+    w = world(teams=False)
+    w.h.run_as(
+        "reg-ja",
+        "enterprise.deregister",
+        COUNTY,
+        {"uscc": w.uscc, "reason": "关闭"},
+        subject=enterprise_id(w.uscc),
+    )
+    w.step()
+    warning = uuid4()
+    env: dict[str, Any] = {
+        "type": "warning.issue",
+        "region": COUNTY,
+        "occurred_at": w.h.clock.isoformat(),
+        "data": {"level": "red", "enterprise": w.uscc, "source": "MHS-1"},
+    }
+    event = StoredRecord(f"{warning}:1", warning, 1, "warning", env, "", "", "", "")
+    assert w.policy.observe(event) == ()
