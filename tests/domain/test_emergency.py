@@ -4,13 +4,13 @@ dispatched team, a casualty update after 30 days, forged subjects and values).""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
-from domain.clocks import TooLate
+from domain.clocks import TooEarly, TooLate
 from domain.emergency import EmergencyIncident, incident_id, owner_region
 from domain.errors import (
     AlreadyExists,
@@ -357,3 +357,33 @@ def test_suggested_teams_must_be_registered_teams_with_the_capability() -> None:
     ):
         with pytest.raises((InvalidValue, NotFound), match=message):
             regulator_open(w, "reg-ja", COUNTY, suggested=[{**good, **change}])
+
+
+def test_steps_are_not_dated_before_what_they_follow() -> None:
+    w = world()
+    subject, incident = opened(w, deaths=3)
+    with pytest.raises(InvalidValue, match=r"before incident .* was opened"):
+        w.h.run_as(
+            "reg-wh",
+            "rescue.dispatch",
+            "420107",
+            {"incident": str(subject)},
+            subject=team_id("WH-HAZ-1"),
+            occurred_at=incident.opened_at - timedelta(minutes=5),
+        )
+    registered = w.h.clock
+    with pytest.raises(TooEarly, match="before enterprise"):
+        w.h.run_as(
+            "reg-ja",
+            "emergency.open",
+            COUNTY,
+            {
+                "enterprise": w.uscc,
+                "trigger": "regulator",
+                "happened_at": "2020-01-01T08:00:00+08:00",
+                "level": "IV",
+                "summary": "早于企业登记",
+            },
+            subject=uuid4(),
+            occurred_at=datetime(2020, 1, 1, 9, 0, tzinfo=registered.tzinfo),
+        )
