@@ -23,12 +23,14 @@ from domain.certificate import TrainingCertificate
 from domain.commands import SEALED_PERSON, CommandSpec, commands_of
 from domain.credit_listing import CreditListing
 from domain.data_subject import DataSubject
+from domain.emergency import EmergencyIncident
 from domain.enterprise import Enterprise
 from domain.hazard import HazardCase
 from domain.inspection import Inspection
 from domain.penalty import PenaltyCase
 from domain.permit import Permit
 from domain.record import Record
+from domain.rescue import RescueTeam
 from domain.sensor import SensorAlarm, SensorDevice
 
 __all__ = ["AGGREGATES", "CATALOG", "KIND_NAMES", "build", "schema_of", "sealed_fields"]
@@ -46,6 +48,8 @@ AGGREGATES: tuple[type[Record], ...] = (
     Permit,
     SensorDevice,
     SensorAlarm,
+    EmergencyIncident,
+    RescueTeam,
 )
 
 

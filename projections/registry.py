@@ -10,12 +10,14 @@ from projections.credit import Credit
 from projections.enterprises import EnterpriseDirectory
 from projections.follower import Projection
 from projections.hazards import Hazards
+from projections.incidents import IncidentLog, Incidents
 from projections.inspections import Inspections
 from projections.licences import Licences
 from projections.penalties import Penalties
 from projections.personal_data import PersonalData
 from projections.risk_points import RiskPoints
 from projections.rulebook import RULEBOOKS, available
+from projections.teams import Teams
 from projections.timeline import Timeline
 
 
@@ -32,5 +34,8 @@ def all_projections(rulebooks: Path = RULEBOOKS) -> list[Projection]:
         Alarms(),
         Accidents(),
         PersonalData(),
+        Incidents(),
+        IncidentLog(),
+        Teams(),
     ]
     return base + [Credit(book) for book in available(rulebooks)]

@@ -58,6 +58,8 @@ timeline = Table(
     Column("occurred_at", DateTime, nullable=False),
     Column("recorded_at", DateTime, nullable=False),
     Column("channel", String(10)),  # the envelope's channel: "migration" marks migrated history
+    # The event id a module's record was caused by (an incident opened on an accident report).
+    Column("cause", String(60)),
     Index("ix_rm_timeline_uscc_notification_id", "uscc", "notification_id"),
 )
 
@@ -72,7 +74,7 @@ timeline_subjects = Table(
 
 class Timeline(Projection):
     name = "timeline"
-    version = "2"  # 2: the envelope's channel
+    version = "3"  # 2: the envelope's channel; 3: the causing event id of modules' records
     tables = (timeline_subjects, timeline)
 
     def __init__(self) -> None:
@@ -104,6 +106,7 @@ class Timeline(Projection):
                     e.at,
                     utc_naive(e.recorded_at),
                     e.channel,
+                    cause_of(e),
                 )
             )
         self.subjects.flush(conn)
@@ -123,6 +126,7 @@ class Entry:
     occurred_at: datetime  # naive UTC, as declared by the signer
     recorded_at: datetime  # naive UTC, the platform's clock
     channel: str | None = None
+    cause: str | None = None  # the event id that caused a module's record (an incident)
 
     @property
     def migrated(self) -> bool:
@@ -148,7 +152,15 @@ class Entry:
             "recorded_at": instant(self.recorded_at, zone),
             "channel": self.channel,
             "migrated": self.migrated,
+            "cause": self.cause,
         }
+
+
+def cause_of(e: Event) -> str | None:
+    """The event id a module's command names as its cause (`data.cause` of `emergency.open`),
+    else None."""
+    cause = e.data.get("cause") if e.type == "emergency.open" else None
+    return cause if isinstance(cause, str) else None
 
 
 @dataclass(frozen=True)
@@ -208,6 +220,7 @@ def lifecycle(
                 r.occurred_at,
                 r.recorded_at,
                 r.channel,
+                r.cause,
             )
         )
     return out

@@ -16,6 +16,7 @@ One module per command group:
     credit.py       credit
     analytics.py    analytics, export
     dashboard.py    dashboard
+    incidents.py    incidents, incident, teams (应急协调指挥)
     todo.py         todo
     search.py       documents
     audit.py        audit verify | proof | check
@@ -51,6 +52,7 @@ from ops.cli.backup import backup, restore
 from ops.cli.credit import credit
 from ops.cli.dashboard import dashboard
 from ops.cli.demo import demo
+from ops.cli.incidents import incident_command, incidents, teams
 from ops.cli.integrators import integrators_app
 from ops.cli.ledger import ledger_app
 from ops.cli.output import OneLineErrors, err, out
@@ -96,6 +98,9 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.command()(backup)
 app.command()(restore)
+app.command()(incidents)
+app.command("incident")(incident_command)
+app.command()(teams)
 
 
 def _setting_problem(error: ErrorDetails) -> str:
