@@ -30,6 +30,7 @@ from domain.penalty import PenaltyCase
 from domain.permit import Permit
 from domain.record import Record
 from domain.sensor import SensorAlarm, SensorDevice
+from domain.warning import RiskWarning
 
 __all__ = ["AGGREGATES", "CATALOG", "KIND_NAMES", "build", "schema_of", "sealed_fields"]
 
@@ -46,6 +47,7 @@ AGGREGATES: tuple[type[Record], ...] = (
     Permit,
     SensorDevice,
     SensorAlarm,
+    RiskWarning,
 )
 
 
