@@ -90,7 +90,7 @@ def test_the_warning_service_issues_a_warning_naming_its_rule_and_triggers(
 
 @pytest.mark.parametrize("account", ["r-wuhan", "e-1"])
 def test_no_regulator_or_enterprise_signs_a_warning(h: Harness, uscc: str, account: str) -> None:
-    with pytest.raises(NotAuthorized, match="may not issue warning.issue"):
+    with pytest.raises(NotAuthorized, match=r"may not issue warning\.issue"):
         issue(h, uscc, account=account)
 
 
@@ -101,7 +101,7 @@ def test_another_module_cannot_sign_the_warning_services_commands(h: Harness, us
 
 
 def test_a_service_actor_signs_no_other_command(h: Harness, uscc: str) -> None:
-    with pytest.raises(NotAuthorized, match="role service may not issue hazard.report"):
+    with pytest.raises(NotAuthorized, match=r"role service may not issue hazard\.report"):
         h.run_as(
             "svc-warning",
             "hazard.report",
