@@ -35,6 +35,7 @@ class Loop:
         self.policy = WarningPolicy()
         self.seen = 0
         self.decided: list[Decision] = []
+        self.observed: dict[int, list[Decision]] = {}  # notification id → what it decided
 
     def run(self) -> list[Decision]:
         out: list[Decision] = []
@@ -43,8 +44,10 @@ class Loop:
             if not fresh:
                 return out
             for rec in fresh:
-                self.seen = rec.notification_id or self.seen
-                for d in self.policy.observe(rec):
+                assert rec.notification_id is not None
+                self.seen = rec.notification_id
+                decided = self.observed[self.seen] = list(self.policy.observe(rec))
+                for d in decided:
                     self.record(d)
                     out.append(d)
 
@@ -97,8 +100,14 @@ def source(
 
 @pytest.fixture
 def site(h: Harness, regulator: str) -> str:
+    return site_in(h, regulator)
+
+
+def site_in(h: Harness, regulator: str = "r-wuhan") -> str:
     """An enterprise with T-01, a 一级 source (R = 2·2·1000/10 = 400), and T-03, a 三级 one
     (R = 1.0·2·100/10 = 20); devices dev-1 (T-01) and dev-2 (T-03)."""
+    if regulator not in h.keys:
+        h.actor(regulator, "regulator", "420100")
     uscc = h.enterprise(regulator)
     source(h, regulator, uscc, "T-01", quantity=1000, people=100)
     source(h, regulator, uscc, "T-03", quantity=100, people=10)
