@@ -58,6 +58,8 @@ timeline = Table(
     Column("occurred_at", DateTime, nullable=False),
     Column("recorded_at", DateTime, nullable=False),
     Column("channel", String(10)),  # the envelope's channel: "migration" marks migrated history
+    # The event ids a module's record names as its cause (a warning's triggers), space-separated.
+    Column("cites", String(4000)),
     Index("ix_rm_timeline_uscc_notification_id", "uscc", "notification_id"),
 )
 
@@ -72,7 +74,7 @@ timeline_subjects = Table(
 
 class Timeline(Projection):
     name = "timeline"
-    version = "2"  # 2: the envelope's channel
+    version = "3"  # 2: the envelope's channel; 3: the causes a module's record cites
     tables = (timeline_subjects, timeline)
 
     def __init__(self) -> None:
@@ -104,10 +106,19 @@ class Timeline(Projection):
                     e.at,
                     utc_naive(e.recorded_at),
                     e.channel,
+                    _cites(e),
                 )
             )
         self.subjects.flush(conn)
         insert_tuples(conn, timeline, rows)
+
+
+def _cites(e: Event) -> str | None:
+    """The events a warning step names as its triggers (modules' records cite their causes)."""
+    triggers = e.data.get("triggers") if e.kind == "warning" else None
+    if isinstance(triggers, list) and triggers:
+        return " ".join(str(t) for t in triggers)
+    return None
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,7 @@ class Entry:
     occurred_at: datetime  # naive UTC, as declared by the signer
     recorded_at: datetime  # naive UTC, the platform's clock
     channel: str | None = None
+    cites: tuple[str, ...] = ()  # the event ids it names as its cause (a warning's triggers)
 
     @property
     def migrated(self) -> bool:
@@ -148,6 +160,7 @@ class Entry:
             "recorded_at": instant(self.recorded_at, zone),
             "channel": self.channel,
             "migrated": self.migrated,
+            "cites": list(self.cites),
         }
 
 
@@ -208,6 +221,7 @@ def lifecycle(
                 r.occurred_at,
                 r.recorded_at,
                 r.channel,
+                tuple((r.cites or "").split()),
             )
         )
     return out

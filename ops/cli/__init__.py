@@ -26,6 +26,7 @@ One module per command group:
     stream.py       stream status | tail | relay | types
     users.py        users add | list | change | disable | reset-password | log
     tokens.py       tokens create | list | revoke
+    warnings.py     warnings [rules], risk-map, worker warning
     serve.py        serve (the HTTP API)
     arguments.py    the options several commands share, and their checks
     context.py      the platform of one run, the read models brought up to date
@@ -61,6 +62,7 @@ from ops.cli.stream import stream_app
 from ops.cli.todo import todo_command
 from ops.cli.tokens import tokens_app
 from ops.cli.users import users_app
+from ops.cli.warnings import risk_map, warnings_app, worker_app
 from ops.cli.witness import witness_app
 
 __all__ = ["app", "main", "out"]
@@ -91,6 +93,9 @@ app.add_typer(actors_app, name="actors")
 app.add_typer(stream_app, name="stream")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(warnings_app, name="warnings")
+app.command("risk-map")(risk_map)
+app.add_typer(worker_app, name="worker")
 
 
 def _setting_problem(error: ErrorDetails) -> str:
