@@ -17,9 +17,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import nats
+from typer.testing import CliRunner, Result
 
 from domain.stored import StoredRecord
 from ops.bootstrap import Platform
+from ops.cli import app
 from ops.modules import warning_worker
 from streams.worker import Worker
 from tests.nats_throwaway import nats_server
@@ -83,6 +85,42 @@ def test_a_level2_gas_alarm_at_a_first_level_source_gives_a_red_warning_in_the_h
         assert env["data"]["triggers"] == [alarm]
         assert w.event_id in [r.event_id for r in p.records.history(s.uscc)]
         assert worker.status().recorded == 1
+    home = tmp_path / "h"
+    with nats_server(tmp_path / "nats2") as other:
+        history = cli(home, other.url, "history", "--enterprise", s.uscc, "--json")
+        assert history.exit_code == 0, history.output
+        (entry,) = [e for e in json.loads(history.stdout) if e["type"] == "warning.issue"]
+        assert (entry["event_id"], entry["cites"]) == (w.event_id, [alarm])
+        listed = cli(home, other.url, "warnings", "--region", "420100", "--open", "--json")
+        assert listed.exit_code == 0, listed.output
+        (shown,) = json.loads(listed.stdout)
+        assert (shown["level"], shown["triggers"], shown["status"]) == ("red", [alarm], "issued")
+        assert (
+            json.loads(cli(home, other.url, "warnings", "--level", "blue", "--json").stdout) == []
+        )
+        mapped = cli(home, other.url, "risk-map", "--region", "420100", "--json")
+        assert mapped.exit_code == 0, mapped.output
+        report = json.loads(mapped.stdout)
+        # 一级 source 30 + an open red warning 40 = 70: red (riskmap-v1)
+        assert report["areas"] == [
+            {
+                "code": REGION,
+                "name": "江岸区",
+                "counts": {"red": 1, "orange": 0, "yellow": 0, "blue": 0},
+                "total": 1,
+            }
+        ]
+        assert report["enterprises"][0]["score"] == 70
+        province = json.loads(
+            cli(home, other.url, "risk-map", "--region", "420000", "--json").stdout
+        )
+        assert [a["code"] for a in province["areas"]] == ["420100"]
+
+
+def cli(home: Path, url: str, *args: str) -> Result:
+    return CliRunner().invoke(
+        app, list(args), env={"ANJIAN_HOME": str(home), "ANJIAN_NATS_URL": url}
+    )
 
 
 def test_an_unacknowledged_alarm_is_escalated_at_the_next_tick(tmp_path: Path) -> None:

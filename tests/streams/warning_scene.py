@@ -1,6 +1,6 @@
 """A small scene for the warning worker's tests, recorded through the real command path three
 hours in the past (so that ticks half an hour after an alarm are not in the future): a Wuhan
-regulator, an enterprise of 江汉区 with the 一级 major hazard source T-01, a device account and
+regulator, an enterprise of 江岸区 with the 一级 major hazard source T-01, a device account and
 its gas detector GD-1 (set points 20 / 40 %LEL)."""
 
 from __future__ import annotations
