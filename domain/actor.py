@@ -9,7 +9,9 @@ that the platform, or an admin account within its jurisdiction, registers actors
 rights (role, jurisdiction, enterprise bindings: `actor.change_rights`) and deactivates them.
 Users without a key of their own sign through a custodial platform key bound to their account
 (custody "platform"). An enterprise account is bound to one or more enterprises (USCCs): the
-`enterprises` list, or the single `enterprise` of earlier registrations.
+`enterprises` list, or the single `enterprise` of earlier registrations. A service actor (role
+`service`: a module of the platform, 风险预警 or 应急协调指挥, whose key the platform holds) is
+registered by the platform alone, and only the platform changes its rights.
 """
 
 from __future__ import annotations
