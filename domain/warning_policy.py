@@ -121,7 +121,8 @@ class WarningPolicy:
         self.book = rulebook or default_rulebook()
         self.sources: dict[tuple[str, str], int] = {}  # (uscc, source) → level 1..4
         self.devices: dict[str, tuple[str, str]] = {}  # device id → (uscc, source)
-        self.alarms: dict[str, _Alarm] = {}  # alarm id → alarm
+        self.alarms: dict[str, _Alarm] = {}  # alarm id → alarm, until cleared or false
+        self.unacked: dict[str, _Alarm] = {}  # the alarms still raised (not acknowledged)
         self.device_alarms: dict[str, list[tuple[datetime, str]]] = {}
         self.hazards: dict[str, _Hazard] = {}
         self.closed_types: dict[tuple[str, str], datetime] = {}  # (uscc, criterion) → closed
@@ -130,6 +131,9 @@ class WarningPolicy:
         self.accident_at: dict[str, datetime] = {}  # report event id → occurred_at
         self.warnings: dict[UUID, _Warning] = {}
         self.by_cause: dict[tuple[str, str], UUID] = {}  # (rule id, cause) → warning
+        self.open: dict[str, dict[UUID, _Warning]] = {}  # rule id → its open warnings
+        self.recurring_device: dict[UUID, str] = {}  # recurring-alarm warning → device
+        self._rules = {r.kind: r for r in self.book.rules}
 
     # -- the protocol ---------------------------------------------------------------------------
 
@@ -155,9 +159,15 @@ class WarningPolicy:
     # -- helpers --------------------------------------------------------------------------------
 
     def _rule(self, kind: str) -> Rule:
-        rule = self.book.by_kind(kind)
-        assert rule is not None  # rulebook_of requires one rule of each kind
-        return rule
+        return self._rules[kind]  # rulebook_of requires one rule of each kind
+
+    def _remember(self, w: _Warning) -> None:
+        self.warnings[w.subject] = w
+        self.by_cause[(w.rule, w.cause)] = w.subject
+        self.open.setdefault(w.rule, {})[w.subject] = w
+
+    def _open_of(self, rule: Rule) -> list[_Warning]:
+        return list(self.open.get(rule.id, {}).values())
 
     def _open(self, rule: Rule, cause: str) -> _Warning | None:
         subject = self.by_cause.get((rule.id, cause))
@@ -177,6 +187,7 @@ class WarningPolicy:
         en: str,
         *,
         addressee: str | None = None,
+        remember: bool = True,
     ) -> Decision:
         ref = self.book.ref(rule)
         subject = warning_id(cause, ref)
@@ -196,9 +207,8 @@ class WarningPolicy:
             data["acknowledge_by"] = by.isoformat()
         if addressee is not None:
             data["addressee"] = addressee
-        # Counted from the decision on (see the module docstring); the issued event confirms.
-        self.warnings[subject] = _Warning(subject, rule.id, cause, level, region, enterprise)
-        self.by_cause[(rule.id, cause)] = subject
+        if remember:  # counted from the decision on (module docstring); its event confirms
+            self._remember(_Warning(subject, rule.id, cause, level, region, enterprise))
         command = {
             "type": "warning.issue",
             "region": region,
@@ -270,7 +280,7 @@ class WarningPolicy:
         at = datetime.fromisoformat(env["occurred_at"])
         rule = self._rule("gas_alarm")
         alarm = _Alarm(e.event_id, d["enterprise"], env["region"], d["device"], d["level"], at)
-        self.alarms[str(e.subject)] = alarm
+        self.alarms[str(e.subject)] = self.unacked[str(e.subject)] = alarm
         out: list[Decision] = []
         colour = rule["levels"].get(d["level"])
         if colour is not None:
@@ -309,12 +319,11 @@ class WarningPolicy:
         self.device_alarms[d["device"]] = seen
         if len(seen) < rule["count"]:
             return []
-        if any(
-            w.status == "open" and w.rule == rule.id and w.cause in {x for _, x in seen}
-            for w in self.warnings.values()
-        ):
+        causes = {x for _, x in seen}
+        if any(w.cause in causes for w in self._open_of(rule)):
             return []
         triggers = [e.event_id] + [eid for _, eid in seen[:-1]]
+        self.recurring_device[warning_id(e.event_id, self.book.ref(rule))] = d["device"]
         return [
             self._issue(
                 rule,
@@ -330,7 +339,8 @@ class WarningPolicy:
         ]
 
     def _alarm_closed(self, e: StoredRecord, env: dict[str, Any], how: str) -> list[Decision]:
-        alarm = self.alarms.get(str(e.subject))
+        alarm = self.alarms.pop(str(e.subject), None)
+        self.unacked.pop(str(e.subject), None)
         if alarm is None:
             return []
         alarm.status = how
@@ -343,7 +353,7 @@ class WarningPolicy:
     def _on_sensor_alarm_acknowledge(
         self, e: StoredRecord, env: dict[str, Any], d: dict[str, Any]
     ) -> list[Decision]:
-        alarm = self.alarms.get(str(e.subject))
+        alarm = self.unacked.pop(str(e.subject), None)
         if alarm is not None:
             alarm.status = "acknowledged"
         return []
@@ -463,8 +473,8 @@ class WarningPolicy:
         at = datetime.fromisoformat(env["occurred_at"])
         return [
             self._lift(rule, w, e.event_id, at, "许可证有效")
-            for w in list(self.warnings.values())
-            if w.rule == rule.id and w.status == "open" and w.enterprise == permit.enterprise
+            for w in self._open_of(rule)
+            if w.enterprise == permit.enterprise
         ]
 
     def _on_permit_grant(
@@ -529,10 +539,7 @@ class WarningPolicy:
         if any(p.status == "active" and p.expires_on and at.date() <= p.expires_on for p in mine):
             return []
         rule = self._rule("permit_invalid")
-        if any(
-            w.rule == rule.id and w.status == "open" and w.enterprise == uscc
-            for w in self.warnings.values()
-        ):
+        if any(w.enterprise == uscc for w in self._open_of(rule)):
             return []
         why = sorted(INVALID_PERMIT.get(p.status, "有效期届满") for p in mine)
         return [
@@ -603,11 +610,16 @@ class WarningPolicy:
         subject = e.subject
         w = self.warnings.get(subject)
         if w is None:  # issued on a tick: learnt now
-            w = _Warning(
-                subject, d["rule"], d["triggers"][0], d["level"], env["region"], d.get("enterprise")
+            self._remember(
+                _Warning(
+                    subject,
+                    d["rule"],
+                    d["triggers"][0],
+                    d["level"],
+                    env["region"],
+                    d.get("enterprise"),
+                )
             )
-            self.warnings[subject] = w
-            self.by_cause[(d["rule"], d["triggers"][0])] = subject
         return []
 
     def _on_warning_escalate(
@@ -625,6 +637,7 @@ class WarningPolicy:
         w = self.warnings.get(e.subject)
         if w is not None:
             w.status = "lifted"
+            self.open.get(w.rule, {}).pop(w.subject, None)
         return []
 
     # -- ticks (they change no state: see the module docstring) ---------------------------------
@@ -633,8 +646,8 @@ class WarningPolicy:
         rule = self._rule("alarm_unacknowledged")
         limit = timedelta(minutes=rule["minutes"])
         out: list[Decision] = []
-        for alarm in self.alarms.values():
-            if alarm.status != "raised" or now - alarm.at < limit or alarm.warning is None:
+        for alarm in self.unacked.values():
+            if now - alarm.at < limit or alarm.warning is None:
                 continue
             w = self.warnings.get(alarm.warning)
             if w is None or w.status != "open" or rule.id in w.escalated:
@@ -659,13 +672,11 @@ class WarningPolicy:
         rule = self._rule("recurring_alarm")
         window = timedelta(hours=rule["window_hours"])
         out: list[Decision] = []
-        for w in list(self.warnings.values()):
-            if w.rule != rule.id or w.status != "open":
+        for w in self._open_of(rule):
+            device = self.recurring_device.get(w.subject)
+            if device is None or not self.device_alarms.get(device):
                 continue
-            alarm = next((a for a in self.alarms.values() if a.event == w.cause), None)
-            if alarm is None:
-                continue
-            last = max(t for t, _ in self.device_alarms.get(alarm.device, [(alarm.at, "")]))
+            last = max(t for t, _ in self.device_alarms[device])
             if now - last >= window:
                 out.append(
                     self._lift(rule, w, w.cause, now, f"{rule['window_hours']} 小时无新报警")
@@ -704,30 +715,25 @@ class WarningPolicy:
     ) -> Decision:
         """An issue decided on a tick: the state is left as it was."""
         assert h.deadline_event is not None
-        saved = dict(self.warnings), dict(self.by_cause)
-        try:
-            return self._issue(
-                rule,
-                h.deadline_event,
-                [h.deadline_event, h.event],
-                level,
-                now,
-                h.region,
-                h.enterprise,
-                zh,
-                en,
-                addressee=h.region,
-            )
-        finally:
-            self.warnings, self.by_cause = saved
+        return self._issue(
+            rule,
+            h.deadline_event,
+            [h.deadline_event, h.event],
+            level,
+            now,
+            h.region,
+            h.enterprise,
+            zh,
+            en,
+            addressee=h.region,
+            remember=False,
+        )
 
     def _county_expired(self, now: datetime) -> list[Decision]:
         rule = self._rule("accident_county")
         span = timedelta(days=rule["days"])
         out: list[Decision] = []
-        for w in list(self.warnings.values()):
-            if w.rule != rule.id or w.status != "open":
-                continue
+        for w in self._open_of(rule):
             at = self.accident_at.get(w.cause)
             if at is not None and now - at >= span:
                 out.append(self._lift(rule, w, w.cause, now, f"事故报告已满 {rule['days']} 日"))
