@@ -8,7 +8,9 @@ One durable JetStream pull consumer of `anjian.events.>` on ANJIAN_EVENTS per po
 after it (`warning`, `emergency`), explicit acks, delivering from the stream's first event: a
 worker that was down resumes after its last acknowledged event and catches up.
 
-For each message, in stream order:
+For each message, strictly in stream order (a message whose predecessor is still out, its
+worker having died before acking it, is handed back with a short delay until that one has been
+handled; a failure hands the rest of the batch back at once):
 
 1. verify: the CloudEvent's `sequence` must name an event of the store whose id, signed
    envelope text and signature are the event's, and the signature must verify with the key
@@ -156,6 +158,7 @@ class Worker:
         # the events folded and not yet acknowledged (a dropped connection redelivers them:
         # they are recorded again, never folded twice).
         self._folded: int | None = None
+        self._stream_seq = 0  # the stream sequence of the last message handled, in order
         self._unacked: dict[int, list[Decision]] = {}
         self._observed = self._recorded = self._refused = self._rejected = 0
         self._last_tick = float("-inf")
@@ -238,8 +241,15 @@ class Worker:
                     msgs = await sub.fetch(self.batch, timeout=self.fetch_seconds)
                 except NatsTimeout:
                     msgs = []
-                for msg in msgs:
-                    await self._handle(msg)
+                for i, msg in enumerate(msgs):
+                    try:
+                        await self._handle(msg)
+                    except BaseException:
+                        # Back at once, in order, to whoever fetches next (this worker, after
+                        # its backoff): nothing after the failed event may be handled first.
+                        for rest in msgs[i:]:
+                            await _nak(rest)
+                        raise
                 info = await sub.consumer_info()
                 self._pending = int(info.num_pending or 0) + int(info.num_ack_pending or 0)
                 self.error = None
@@ -253,6 +263,7 @@ class Worker:
         the notification id of that event (0: none)."""
         info = await sub.consumer_info()
         floor_seq = info.ack_floor.stream_seq if info.ack_floor else 0
+        self._stream_seq = floor_seq or 0
         if not floor_seq:
             return 0
         try:
@@ -283,12 +294,19 @@ class Worker:
             self._record(decision)
 
     async def _handle(self, msg: Msg) -> None:
+        seq = msg.metadata.sequence.stream
+        if seq > self._stream_seq + 1:
+            # An earlier message is still out (its worker died before acking it, or it was
+            # handed back): handle this one after it, never before.
+            await msg.nak(delay=0.05)
+            return
         try:
             rec = self.verify(msg.data)
         except Rejected as exc:
             self._rejected += 1
             log.error("worker %s: message %s rejected: %s", self.name, _where(msg), exc)
             await msg.term()
+            self._stream_seq = max(self._stream_seq, seq)
             return
         nid = rec.notification_id
         assert nid is not None
@@ -302,6 +320,7 @@ class Worker:
             self._record(decision)
         await msg.ack_sync()
         self._unacked.pop(nid, None)
+        self._stream_seq = max(self._stream_seq, seq)
 
     # -- verification --------------------------------------------------------------------------
 
@@ -375,6 +394,13 @@ class Worker:
                 decision.cause,
                 exc,
             )
+
+
+async def _nak(msg: Msg) -> None:
+    try:
+        await msg.nak()
+    except Exception:  # the connection is gone: the server redelivers after ack_wait
+        log.debug("worker: nak failed", exc_info=True)
 
 
 def _where(msg: Msg) -> str:
