@@ -241,15 +241,8 @@ class Worker:
                     msgs = await sub.fetch(self.batch, timeout=self.fetch_seconds)
                 except NatsTimeout:
                     msgs = []
-                for i, msg in enumerate(msgs):
-                    try:
-                        await self._handle(msg)
-                    except BaseException:
-                        # Back at once, in order, to whoever fetches next (this worker, after
-                        # its backoff): nothing after the failed event may be handled first.
-                        for rest in msgs[i:]:
-                            await _nak(rest)
-                        raise
+                if msgs:
+                    await self._handle(msgs)
                 info = await sub.consumer_info()
                 self._pending = int(info.num_pending or 0) + int(info.num_ack_pending or 0)
                 self.error = None
@@ -293,34 +286,58 @@ class Worker:
         for decision in self.policy.tick(now):
             self._record(decision)
 
-    async def _handle(self, msg: Msg) -> None:
-        seq = msg.metadata.sequence.stream
-        if seq > self._stream_seq + 1:
-            # An earlier message is still out (its worker died before acking it, or it was
-            # handed back): handle this one after it, never before.
-            await msg.nak(delay=0.05)
-            return
+    async def _handle(self, msgs: list[Msg]) -> None:
+        """One fetched batch: each message verified and observed in stream order, the
+        decisions of all of them recorded in one transaction, then every message acked (the
+        last one synchronously). A failure hands the batch back at once, in order, to
+        whoever fetches next (this worker, after its backoff): nothing after the failed
+        event may be handled first."""
+        taken: list[tuple[Msg, int]] = []  # (message, notification id) to ack
+        decisions: list[Decision] = []
+        expected = self._stream_seq  # the last sequence handled, counting this batch
+        settled = self._stream_seq  # ... of which no message is left to ack
         try:
-            rec = self.verify(msg.data)
-        except Rejected as exc:
-            self._rejected += 1
-            log.error("worker %s: message %s rejected: %s", self.name, _where(msg), exc)
-            await msg.term()
-            self._stream_seq = max(self._stream_seq, seq)
-            return
-        nid = rec.notification_id
-        assert nid is not None
-        if self._folded is not None and nid <= self._folded:
-            decisions = self._unacked.get(nid, [])  # folded before: its decisions again
-        else:
-            decisions = self._unacked[nid] = list(self.policy.observe(rec))
-            self._folded = nid
-            self._observed += 1
-        for decision in decisions:
-            self._record(decision)
-        await msg.ack_sync()
-        self._unacked.pop(nid, None)
-        self._stream_seq = max(self._stream_seq, seq)
+            for msg in msgs:
+                seq = msg.metadata.sequence.stream
+                if seq > expected + 1:
+                    # An earlier message is still out (its worker died before acking it, or
+                    # it was handed back): handle this one after it, never before.
+                    await msg.nak(delay=0.05)
+                    continue
+                try:
+                    rec = self.verify(msg.data)
+                except Rejected as exc:
+                    self._rejected += 1
+                    log.error("worker %s: message %s rejected: %s", self.name, _where(msg), exc)
+                    await msg.term()
+                    expected = max(expected, seq)
+                    if not taken:
+                        settled = expected
+                    continue
+                nid = rec.notification_id
+                assert nid is not None
+                if self._folded is not None and nid <= self._folded:
+                    decisions += self._unacked.get(nid, [])  # folded before: its decisions
+                else:
+                    decided = self._unacked[nid] = list(self.policy.observe(rec))
+                    decisions += decided
+                    self._folded = nid
+                    self._observed += 1
+                taken.append((msg, nid))
+                expected = max(expected, seq)
+            self._record_all(decisions)
+        except BaseException:
+            self._stream_seq = settled
+            for msg, _ in taken:
+                await _nak(msg)
+            raise
+        for k, (msg, nid) in enumerate(taken):
+            if k == len(taken) - 1:
+                await msg.ack_sync()
+            else:
+                await msg.ack()
+            self._unacked.pop(nid, None)
+        self._stream_seq = expected
 
     # -- verification --------------------------------------------------------------------------
 
@@ -371,6 +388,24 @@ class Worker:
         return stored
 
     # -- recording a decision ------------------------------------------------------------------
+
+    def _record_all(self, decisions: list[Decision]) -> None:
+        """Store the decisions' commands the store does not hold, in one transaction; if the
+        domain refuses it, one by one (`_record`: each refusal logged and counted)."""
+        fresh = list(
+            {d.id: d for d in decisions if self.records.recorded_command(d.id) is None}.values()
+        )
+        if not fresh:
+            return
+        lines = [{**d.command, "actor": self.policy.account, "id": str(d.id)} for d in fresh]
+        try:
+            for committed in self.ingest.record(
+                lines, service_principal(self.policy.account), batch=len(lines)
+            ):
+                self._recorded += sum(not r.recorded_before for r in committed.recorded)
+        except LineRefused:
+            for d in fresh:
+                self._record(d)
 
     def _record(self, decision: Decision) -> None:
         """Store one decision's command, unless the store holds its id (module docstring)."""

@@ -12,8 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
-from nats.aio.msg import Msg
-
+from domain.policy import Decision
 from ops.modules import warning_worker
 from tests.streams.support import platform
 
@@ -22,17 +21,14 @@ def main(home: Path, url: str) -> None:
     with platform(home, url) as p:
         worker = warning_worker(p)
         worker.ack_wait = 1.0
+        store = worker._record_all
 
-        async def handle(msg: Msg) -> None:
-            rec = worker.verify(msg.data)
-            decisions = worker.policy.observe(rec)
-            for decision in decisions:
-                worker._record(decision)
+        def store_then_die(decisions: list[Decision]) -> None:
+            store(decisions)
             if decisions:
                 os.kill(os.getpid(), signal.SIGKILL)  # stored, not acked
-            await msg.ack_sync()
 
-        worker._handle = handle  # type: ignore[method-assign]
+        worker._record_all = store_then_die  # type: ignore[method-assign]
         worker.run(threading.Event())
 
 
