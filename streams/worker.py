@@ -31,9 +31,10 @@ handled; a failure hands the rest of the batch back at once):
    the message is redelivered.
 
 Ticks come from the clock port (`clock()`, aware): every `tick_seconds`, once the consumer has
-nothing pending (so a worker catching up never judges old events at today's time before it
-has read what followed them), `policy.tick(now)` decides and each decision is recorded the
-same way. A tick's instant is its commands' `occurred_at`.
+nothing pending and the policy has folded the log up to its head (so a worker catching up
+never judges old events at today's time before it has read what followed them, nor dates a
+step after an event it has not decided on yet), `policy.tick(now)` decides and each decision
+is recorded the same way. A tick's instant is its commands' `occurred_at`.
 
 Within a process the policy keeps its state across dropped connections: an event folded and
 not yet acknowledged when the connection dropped comes again, and its remembered decisions are
@@ -246,7 +247,7 @@ class Worker:
                 info = await sub.consumer_info()
                 self._pending = int(info.num_pending or 0) + int(info.num_ack_pending or 0)
                 self.error = None
-                if self._pending == 0 and self._tick_due():
+                if self._pending == 0 and self._log_folded() and self._tick_due():
                     self._tick()
         finally:
             await _close(nc)
@@ -272,6 +273,13 @@ class Worker:
                 break
             self.policy.observe(rec)  # decided and recorded before it was acknowledged
         return upto
+
+    def _log_folded(self) -> bool:
+        """Whether the policy has folded every event of the log (not only of the stream): a
+        tick before would judge at today's time an event not yet seen, and date its own
+        steps after an event not yet decided on."""
+        head = self.records.recorder.max_notification_id() or 0
+        return (self._folded or 0) >= head
 
     def _tick_due(self) -> bool:
         now = time.monotonic()
