@@ -341,7 +341,7 @@ class Worker:
             raise
         for k, (msg, nid) in enumerate(taken):
             if k == len(taken) - 1:
-                await msg.ack_sync()
+                await msg.ack_sync(timeout=5.0)
             else:
                 await msg.ack()
             self._unacked.pop(nid, None)
