@@ -67,7 +67,6 @@ from typing import Any
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 from nats.js.errors import Error as JetStreamError
@@ -240,7 +239,7 @@ class Worker:
             while not stop.is_set():
                 try:
                     msgs = await sub.fetch(self.batch, timeout=self.fetch_seconds)
-                except NatsTimeout:
+                except TimeoutError:  # nats-py raises its own or asyncio's: none arrived
                     msgs = []
                 if msgs:
                     await self._handle(msgs)
