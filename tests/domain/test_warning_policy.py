@@ -319,3 +319,33 @@ def test_the_rulebook_is_versioned_data_with_every_kind() -> None:
         rulebook_of(
             book.digest_text.replace('"major_source_level": "red"', '"major_source_level": "pink"')
         )
+
+
+def test_operating_under_a_suspended_permit_is_orange_until_it_is_reinstated(
+    h: Harness, regulator: str, site: str
+) -> None:
+    loop = Loop(h)
+    permit = uuid4()
+    h.run_as(
+        regulator,
+        "permit.apply",
+        REGION,
+        {"enterprise": site, "industry": "hazardous_chemicals", "scope": "丙烯储存"},
+        subject=permit,
+    )
+    h.run_as(
+        regulator, "permit.grant", REGION, {"number": "(鄂)WH安许证字[2024]009"}, subject=permit
+    )
+    a = raise_alarm(h, site, device_id("GD-3"), 25, "level1", account="dev-2")
+    assert [w["rule"] for w in warnings_of(loop.run())] == ["gas-alarm"]  # a valid permit
+    h.run_as("e-site", "sensor_alarm.acknowledge", REGION, {}, subject=a)
+    h.run_as(regulator, "permit.suspend", REGION, {"reason": "暂扣"}, subject=permit)
+    raise_alarm(h, site, device_id("GD-3"), 25, "level1", account="dev-2")
+    raise_alarm(h, site, device_id("GD-1"), 25, "level1", account="dev-1")
+    got = warnings_of(loop.run())
+    assert [(w["rule"], w["level"]) for w in got if w["rule"] == "permit-invalid"] == [
+        ("permit-invalid", "orange")  # once while it stays open
+    ]
+    h.run_as(regulator, "permit.reinstate", REGION, {"reason": "整改完成"}, subject=permit)
+    lifts = warnings_of(loop.run(), "warning.lift")
+    assert [x["rule"] for x in lifts] == ["permit-invalid"]
