@@ -21,14 +21,20 @@ handled; a failure hands the rest of the batch back at once):
    `policy.observe`, which returns its decisions.
 3. record: each decision becomes a command line (actor = `policy.account`, id = the
    decision's derived id) recorded through the one command path (services.ingest), signed with
-   the module's service key (custody: the platform holds it; channel `stream`). A decision
-   whose id the store holds already is done (a redelivery, a restart between storing and
-   acking, a tick repeating itself): nothing is recorded again. A decision the domain refuses
-   is logged and counted (`status().refused`); it will be refused again, so it does not block
-   the stream.
-4. ack, synchronously, only once every decision of the event is stored. If the store fails
-   (not a refusal), nothing is acked: the worker stops the batch, waits and fetches again, and
-   the message is redelivered.
+   the module's service key (custody: the platform holds it; channel `stream`); the decisions
+   of one fetched batch are recorded in one transaction. A decision whose id the store holds
+   already is done (a redelivery, a restart between storing and acking, a tick repeating
+   itself): nothing is recorded again. If the domain refuses the batch, its decisions are
+   recorded one by one; a decision the domain refuses is logged and counted
+   (`status().refused`): it would be refused again, so it does not block the stream.
+4. ack, only once every decision of the batch is stored (the last ack synchronously). If the
+   store fails (not a refusal), nothing is acked: the batch is handed back, the worker waits
+   and fetches again, and the messages are redelivered.
+
+A refusal to expect: a step on a warning dated before the warning's last step (the domain
+keeps each record's steps in date order). Ticks wait for the log to be folded to its head to
+make that rare (a tick's escalation dated now, then a clearing dated earlier reaching the
+worker later), not impossible: such a lift is refused and logged, and a regulator lifts it.
 
 Ticks come from the clock port (`clock()`, aware): every `tick_seconds`, once the consumer has
 nothing pending and the policy has folded the log up to its head (so a worker catching up
@@ -47,8 +53,8 @@ notification id), and rebuilds the policy by observing the store's log up to and
 that notification, discarding the decisions (they were recorded before they were acked). The
 events after it are then delivered again, or for the first time, and observed on exactly the
 state the first delivery saw: the same decisions, the same ids, which the store already holds.
-The events of the log that the stream does not carry (none, in one installation) would be
-folded too; the stream and the log hold the same events in the same order (streams.relay).
+The stream and the log hold the same events in the same order (streams.relay), so folding the
+log up to that event is folding what the consumer acknowledged.
 """
 
 from __future__ import annotations
