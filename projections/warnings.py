@@ -25,7 +25,7 @@ from sqlalchemy import (
     select,
 )
 
-from domain.warning import LEVEL_ZH, LEVELS
+from domain.warning import LEVEL_ZH
 from projections.events import Event, utc_naive
 from projections.rows import Row, RowProjection
 from projections.store import metadata, within
@@ -168,14 +168,3 @@ def list_warnings(
             )
         )
     return out
-
-
-def active_levels(conn: Connection, jurisdiction: str) -> dict[str, int]:
-    """Open warnings by level, lowest first (levels with none left out)."""
-    counts = dict.fromkeys(LEVELS, 0)
-    q = select(warnings.c.level).where(
-        within(warnings.c.region, jurisdiction), warnings.c.status.in_(OPEN)
-    )
-    for (lv,) in conn.execute(q):
-        counts[lv] += 1
-    return {lv: n for lv, n in counts.items() if n}
