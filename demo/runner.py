@@ -21,13 +21,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from demo import build
 from demo.clock import GO_LIVE, HOUR, end_of
 from demo.logins import DemoLogin, create_logins
 from demo.sim import Line, Sim, new_uuid
+from demo.teams import team_lines
 from domain.actor import PLATFORM_ACCOUNT
 from domain.application import Records
 from domain.catalog import CATALOG
@@ -153,6 +154,8 @@ def run(
     if not has_genesis:
         _count(report, ingest.record([_genesis(keys, options.seed)], history))
     opening = build.opening(world)
+    # The rescue teams, registered at go-live once the regulators' accounts exist.
+    opening += team_lines(world, GO_LIVE + timedelta(hours=1))
     report.regulators = len(opening)
     build.start(world, plans)
 

@@ -9,7 +9,9 @@ that the platform, or an admin account within its jurisdiction, registers actors
 rights (role, jurisdiction, enterprise bindings: `actor.change_rights`) and deactivates them.
 Users without a key of their own sign through a custodial platform key bound to their account
 (custody "platform"). An enterprise account is bound to one or more enterprises (USCCs): the
-`enterprises` list, or the single `enterprise` of earlier registrations.
+`enterprises` list, or the single `enterprise` of earlier registrations. A service actor (role
+`service`: a module of the platform, 风险预警 or 应急协调指挥, whose key the platform holds) is
+registered by the platform alone, and only the platform changes its rights.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from domain.uscc import validate_uscc
 PLATFORM_ACCOUNT = "platform"
 KEY_RULE = "Ed25519 key registry"
 RIGHTS_RULE = "统一身份认证: role, jurisdiction and enterprise bindings are events"
+SERVICE_RULE = "a service actor is a module of the platform: registered by the platform alone"
 # Roles bound to enterprises: they act on their enterprises' records only.
 BOUND_ROLES = (ENTERPRISE, DEVICE)
 # Roles an actor may be given or moved to (the platform role belongs to the platform alone).
@@ -148,6 +151,13 @@ class Actor(Record):
         _check_bindings(d["role"], bound, "data.enterprises" if "enterprises" in d else None)
         if d["role"] == PLATFORM and d["account"] != PLATFORM_ACCOUNT:
             raise NotAuthorized("only the platform account has the platform role")
+        if d["role"] == SERVICE and env.role != PLATFORM:
+            raise NotAuthorized(
+                "only the platform registers a service actor (a module of the platform, whose "
+                "key the platform holds)",
+                field="data.role",
+                rule=SERVICE_RULE,
+            )
         if env.role == ADMIN:
             _admin_reaches(env, ctx, d["jurisdiction"])
         return cls.create(cmd)
@@ -211,6 +221,11 @@ class Actor(Record):
         if (role, jurisdiction, bound) == (self.role, self.jurisdiction, self.enterprises):
             raise InvalidTransition(
                 f"actor {self.account} has these rights already", rule=RIGHTS_RULE
+            )
+        if self.role == SERVICE and env.role != PLATFORM:
+            raise NotAuthorized(
+                f"the rights of service actor {self.account} are the platform's to change",
+                rule=SERVICE_RULE,
             )
         if env.role == ADMIN:
             if env.actor == self.account:

@@ -32,6 +32,7 @@ from domain.permit import Permit
 from domain.record import Record
 from domain.rescue import RescueTeam
 from domain.sensor import SensorAlarm, SensorDevice
+from domain.warning import RiskWarning
 
 __all__ = ["AGGREGATES", "CATALOG", "KIND_NAMES", "build", "schema_of", "sealed_fields"]
 
@@ -50,6 +51,7 @@ AGGREGATES: tuple[type[Record], ...] = (
     SensorAlarm,
     EmergencyIncident,
     RescueTeam,
+    RiskWarning,
 )
 
 

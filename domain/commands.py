@@ -38,7 +38,8 @@ DEVICE = "device"  # a sensor gateway or inspection terminal with its own key
 AUDITOR = "auditor"  # reads the log, proofs and anchors; signs no business command
 INTEGRATOR = "integrator"  # a program reading records within a jurisdiction; no business command
 ADMIN = "admin"  # administers accounts (registers actors, changes rights); no business command
-SERVICE = "service"  # a platform module (风险预警, 应急协调指挥), own key: its own commands only
+# A module of the platform (风险预警, 应急协调指挥) with its own key: only its commands.
+SERVICE = "service"
 ROLES = (PLATFORM, REGULATOR, ENTERPRISE, DEVICE, AUDITOR, INTEGRATOR, ADMIN, SERVICE)
 # The roles that administer actors and sign no business command: the catalog lists them only
 # on actor.* commands (tests/domain/test_roles.py).

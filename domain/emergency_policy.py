@@ -57,17 +57,19 @@ class RedWarning:
     message: str
 
 
+MAJOR_SOURCE_RULE = "gas-alarm"  # the warning rule that is red only at a major hazard source
+
+
 def red_warning_at_major_source(data: Mapping[str, Any]) -> RedWarning | None:
-    """The one place that reads the warning module's `warning.issue` data (its schema is the
-    warning module's): a red warning (`level` "red") about an enterprise (`enterprise`, a
-    USCC) at a major hazard source (`source`, the source's id, or `major_hazard_source` true).
-    None for any other warning."""
-    if data.get("level") != "red":
+    """The one place that reads the warning module's `warning.issue` data (domain/warning.py):
+    a red warning (`level` "red") about an enterprise (`enterprise`, a USCC) issued by the gas
+    alarm rule (`rule` "gas-alarm"), which issues red only for a level-2 alarm at a 一级 or 二级
+    major hazard source (domain/rulebooks/warning-v1.json). None for any other warning: an
+    accident's red warning opens nothing more, the accident opened its incident already."""
+    if data.get("level") != "red" or data.get("rule") != MAJOR_SOURCE_RULE:
         return None
     enterprise = data.get("enterprise")
     if not isinstance(enterprise, str) or not is_uscc(enterprise):
-        return None
-    if not (data.get("source") or data.get("major_hazard_source") is True):
         return None
     message = data.get("message")
     if isinstance(message, Mapping):

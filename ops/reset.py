@@ -37,13 +37,22 @@ def store_files(settings: Settings) -> list[Path]:
 
 def reset_store(settings: Settings) -> list[Path]:
     """Delete the embedded SQLite store (events, ledger, read models, the vault's key store,
-    the credential store)
-    and the embedded chain's state; the platform's own keys are kept."""
+    the credential store), the embedded chain's state and the embedded stream's store; the
+    platform's own keys are kept."""
     if settings.is_postgres:
         raise ResetRefused(
             "--reset deletes only the embedded SQLite store; empty the PostgreSQL database "
             "yourself, or point ANJIAN_HOME at a fresh directory without ANJIAN_DATABASE_URL"
         )
+    stream = settings.home / "nats" / "jetstream"
+    if not settings.nats_url and stream.exists():
+        from ops.nats_access import embedded_running
+
+        if embedded_running(settings):
+            raise ResetRefused(
+                "the embedded nats-server runs (anjian serve or a relay): stop it first, "
+                "--reset deletes the stream of the deleted history too"
+            )
     removed = [p for p in store_files(settings) if p.exists()]
     for p in removed:
         p.unlink()
@@ -53,4 +62,9 @@ def reset_store(settings: Settings) -> list[Path]:
     if not settings.chain_rpc_url and chain.exists():
         shutil.rmtree(chain)
         removed.append(chain)
+    # The embedded stream holds the deleted history's events under their ids: the new history,
+    # published under the same ids, would be taken for duplicates of them.
+    if not settings.nats_url and stream.exists():
+        shutil.rmtree(stream)
+        removed.append(stream)
     return removed

@@ -8,6 +8,8 @@ component is a loop that runs until its stop event is set:
                  commit of this process and at least every checkpoint period
     projections  the read models' follower (projections/follower.py)
     relay        the NATS stream relay (streams/relay.py)
+    warning      the warning module's worker (风险预警), a durable consumer of the stream
+    emergency    the emergency command module's worker (应急协调指挥), likewise
 
 A component whose loop raises is restarted after a bounded exponential backoff (`Backoff`, the
 child-process supervisor's) and reported meanwhile as `restarting` with its error; the followers
@@ -131,12 +133,19 @@ class Runtime:
     def health(self) -> list[ComponentHealth]:
         return [c.health() for c in self.components] + [c.health() for c in self.children]
 
-    def stop(self, timeout: float = 60.0) -> None:
-        """Ask every loop to end after its current batch and wait for them."""
+    def stop(self, timeout: float = 20.0) -> None:
+        """Ask every loop to end after its current batch and wait for them, `timeout` seconds
+        at most in all. A loop still busy then (the ledger waiting for a chain that does not
+        answer: what it has logged and signed is stored, an anchor not confirmed is sent again
+        by the next sync) is named in the log and left to end with the process."""
         self._stop.set()
         deadline = time.monotonic() + timeout
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
+        for t in self._threads:
+            if t.is_alive():
+                log.warning("%s did not stop in %.0f s; left to end with the process", t.name,
+                            timeout)  # fmt: skip
         self._threads = []
 
     @property
@@ -211,10 +220,33 @@ def _relay(p: Platform) -> Component:
     return Component("relay", run, lag, lambda: relay.error)
 
 
+def _module(name: str, tick_seconds: float = 60.0) -> Callable[[Platform], Component]:
+    def component(p: Platform) -> Component:
+        from ops.modules import emergency_worker, warning_worker
+
+        make = {"warning": warning_worker, "emergency": emergency_worker}[name]
+        worker = make(p, tick_seconds=tick_seconds)
+
+        def lag() -> dict[str, Any]:
+            s = worker.status()
+            return {
+                "events_behind": s.pending or 0,
+                "recorded": s.recorded,
+                "refused": s.refused,
+                "rejected": s.rejected,
+            }
+
+        return Component(name, worker.run, lag, lambda: worker.error)
+
+    return component
+
+
 COMPONENTS: dict[str, Callable[[Platform], Component]] = {
     "ledger": _ledger,
     "projections": _projections,
     "relay": _relay,
+    "warning": _module("warning"),
+    "emergency": _module("emergency"),
 }
 
 

@@ -34,6 +34,7 @@ from ops.key_directory import key_directory
 from ops.keystore import Keystore
 from ops.runtime import Runtime, Supervised, components_of
 from ops.settings import Settings
+from ops.telemetry import register_gauges, uvicorn_log_config
 from services.ingest.genesis import ensure_genesis
 
 __all__ = ["running_platform", "serve", "work"]
@@ -71,12 +72,38 @@ def running_platform(
                 children.append(Supervised("anvil", lambda: anvil.running, lambda: anvil.restarts))
             runtime = Runtime(components_of(p, components), children)
             runtime.start()
+            _gauges(runtime)
             try:
                 yield p, runtime
             finally:
                 runtime.stop()
     finally:
         resident.stop()
+
+
+MODULES = ("warning", "emergency")  # stream consumers: their lag is the stream's
+
+
+def _gauges(runtime: Runtime) -> None:
+    """The telemetry gauges (ops/telemetry.py) fed from the components' health: each
+    follower's events behind, each module consumer's pending messages, the newest anchor's
+    age."""
+
+    def lags(modules: bool) -> dict[str, float]:
+        return {
+            h.name: float(h.lag["events_behind"])
+            for h in runtime.health()
+            if (h.name in MODULES) == modules and isinstance(h.lag.get("events_behind"), int)
+        }
+
+    def anchor_age() -> float | None:
+        ledger = next((h for h in runtime.health() if h.name == "ledger"), None)
+        age = ledger.lag.get("anchor_age_seconds") if ledger is not None else None
+        return float(age) if isinstance(age, int | float) else None
+
+    register_gauges(
+        follower_lag=lambda: lags(False), stream_lag=lambda: lags(True), anchor_age=anchor_age
+    )
 
 
 def serve(settings: Settings, host: str, port: int, *, api_only: bool = False) -> None:
@@ -108,6 +135,7 @@ def serve(settings: Settings, host: str, port: int, *, api_only: bool = False) -
             host=host,
             port=port,
             log_level="info",
+            log_config=uvicorn_log_config(),
             timeout_graceful_shutdown=30,
         )
         for line in banner(settings, host, port):

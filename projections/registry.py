@@ -15,10 +15,12 @@ from projections.inspections import Inspections
 from projections.licences import Licences
 from projections.penalties import Penalties
 from projections.personal_data import PersonalData
+from projections.risk_map import RiskMap
 from projections.risk_points import RiskPoints
 from projections.rulebook import RULEBOOKS, available
 from projections.teams import Teams
 from projections.timeline import Timeline
+from projections.warnings import Warnings
 
 
 def all_projections(rulebooks: Path = RULEBOOKS) -> list[Projection]:
@@ -37,5 +39,7 @@ def all_projections(rulebooks: Path = RULEBOOKS) -> list[Projection]:
         Incidents(),
         IncidentLog(),
         Teams(),
+        Warnings(),
+        RiskMap(),
     ]
     return base + [Credit(book) for book in available(rulebooks)]

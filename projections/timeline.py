@@ -58,8 +58,9 @@ timeline = Table(
     Column("occurred_at", DateTime, nullable=False),
     Column("recorded_at", DateTime, nullable=False),
     Column("channel", String(10)),  # the envelope's channel: "migration" marks migrated history
-    # The event id a module's record was caused by (an incident opened on an accident report).
-    Column("cause", String(60)),
+    # The event ids a module's record names as its causes (a warning's triggers, the accident an
+    # incident was opened on), space-separated.
+    Column("cites", String(4000)),
     Index("ix_rm_timeline_uscc_notification_id", "uscc", "notification_id"),
 )
 
@@ -74,7 +75,7 @@ timeline_subjects = Table(
 
 class Timeline(Projection):
     name = "timeline"
-    version = "3"  # 2: the envelope's channel; 3: the causing event id of modules' records
+    version = "3"  # 2: the envelope's channel; 3: the causes a module's record cites
     tables = (timeline_subjects, timeline)
 
     def __init__(self) -> None:
@@ -106,11 +107,24 @@ class Timeline(Projection):
                     e.at,
                     utc_naive(e.recorded_at),
                     e.channel,
-                    cause_of(e),
+                    _cites(e),
                 )
             )
         self.subjects.flush(conn)
         insert_tuples(conn, timeline, rows)
+
+
+def _cites(e: Event) -> str | None:
+    """The events a module's record names as its causes: a warning step's triggers, the
+    accident or warning an incident was opened on (`data.cause` of `emergency.open`)."""
+    causes: object = None
+    if e.kind == "warning":
+        causes = e.data.get("triggers")
+    elif e.type == "emergency.open" and isinstance(e.data.get("cause"), str):
+        causes = [e.data["cause"]]
+    if isinstance(causes, list) and causes:
+        return " ".join(str(t) for t in causes)
+    return None
 
 
 @dataclass(frozen=True)
@@ -126,7 +140,7 @@ class Entry:
     occurred_at: datetime  # naive UTC, as declared by the signer
     recorded_at: datetime  # naive UTC, the platform's clock
     channel: str | None = None
-    cause: str | None = None  # the event id that caused a module's record (an incident)
+    cites: tuple[str, ...] = ()  # the event ids a module's record names as its causes
 
     @property
     def migrated(self) -> bool:
@@ -152,15 +166,8 @@ class Entry:
             "recorded_at": instant(self.recorded_at, zone),
             "channel": self.channel,
             "migrated": self.migrated,
-            "cause": self.cause,
+            "cites": list(self.cites),
         }
-
-
-def cause_of(e: Event) -> str | None:
-    """The event id a module's command names as its cause (`data.cause` of `emergency.open`),
-    else None."""
-    cause = e.data.get("cause") if e.type == "emergency.open" else None
-    return cause if isinstance(cause, str) else None
 
 
 @dataclass(frozen=True)
@@ -220,7 +227,7 @@ def lifecycle(
                 r.occurred_at,
                 r.recorded_at,
                 r.channel,
-                r.cause,
+                tuple((r.cites or "").split()),
             )
         )
     return out

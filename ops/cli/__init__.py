@@ -29,6 +29,7 @@ One module per command group:
     tokens.py       tokens create | list | revoke
     serve.py        serve (the running platform: API, followers, children) | worker NAME
     backup.py       backup, restore (ops/backup.py, ops/restore.py)
+    warnings.py     warnings [rules], risk-map
     arguments.py    the options several commands share, and their checks
     context.py      the platform of one run, the read models brought up to date
     output.py       errors, JSON, tables
@@ -65,6 +66,7 @@ from ops.cli.stream import stream_app
 from ops.cli.todo import todo_command
 from ops.cli.tokens import tokens_app
 from ops.cli.users import users_app
+from ops.cli.warnings import risk_map, warnings_app
 from ops.cli.witness import witness_app
 from ops.telemetry import TelemetryError, configure
 
@@ -101,6 +103,8 @@ app.command()(restore)
 app.command()(incidents)
 app.command("incident")(incident_command)
 app.command()(teams)
+app.add_typer(warnings_app, name="warnings")
+app.command("risk-map")(risk_map)
 
 
 def _setting_problem(error: ErrorDetails) -> str:

@@ -20,6 +20,7 @@ from ops.settings import load_settings
 
 if TYPE_CHECKING:
     from demo.logins import DemoLogin
+    from ops.bootstrap import Platform
 
 __all__ = ["demo"]
 
@@ -79,15 +80,29 @@ def demo(
         except DemoError as exc:
             fail(type(exc).__name__, str(exc))
 
+        stream_after(p, start=True)  # the embedded NATS server runs for it
+        # The province's alarms and accidents reach the warning and emergency modules through
+        # the stream: their real workers record the warnings and incidents.
+        modules = _modules(p)
         # Log, checkpoint and anchor what was recorded, so `audit verify` holds at once.
         ledger = sync(p.ledger)
-        stream_after(p, start=True)  # the embedded NATS server runs for it
+        stream_after(p, start=False)
+        stored = int(p.records.recorder.max_notification_id() or 0)
         remember_logins(p.settings.home, report.logins)
     if as_json:
-        emit_json({**report.as_json(), "ledger": ledger.to_json()})
+        emit_json(
+            {**report.as_json(), "stored": stored, "modules": modules, "ledger": ledger.to_json()}
+        )
     else:
         print_summary(out, report)
         print_logins(out, report.logins)
+        out.print(
+            f"模块 modules: 风险预警 warnings {modules['warning']['recorded']}，"
+            f"应急事件 incidents {modules['emergency']['recorded']}（由工作进程经事件流产生 "
+            "recorded by the workers from the stream）",
+            soft_wrap=True,
+            markup=False,
+        )
         err.print(ledger.summary(), soft_wrap=True)
 
 
@@ -102,3 +117,18 @@ def remember_logins(home: Path, logins: list[DemoLogin]) -> None:
         encoding="utf-8",
     )
     path.chmod(0o600)
+
+
+def _modules(p: Platform) -> dict[str, dict[str, int]]:
+    """Run the warning and emergency workers over the whole stream, until caught up; what
+    each recorded and had refused."""
+    from ops.modules import catch_up, emergency_worker, warning_worker
+
+    workers = [warning_worker(p), emergency_worker(p)]
+    try:
+        catch_up(p, workers)
+    except TimeoutError as exc:
+        fail("TimeoutError", str(exc))
+    return {
+        w.name: {"recorded": w.status().recorded, "refused": w.status().refused} for w in workers
+    }

@@ -266,7 +266,7 @@ def history(
                         zone=zone,
                     ),
                     e.stage,
-                    f"{e.event} {e.type}" + (f" ← 起因 cause {e.cause}" if e.cause else ""),
+                    f"{e.event} {e.type}" + "".join(f"\n← {c}" for c in e.cites),
                     e.actor,
                     e.event_id,
                     "ok" if v.ok else "TAMPERED " + ", ".join(f.check for f in v.failures),

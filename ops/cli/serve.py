@@ -10,7 +10,7 @@ from ops.cli.output import fail
 
 __all__ = ["serve", "worker"]
 
-WORKERS = ("ledger", "projections", "relay")
+WORKERS = ("ledger", "projections", "relay", "warning", "emergency")
 
 
 def serve(
@@ -43,7 +43,8 @@ def worker(
     name: Annotated[str, typer.Argument(help=" | ".join(WORKERS))],
 ) -> None:
     """Run one follower or worker of the platform alone, until SIGTERM or Ctrl-C (the
-    scale-out shape: API replicas with `serve --api-only`, one process per worker)."""
+    scale-out shape: API replicas with `serve --api-only`, one process per worker): ledger,
+    projections, relay, or a module of the stream (warning 风险预警, emergency 应急协调指挥)."""
     if name not in WORKERS:
         fail("UsageError", f"no worker {name!r} (known: {', '.join(WORKERS)})", 2)
     import logging

@@ -106,7 +106,7 @@ def test_a_red_warning_at_a_major_hazard_source_opens_a_county_incident() -> Non
         "type": "warning.issue",
         "region": COUNTY,
         "occurred_at": w.h.clock.isoformat(),
-        "data": {"level": "red", "enterprise": w.uscc, "source": "MHS-1",
+        "data": {"level": "red", "enterprise": w.uscc, "rule": "gas-alarm",
                  "message": {"zh": "二级报警", "en": "level-2 alarm"}},
     }  # fmt: skip
     event = StoredRecord(f"{warning}:1", warning, 1, "warning", env, "", "", "", "")
@@ -114,8 +114,12 @@ def test_a_red_warning_at_a_major_hazard_source_opens_a_county_incident() -> Non
     assert (d.rule, d.command["region"], d.command["data"]["level"]) == (WARNING_RULE, COUNTY, "IV")
     assert d.command["subject"] == str(incident_id("warning", warning))
     assert "二级报警" in d.command["data"]["summary"]
-    # Not red, or no major hazard source: nothing.
-    for data in ({**env["data"], "level": "orange"}, {"level": "red", "enterprise": w.uscc}):
+    # Not red, or red by another rule than the gas alarm's at a major source: nothing.
+    for data in (
+        {**env["data"], "level": "orange"},
+        {"level": "red", "enterprise": w.uscc},
+        {**env["data"], "rule": "accident"},
+    ):
         other = uuid4()
         e = StoredRecord(f"{other}:1", other, 1, "warning", {**env, "data": data}, "", "", "", "")
         assert w.policy.observe(e) == ()
@@ -123,12 +127,15 @@ def test_a_red_warning_at_a_major_hazard_source_opens_a_county_incident() -> Non
 
 def test_reading_the_warning_schema_is_in_one_place() -> None:
     uscc = "91420102MA0000001Y"
-    assert red_warning_at_major_source({"level": "red", "enterprise": uscc, "source": "S"})
-    assert red_warning_at_major_source(
-        {"level": "red", "enterprise": uscc, "major_hazard_source": True}
+    assert red_warning_at_major_source({"level": "red", "enterprise": uscc, "rule": "gas-alarm"})
+    assert (
+        red_warning_at_major_source({"level": "red", "enterprise": uscc, "rule": "accident"})
+        is None
     )
-    assert red_warning_at_major_source({"level": "red", "enterprise": 7, "source": "S"}) is None
-    assert red_warning_at_major_source({"level": "red", "source": "S"}) is None
+    assert (
+        red_warning_at_major_source({"level": "red", "enterprise": 7, "rule": "gas-alarm"}) is None
+    )
+    assert red_warning_at_major_source({"level": "red", "rule": "gas-alarm"}) is None
     assert red_warning_at_major_source({"level": "red", "enterprise": uscc}) is None
 
 
@@ -222,13 +229,13 @@ def test_replaying_the_log_into_a_fresh_policy_gives_the_same_decisions(
 
 @given(
     st.dictionaries(
-        st.sampled_from(["level", "enterprise", "source", "major_hazard_source", "message"]),
+        st.sampled_from(["level", "enterprise", "rule", "message"]),
         st.one_of(
             st.none(),
             st.booleans(),
             st.integers(),
             st.text(max_size=20),
-            st.sampled_from(["red", "91420102MA0000001Y"]),
+            st.sampled_from(["red", "91420102MA0000001Y", "gas-alarm"]),
             st.dictionaries(st.sampled_from(["zh", "en"]), st.one_of(st.text(), st.integers())),
         ),
     )
@@ -242,7 +249,7 @@ def test_any_warning_data_is_read_without_failing(data: dict[str, Any]) -> None:
 
 def test_a_red_warning_naming_no_valid_uscc_opens_nothing() -> None:
     for bad in ("91420102MA0000001Z", "x" * 18, ""):
-        data = {"level": "red", "enterprise": bad, "source": "MHS-1"}
+        data = {"level": "red", "enterprise": bad, "rule": "gas-alarm"}
         assert red_warning_at_major_source(data) is None
 
 
@@ -254,7 +261,7 @@ def test_a_warning_filed_elsewhere_opens_the_incident_at_the_enterprises_county(
         "type": "warning.issue",
         "region": "420100",
         "occurred_at": w.h.clock.isoformat(),
-        "data": {"level": "red", "enterprise": w.uscc, "major_hazard_source": True},
+        "data": {"level": "red", "enterprise": w.uscc, "rule": "gas-alarm"},
     }
     event = StoredRecord(f"{warning}:1", warning, 1, "warning", env, "", "", "", "")
     (d,) = w.policy.observe(event)
@@ -279,7 +286,7 @@ def test_no_incident_is_decided_for_a_deregistered_enterprise() -> None:
         "type": "warning.issue",
         "region": COUNTY,
         "occurred_at": w.h.clock.isoformat(),
-        "data": {"level": "red", "enterprise": w.uscc, "source": "MHS-1"},
+        "data": {"level": "red", "enterprise": w.uscc, "rule": "gas-alarm"},
     }
     event = StoredRecord(f"{warning}:1", warning, 1, "warning", env, "", "", "", "")
     assert w.policy.observe(event) == ()

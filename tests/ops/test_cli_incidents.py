@@ -200,12 +200,12 @@ def test_the_incident_is_in_the_enterprises_history_citing_the_accident(
     rows = json.loads(invoke("history", "--enterprise", province["uscc"], "--json").stdout)
     opened = [r for r in rows if r["type"] == "emergency.open"]
     (entry,) = opened
-    assert entry["cause"] == f"{province['accident']}:1"
+    assert entry["cites"] == [f"{province['accident']}:1"]
     assert entry["stage"] == "应急"
     assert entry["actor"] == "svc-emergency"
     monkeypatch.setattr(out, "width", 400)  # the table's cells unwrapped
     text = invoke("history", "--enterprise", province["uscc"]).stdout
-    assert f"← 起因 cause {province['accident']}:1" in text
+    assert f"← {province['accident']}:1" in text
 
 
 def test_running_the_policy_again_records_nothing_new(

@@ -4,10 +4,12 @@ chain, two API processes (`anjian serve --api-only`) and one process per followe
 worker ledger|projections|relay`), each with a data directory of its own as if on a machine of
 its own, sharing only settings and the signing keys. Commands recorded through both API processes
 reach every follower: the Merkle log, the read models and the stream converge on the same
-events, and every process stops on SIGTERM with exit 0."""
+events, the module workers consume the stream (the durable consumers `warning` and
+`emergency` acknowledge every message), and every process stops on SIGTERM with exit 0."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -22,6 +24,8 @@ import httpx
 import pytest
 
 from ops.chain_node import AnvilNode
+from streams.connect import connect
+from streams.stream import STREAM
 from tests.api.test_curl_walkthrough import anjian, free_port
 from tests.nats_throwaway import nats_cluster
 from tests.support import new_uscc
@@ -112,6 +116,20 @@ def enterprises(n: int, tag: str) -> list[dict[str, Any]]:
     ]
 
 
+def consumers(servers: str) -> dict[str, int]:
+    """Each durable consumer of the stream: messages not yet delivered or not yet acked."""
+
+    async def read() -> dict[str, int]:
+        nc = await connect(servers)
+        try:
+            infos = await nc.jetstream().consumers_info(STREAM)
+            return {c.name: int(c.num_pending or 0) + int(c.num_ack_pending or 0) for c in infos}
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())
+
+
 def status(env: dict[str, str], home: Path) -> dict[str, Any]:
     e = env | {"ANJIAN_HOME": str(home)}
     ledger = json.loads(anjian(e, "ledger", "status", "--json").stdout)
@@ -122,6 +140,7 @@ def status(env: dict[str, str], home: Path) -> dict[str, Any]:
         "leaves": ledger["tree_size"],
         "anchored": ledger["latest_anchor"] is not None,
         "messages": stream["stream"]["messages"],
+        "consumers": consumers(env["ANJIAN_NATS_URL"]),
         "relay_lag": stream["relay"]["lag_events"],
         "read_models_lag": max(p["lag"] for p in projections),
     }
@@ -144,7 +163,7 @@ def test_two_api_processes_and_one_process_per_follower_converge(
     ]
     workers = [
         Process(shared, tmp_path / f"worker-{name}", "worker", name)
-        for name in ("ledger", "projections", "relay")
+        for name in ("ledger", "projections", "relay", "warning", "emergency")
     ]
     try:
         for api, port in zip(apis, ports, strict=True):
@@ -163,11 +182,14 @@ def test_two_api_processes_and_one_process_per_follower_converge(
         deadline = time.monotonic() + 120
         while True:
             s = status(shared, tmp_path / "admin")
+            consumers = s["consumers"]
             converged = (
                 s["leaves"] == s["events"] == s["messages"]
                 and s["relay_lag"] == 0
                 and s["read_models_lag"] == 0
                 and s["anchored"]
+                and set(consumers) == {"warning", "emergency"}
+                and not any(consumers.values())
             )
             if converged:
                 break
@@ -182,4 +204,4 @@ def test_two_api_processes_and_one_process_per_follower_converge(
             assert len(listed.json()["items"]) == recorded
     finally:
         codes = [p.stop() for p in [*apis, *workers]]
-    assert codes == [0] * 5, [p.log.read_text()[-2000:] for p in [*apis, *workers]]
+    assert codes == [0] * 7, [p.log.read_text()[-2000:] for p in [*apis, *workers]]

@@ -77,7 +77,7 @@ def test_a_timeline_entry_in_json_keeps_its_keys_and_gains_offsets() -> None:
         "recorded_at",
         "channel",
         "migrated",
-        "cause",
+        "cites",
     ]
     assert (doc["occurred_at"], doc["recorded_at"], doc["migrated"]) == (
         "2018-03-01T10:00:00+08:00",

@@ -99,6 +99,8 @@ class Province:
         self.sites = [Site(self.world, WUHAN, "420102"), Site(self.world, YICHANG, "420502")]
         for site in self.sites:
             stage(site)
+        for module in ("svc-warning", "svc-emergency"):  # the modules' service accounts
+            self.h.actor(module, "service", "420000")
         self.subjects: dict[UUID, Subject] = {}
         self.accounts = {account: self.h.roles(account) for account in self.h.keys}
         self.jurisdictions = {

@@ -1,7 +1,7 @@
-"""emergency command: incidents, their log, rescue teams; the causing event id on the timeline
+"""emergency command: incidents, their log, rescue teams
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -83,8 +83,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_rm_teams_region"), "rm_teams", ["region"])
     op.create_index(op.f("ix_rm_teams_incident"), "rm_teams", ["incident"])
-    with op.batch_alter_table("rm_timeline") as t:
-        t.add_column(sa.Column("cause", sa.String(length=60), nullable=True))
 
 
 def downgrade() -> None:
