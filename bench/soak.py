@@ -101,7 +101,7 @@ async def load(
 
         async def worker() -> None:
             nonlocal next_index, late
-            while next_index < total:
+            while next_index < total and time.monotonic() < start + seconds:
                 i = next_index
                 next_index += 1
                 due = start + i / rate
@@ -131,7 +131,7 @@ async def load(
                 latencies.append((time.monotonic() - t0) * 1000)
 
         async def sampler() -> None:
-            while next_index < total:
+            while next_index < total and time.monotonic() < start + seconds:
                 await asyncio.sleep(5)
                 r = await http.get("/readyz")
                 parts = {c["name"]: c for c in r.json()["components"]}
@@ -151,7 +151,8 @@ async def load(
         await asyncio.gather(sampler(), *(worker() for _ in range(concurrency)))
     elapsed = time.monotonic() - start
     return {
-        "sent": total,
+        "sent": len(latencies),
+        "asked": total,
         "elapsed": elapsed,
         "latencies": latencies,
         "errors": errors,
@@ -184,6 +185,12 @@ def main() -> None:
             env=env | {"ANJIAN_PUBLIC_URL": base}, cwd=ROOT, stdout=subprocess.DEVNULL,
             stderr=log, start_new_session=True,
         )  # fmt: skip
+
+        def stop_server(signum: int, _frame: object) -> None:
+            server.send_signal(signal.SIGTERM)
+            raise SystemExit(128 + signum)
+
+        signal.signal(signal.SIGTERM, stop_server)
         try:
             deadline = time.monotonic() + 120
             while True:
@@ -214,6 +221,9 @@ def main() -> None:
                 }
                 if not any(c.get("events_behind", 0) for c in parts.values()):
                     break
+                if time.monotonic() - t0 > 600:
+                    print("the followers did not catch up in 600 s:", parts, file=sys.stderr)
+                    break
                 time.sleep(0.5)
             drain_s = time.monotonic() - t0
         finally:
@@ -223,6 +233,7 @@ def main() -> None:
         ledger = json.loads(anjian(env, "ledger", "status", "--json"))
     samples = result["samples"]
     reached = (result["sent"] - len(result["errors"])) / result["elapsed"]
+    behind = result["asked"] - result["sent"]
     first = [s["server_rss_kb"] for s in samples if s["t"] <= 60] or [0]
     last = [s["server_rss_kb"] for s in samples if s["t"] >= result["elapsed"] - 60] or [0]
     lat = result["latencies"]
@@ -231,6 +242,7 @@ def main() -> None:
         "commands/s reached": f"{reached:,.0f}",
         "ratio reached / asked (goal 1.0)": f"{reached / args.rate:.2f}",
         "requests sent late (> 100 ms behind the schedule)": f"{result['late']:,}",
+        "requests never sent (the schedule ran ahead of the server)": f"{behind:,}",
         "errors (goal 0)": f"{len(result['errors'])}",
         "request latency p50 / p99": f"{statistics.median(lat):.1f} / {pct(lat, 0.99):.1f} ms",
         **{
