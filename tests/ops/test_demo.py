@@ -70,6 +70,20 @@ def test_a_small_province_holds_every_kind_of_record(province: tuple[Path, dict[
     assert summary["events"] == sum(summary["by_kind"].values())
 
 
+def test_the_provinces_alarms_and_accidents_give_warnings_and_incidents_through_the_workers(
+    province: tuple[Path, dict[str, Any]], records: tuple[Platform, list[StoredRecord]]
+) -> None:
+    modules = province[1]["modules"]
+    assert modules["warning"]["recorded"] > 0
+    assert modules["emergency"]["recorded"] > 0
+    by = Counter(r.envelope["actor"] for r in records[1] if r.envelope["role"] == "service")
+    assert by["svc-warning"] == modules["warning"]["recorded"]
+    assert by["svc-emergency"] == modules["emergency"]["recorded"]
+    assert {r.envelope.get("channel") for r in records[1] if r.envelope["role"] == "service"} == {
+        "stream"
+    }
+
+
 def test_enterprises_sit_in_county_level_divisions_of_hubei_prefectures(
     records: tuple[Platform, list[StoredRecord]],
 ) -> None:
