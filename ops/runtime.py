@@ -72,20 +72,29 @@ class Component:
 @dataclass
 class Supervised:
     """A child process another thread supervises (ops/supervisor.py Child.watch): reported,
-    not run, by the runtime."""
+    not run, by the runtime. After a restart it counts as `restarting` for `settle` seconds
+    more: the clients that lost it (the relay, the workers, the ledger) reconnect meanwhile."""
 
     name: str
     running: Callable[[], bool]
     restarts: Callable[[], int]
+    settle: float = 2.0
+    _seen: int = 0
+    _since: float = float("-inf")
 
     def health(self) -> ComponentHealth:
-        up = self.running()
-        return ComponentHealth(
-            self.name,
-            "running" if up else "restarting",
-            self.restarts(),
-            None if up else f"{self.name} is not running; the supervisor restarts it",
+        up, restarts = self.running(), self.restarts()
+        if restarts != self._seen:
+            self._seen, self._since = restarts, time.monotonic()
+        settled = time.monotonic() - self._since >= self.settle
+        if up and settled:
+            return ComponentHealth(self.name, "running", restarts)
+        why = (
+            f"{self.name} is not running; the supervisor restarts it"
+            if not up
+            else f"{self.name} was restarted less than {self.settle:.0f} s ago"
         )
+        return ComponentHealth(self.name, "restarting", restarts, why)
 
 
 class Runtime:
