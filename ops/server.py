@@ -33,6 +33,7 @@ from ops.home import secure_home
 from ops.key_directory import key_directory
 from ops.keystore import Keystore
 from ops.runtime import Runtime, Supervised, components_of
+from ops.schema_lock import schema_lock
 from ops.settings import Settings
 from ops.telemetry import register_gauges, uvicorn_log_config
 from services.ingest.genesis import ensure_genesis
@@ -55,8 +56,15 @@ def running_platform(
         resident.start()
     try:
         keys = Keystore(key_directory(settings))
-        with build(settings, keystore=keys) as p:
-            ensure_genesis(p.ingest)
+        with schema_lock(settings):  # processes started together: one creates the tables
+            p = build(settings, keystore=keys)
+            try:
+                ensure_genesis(p.ingest)
+                p.readmodels, p.ledger, p.identity  # noqa: B018 (their tables, now)
+            except BaseException:
+                p.close()
+                raise
+        with p:
             children: list[Supervised] = []
             if nats:
                 p.nats  # noqa: B018 (starts the embedded server, or finds the one running)
