@@ -20,6 +20,7 @@ from services.identity.caller import Caller
 from services.ingest.genesis import ensure_genesis
 from services.ingest.principal import Principal
 from tests.api.fakes import FakeAuthenticator
+from tests.nats_throwaway import NatsProcess, nats_server
 from tests.support import new_uscc
 
 PUBLIC_URL = "https://anjian.example"
@@ -166,3 +167,12 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 def client(world: World) -> Iterator[TestClient]:
     with TestClient(create_app(world.backend)) as c:
         yield c
+
+
+@pytest.fixture
+def nats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[NatsProcess]:
+    """A throwaway nats-server the platform of `world` publishes to (ask for it before
+    `world`)."""
+    with nats_server(tmp_path / "nats") as server:
+        monkeypatch.setenv("ANJIAN_NATS_URL", server.url)
+        yield server

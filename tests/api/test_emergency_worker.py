@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from uuid import uuid4
 
-import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -22,7 +19,7 @@ from domain.rescue import team_id
 from ops.modules import emergency_worker
 from streams.worker import Worker
 from tests.api.conftest import World, bearer
-from tests.nats_throwaway import NatsProcess, nats_server
+from tests.nats_throwaway import NatsProcess
 
 TEAMS = [  # code, region, latitude, longitude, capabilities
     ("WH-HAZ-1", "420107", 30.640, 114.385, ["hazchem", "fire"]),
@@ -30,13 +27,6 @@ TEAMS = [  # code, region, latitude, longitude, capabilities
     ("YC-HAZ-1", "420500", 30.692, 111.286, ["hazchem", "medical"]),
     ("WH-MINE-1", "420102", 30.600, 114.309, ["mine"]),
 ]
-
-
-@pytest.fixture
-def nats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[NatsProcess]:
-    with nats_server(tmp_path / "nats") as server:
-        monkeypatch.setenv("ANJIAN_NATS_URL", server.url)
-        yield server
 
 
 def run_until(worker: Worker, world: World, done: float = 60) -> None:

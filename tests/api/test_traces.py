@@ -3,19 +3,16 @@ nats-server; the commands and rejections counters; the SERVER span's attributes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import pytest
 from fastapi.testclient import TestClient
 from opentelemetry.trace import SpanKind, StatusCode
 
 from api.app import create_app
 from streams.tracing import consuming
 from tests.api.conftest import World, bearer, hazard, record
-from tests.nats_throwaway import NatsProcess, nats_server
+from tests.nats_throwaway import NatsProcess
 from tests.otel import (
     by_name,
     collect,
@@ -27,14 +24,6 @@ from tests.otel import (
     traceparent,
 )
 from tests.streams.support import read_stream
-
-
-@pytest.fixture
-def nats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[NatsProcess]:
-    """A throwaway nats-server the platform of `world` publishes to (set before `world`)."""
-    with nats_server(tmp_path / "nats") as server:
-        monkeypatch.setenv("ANJIAN_NATS_URL", server.url)
-        yield server
 
 
 def _event(url: str, event_id: str) -> tuple[str, Any]:

@@ -7,28 +7,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from uuid import uuid4
 
-import pytest
 from fastapi.testclient import TestClient
 from opentelemetry.trace import SpanKind
 
 from api.app import create_app
 from ops.modules import warning_worker
 from tests.api.conftest import World, bearer
-from tests.nats_throwaway import NatsProcess, nats_server
+from tests.nats_throwaway import NatsProcess
 from tests.otel import by_name, parent_of, recording, span_id, trace_id, traceparent
 from tests.streams.support import read_stream
-
-
-@pytest.fixture
-def nats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[NatsProcess]:
-    with nats_server(tmp_path / "nats") as server:
-        monkeypatch.setenv("ANJIAN_NATS_URL", server.url)
-        yield server
 
 
 def test_one_trace_links_an_api_command_to_the_warning_it_caused(
